@@ -1,0 +1,123 @@
+// The thin-CLI plumbing every command shares: runc's global options, argv hygiene for cac, and
+// one place where errors become a log line and exit code 1.
+import type { CAC } from 'cac';
+import { configureLog, logFatal, type LogFormat } from './log.ts';
+import { RuntimeError, toRuntimeError } from './errors.ts';
+import { DEFAULT_ROOT } from './paths.ts';
+
+export const VERSION = '0.1.0';
+export const SPEC_VERSION = '1.3.0';
+
+export interface GlobalOptions {
+  root: string;
+  log?: string | undefined;
+  logFormat: LogFormat;
+  debug: boolean;
+  systemdCgroup: boolean;
+}
+
+/** Adds runc's global options to a cac instance. */
+export function addGlobalOptions(cli: CAC): CAC {
+  cli
+    .option('--root <dir>', `root directory for storage of container state (default: ${DEFAULT_ROOT})`)
+    .option('--log <file>', 'set the log file to write runts logs to (default is stderr)')
+    .option('--log-format <format>', 'set the log format (text or json)', { default: 'text' })
+    .option('--debug', 'enable debug logging')
+    .option('--systemd-cgroup', 'accepted for runc compatibility (cgroupfs is used)')
+    .option('--rootless <value>', 'accepted for runc compatibility: true, false or auto');
+  return cli;
+}
+
+export function globalOptions(o: Record<string, unknown>): GlobalOptions {
+  const root = typeof o.root === 'string' && o.root !== '' ? o.root : (process.env.RUNTS_ROOT ?? DEFAULT_ROOT);
+  return {
+    root,
+    log: typeof o.log === 'string' && o.log !== '' ? o.log : undefined,
+    logFormat: o.logFormat === 'json' ? 'json' : 'text',
+    debug: o.debug === true,
+    systemdCgroup: o.systemdCgroup === true,
+  };
+}
+
+// A marker put in front of every bare argv word so that mri (under cac) never turns `0123` or
+// `9` into a number: ids, paths and signals reach the code as the exact strings typed.
+const MARK = '\u0001';
+
+/** Prepares argv for cac: protects values from number conversion, turns runc's single-dash long
+ *  flags (`-no-subreaper`) into double-dash ones, and splits nothing else. */
+export function protectArgv(args: string[], longNames: Set<string>): string[] {
+  const out: string[] = [];
+  let rest = false;
+  for (const a of args) {
+    if (rest) out.push(MARK + a);
+    else if (a === '--') {
+      rest = true;
+      out.push(a);
+    } else if (a.startsWith('--')) {
+      const eq = a.indexOf('=');
+      out.push(eq > 0 ? a.slice(0, eq + 1) + MARK + a.slice(eq + 1) : a);
+    } else if (/^-[A-Za-z][A-Za-z0-9-]+(=.*)?$/.test(a) && longNames.has(a.slice(1).split('=')[0]!)) {
+      const eq = a.indexOf('=');
+      out.push('-' + (eq > 0 ? a.slice(0, eq + 1) + MARK + a.slice(eq + 1) : a));
+    } else if (a.startsWith('-') && a.length > 1) out.push(a);
+    else out.push(MARK + a);
+  }
+  return out;
+}
+
+/** Removes the markers from whatever cac parsed (strings, arrays, nested objects). */
+export function unprotect<T>(v: T): T {
+  if (typeof v === 'string') return (v.startsWith(MARK) ? v.slice(MARK.length) : v) as T;
+  if (Array.isArray(v)) return v.map(unprotect) as T;
+  if (v && typeof v === 'object') {
+    const o: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) o[k] = unprotect(x);
+    return o as T;
+  }
+  return v;
+}
+
+function longOptionNames(cli: CAC): Set<string> {
+  const names = new Set<string>();
+  for (const c of [cli.globalCommand, ...cli.commands]) for (const o of c.options) for (const n of o.names) if (n.length > 1) names.add(n.replace(/[A-Z]/g, (m) => '-' + m.toLowerCase()));
+  return names;
+}
+
+/** Runs a cac CLI: every error (ours, cac's, a system error) is logged once and exits 1. The
+ *  command's action may return a number to use as the exit code. */
+export async function runCli(cli: CAC, argv: string[] = process.argv): Promise<void> {
+  let code = 0;
+  try {
+    cli.version(VERSION, '-v, --version');
+    cli.help();
+    const args = protectArgv(argv.slice(2), longOptionNames(cli));
+    const parsed = cli.parse([argv[0] ?? 'node', argv[1] ?? 'runts', ...args], { run: false });
+    cli.args = unprotect(parsed.args) as typeof cli.args;
+    cli.options = unprotect(parsed.options);
+    if (parsed.options.help || parsed.options.version) return;
+    const g = globalOptions(cli.options);
+    configureLog({ log: g.log, logFormat: g.logFormat, debug: g.debug });
+    if (!cli.matchedCommand) {
+      if (cli.args.length > 0) throw new RuntimeError('EINVAL', `unknown command ${JSON.stringify(cli.args[0])}`);
+      cli.outputHelp();
+      return;
+    }
+    // cac hands the action the parsed args; give it the unprotected ones.
+    const cmd = cli.matchedCommand;
+    const actionArgs: unknown[] = [];
+    cmd.args.forEach((arg, i) => {
+      actionArgs.push(arg.variadic ? cli.args.slice(i) : cli.args[i]);
+    });
+    const missing = cmd.args.findIndex((a, i) => a.required && (a.variadic ? cli.args.length <= i : cli.args[i] === undefined));
+    if (missing >= 0) throw new RuntimeError('EINVAL', `${cmd.name || cli.name}: missing required argument <${cmd.args[missing]!.value}>`);
+    cmd.checkUnknownOptions();
+    cmd.checkOptionValue();
+    actionArgs.push(cli.options);
+    const r = await (cmd.commandAction as (...a: unknown[]) => unknown)(...actionArgs);
+    if (typeof r === 'number') code = r;
+  } catch (err) {
+    const e = toRuntimeError(err);
+    code = logFatal(e.message.replace(/^CACError: /, ''));
+  }
+  process.exitCode = code;
+}

@@ -1,0 +1,139 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, readFileSync, writeFileSync, mkdirSync, existsSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  isValidId,
+  validateId,
+  containerPaths,
+  reserveId,
+  writeRecord,
+  readRecord,
+  deriveStatus,
+  ociState,
+  listIds,
+  parseProcStat,
+  protectArgv,
+  unprotect,
+  stringifyLossless,
+  acquireLock,
+  formatLine,
+  writeFileAtomic,
+  RuntimeError,
+  type ContainerRecord,
+  type Sys,
+} from './index.ts';
+
+const tmp = () => mkdtempSync(join(tmpdir(), 'runts-core-'));
+
+test('ids follow runc: [A-Za-z0-9_+.-]+, not . or ..', () => {
+  for (const ok of ['a', 'web-1', 'A_b+c.d', '0123', '...']) assert.ok(isValidId(ok), ok);
+  for (const bad of ['', '.', '..', 'a/b', '../x', 'a b', 'é', 'a\0b', 'x\n']) assert.ok(!isValidId(bad), JSON.stringify(bad));
+  assert.throws(() => validateId('../etc'), (e: unknown) => e instanceof RuntimeError && e.message === 'invalid container ID format');
+  assert.throws(() => containerPaths('/run/runts', '..'), /invalid container ID format/);
+});
+
+test('reserveId is exclusive and a second create disturbs nothing', () => {
+  const root = join(tmp(), 'root');
+  const p = reserveId(root, 'c1');
+  writeFileSync(join(p.dir, 'marker'), 'x');
+  assert.throws(() => reserveId(root, 'c1'), /container with given ID already exists/);
+  assert.equal(readFileSync(join(p.dir, 'marker'), 'utf8'), 'x');
+  rmSync(root, { recursive: true });
+});
+
+const rec = (over: Partial<ContainerRecord> = {}): ContainerRecord => ({
+  ociVersion: '1.3.0',
+  id: 'c1',
+  pid: 4242,
+  startTime: '777',
+  bundle: '/b',
+  rootfs: '/b/rootfs',
+  created: '2026-01-01T00:00:00.000000000Z',
+  owner: '',
+  cgroupPaths: { freezer: '/cg/freezer/c1', unified: '/cg/unified/c1' },
+  config: {},
+  ...over,
+});
+
+function fakeSys(files: Record<string, string>): Sys {
+  return { readFile: (p) => files[p], exists: (p) => p in files };
+}
+const stat = (state: string, start: string) => `4242 (sh (weird) name) ${state} 1 4242 4242 0 -1 4194560 100 0 0 0 0 0 0 0 20 0 1 0 ${start} 1000 100`;
+
+test('status is derived: created, running, paused, stopped, reused pid', () => {
+  const paths = containerPaths('/r', 'c1');
+  const alive = { '/proc/4242/stat': stat('S', '777') };
+  assert.equal(deriveStatus(rec(), paths, fakeSys({ ...alive, [paths.fifo]: '' })), 'created');
+  assert.equal(deriveStatus(rec(), paths, fakeSys(alive)), 'running');
+  assert.equal(deriveStatus(rec(), paths, fakeSys({ ...alive, '/cg/unified/c1/cgroup.freeze': '1\n' })), 'paused');
+  assert.equal(deriveStatus(rec({ cgroupPaths: { freezer: '/cg/freezer/c1' } }), paths, fakeSys({ ...alive, '/cg/freezer/c1/freezer.state': 'FROZEN\n' })), 'paused');
+  assert.equal(deriveStatus(rec(), paths, fakeSys({})), 'stopped');
+  assert.equal(deriveStatus(rec(), paths, fakeSys({ '/proc/4242/stat': stat('S', '999') })), 'stopped', 'a reused pid is not the container');
+  assert.equal(deriveStatus(rec(), paths, fakeSys({ '/proc/4242/stat': stat('Z', '777') })), 'stopped', 'a zombie is stopped');
+});
+
+test('parseProcStat counts fields from the last parenthesis', () => {
+  assert.deepEqual(parseProcStat(stat('R', '12345')), { state: 'R', ppid: 1, startTime: '12345' });
+  assert.equal(parseProcStat('garbage'), undefined);
+});
+
+test('oci state matches runc: pid 0 when stopped, annotations before owner', () => {
+  const s = ociState(rec({ annotations: { a: 'b' } }), 'stopped');
+  assert.equal(s.pid, 0);
+  assert.deepEqual(Object.keys(s), ['ociVersion', 'id', 'pid', 'status', 'bundle', 'rootfs', 'created', 'annotations', 'owner']);
+  assert.deepEqual(Object.keys(ociState(rec(), 'running')), ['ociVersion', 'id', 'pid', 'status', 'bundle', 'rootfs', 'created', 'owner']);
+});
+
+test('state.json round-trips, is written atomically and read defensively', () => {
+  const root = tmp();
+  const p = reserveId(root, 'c1');
+  writeRecord(p, rec({ config: { process: { rlimits: [{ type: 'RLIMIT_NOFILE', hard: 18446744073709551615n, soft: 1 }] } } }));
+  assert.match(readFileSync(p.state, 'utf8'), /"hard":18446744073709551615/);
+  assert.equal(readRecord(p).id, 'c1');
+  assert.deepEqual(readdirSync(p.dir), ['state.json'], 'no temp file left');
+  writeFileSync(p.state, '{"id":"c1","pi');
+  assert.throws(() => readRecord(p), (e: unknown) => e instanceof RuntimeError && e.message.startsWith(`${p.state}: invalid state file`));
+  writeFileSync(p.state, '[]');
+  assert.throws(() => readRecord(p), /invalid state file/);
+  assert.throws(() => readRecord(containerPaths(root, 'nope')), /container does not exist/);
+  mkdirSync(join(root, 'half'));
+  assert.deepEqual(listIds(root), ['c1'], 'a dir without state.json is not listed');
+  writeFileAtomic(join(root, 'f'), 'one');
+  writeFileAtomic(join(root, 'f'), 'two');
+  assert.equal(readFileSync(join(root, 'f'), 'utf8'), 'two');
+  rmSync(root, { recursive: true });
+});
+
+test('argv protection keeps ids and values exact and maps single-dash long flags', () => {
+  const names = new Set(['no-subreaper', 'root', 'force']);
+  const out = protectArgv(['--root=077', 'delete', '--force', '0123', '-no-subreaper', '-f', '--', '-x'], names);
+  assert.equal(out[4], '--no-subreaper');
+  assert.equal(out[5], '-f');
+  assert.deepEqual(unprotect(out.filter((a) => !a.startsWith('-'))), ['delete', '0123', '-x'], 'words after -- are kept as typed');
+  assert.equal(unprotect(out[0]), '--root=077'.replace('=', '=\u0001').replace('\u0001', '\u0001')); // marker stays after '=' for mri
+  assert.deepEqual(unprotect({ a: ['\u00019'], b: { c: '\u00010123' } }), { a: ['9'], b: { c: '0123' } });
+});
+
+test('lossless stringify keeps uint64', () => {
+  assert.equal(stringifyLossless({ a: 18446744073709551615n, b: 'x', c: [1n] }), '{"a":18446744073709551615,"b":"x","c":[1]}');
+});
+
+test('lock: exclusive, released, stale lock of a dead owner taken over', () => {
+  const d = tmp();
+  const path = join(d, '.lock');
+  const l = acquireLock(path, 'test');
+  assert.throws(() => acquireLock(path, 'test', 30), /timed out waiting for the container lock/);
+  l.release();
+  assert.ok(!existsSync(path));
+  writeFileSync(path, '999999999 1');
+  acquireLock(path, 'test', 100).release();
+  assert.throws(() => acquireLock(join(d, 'missing', '.lock'), 'x'), /container does not exist/);
+  rmSync(d, { recursive: true });
+});
+
+test('log lines in runc formats', () => {
+  assert.equal(formatLine('error', 'container does not exist', 'json', '2026-11-22T07:47:36Z'), '{"level":"error","msg":"container does not exist","time":"2026-11-22T07:47:36Z"}\n');
+  assert.equal(formatLine('error', 'container does not exist', 'text', '2026-11-22T07:47:36Z'), 'time="2026-11-22T07:47:36Z" level=error msg="container does not exist"\n');
+});

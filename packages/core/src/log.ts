@@ -1,0 +1,60 @@
+// Logging in runc's formats. Without --log, messages go to stderr as logrus text
+// (`time="..." level=error msg="..."`) or, with --log-format json, as JSON lines. With --log FILE
+// they go to the file, and a fatal error is also printed bare on stderr (as runc does).
+import { appendFileSync, openSync, closeSync } from 'node:fs';
+
+export type LogFormat = 'text' | 'json';
+export type LogLevel = 'debug' | 'info' | 'warning' | 'error';
+
+export interface LogOptions {
+  log?: string | undefined;
+  logFormat?: LogFormat | undefined;
+  debug?: boolean | undefined;
+}
+
+let current: Required<Pick<LogOptions, 'logFormat'>> & LogOptions = { logFormat: 'text' };
+
+export function configureLog(o: LogOptions): void {
+  const logFormat = o.logFormat ?? 'text';
+  if (logFormat !== 'text' && logFormat !== 'json') throw new Error(`invalid log format: ${String(logFormat)}`);
+  current = { ...o, logFormat };
+  if (o.log) closeSync(openSync(o.log, 'a', 0o644)); // create it now, like runc (an unwritable path fails early)
+}
+
+/** RFC 3339 time without fractions, UTC, as logrus prints it. */
+function rfc3339(d = new Date()): string {
+  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+function quote(s: string): string {
+  return /^[A-Za-z0-9_./:-]+$/.test(s) ? s : JSON.stringify(s);
+}
+
+export function formatLine(level: LogLevel, msg: string, format: LogFormat, time = rfc3339()): string {
+  if (format === 'json') return JSON.stringify({ level, msg, time }) + '\n';
+  return `time="${time}" level=${level} msg=${quote(msg)}\n`;
+}
+
+export function log(level: LogLevel, msg: string): void {
+  if (level === 'debug' && !current.debug) return;
+  const line = formatLine(level, msg, current.logFormat);
+  if (current.log) {
+    try {
+      appendFileSync(current.log, line);
+      return;
+    } catch {
+      // fall through to stderr
+    }
+  }
+  process.stderr.write(line);
+}
+
+/** Reports a fatal error the way runc does and returns the exit code (1). */
+export function logFatal(msg: string): number {
+  log('error', msg);
+  if (current.log) process.stderr.write(msg + '\n');
+  return 1;
+}
+
+export const debug = (msg: string): void => log('debug', msg);
+export const warn = (msg: string): void => log('warning', msg);

@@ -1,0 +1,205 @@
+// state.json: written atomically (temp file, fsync, rename), read defensively, and the status
+// derived when asked, never stored (crun's libcrun_get_container_state_string).
+import { openSync, writeSync, fsyncSync, closeSync, renameSync, readFileSync, mkdirSync, readdirSync, existsSync, unlinkSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { RuntimeError } from './errors.ts';
+import { containerPaths, ensureRoot, type ContainerPaths } from './paths.ts';
+import { stringifyLossless } from './json.ts';
+import { procStat, realSys, type Sys } from './sys.ts';
+
+export type Status = 'creating' | 'created' | 'running' | 'paused' | 'stopped';
+
+/** What runts keeps about a container. The OCI state (oci-state's output) is derived from it. */
+export interface ContainerRecord {
+  ociVersion: string;
+  id: string;
+  /** host pid of the container's init */
+  pid: number;
+  /** /proc/<pid>/stat field 22 of the init, so a reused pid is never taken for the container */
+  startTime: string;
+  bundle: string;
+  rootfs: string;
+  /** RFC 3339 with nanoseconds, like runc */
+  created: string;
+  annotations?: Record<string, string>;
+  owner: string;
+  /** cgroup directories of the container (one per v1 hierarchy, and the v2 one), for kill --all,
+   *  pause, stats and delete */
+  cgroupPaths: Record<string, string>;
+  /** the config.json the container was created from (hooks for start/delete, process for exec) */
+  config: Record<string, unknown>;
+  /** whether the container has its own pid namespace (kill on delete must then only hit the init) */
+  ownPidNs?: boolean;
+  /** the runtime's root dir, so hooks and tools can find it again */
+  root?: string;
+}
+
+/** The OCI state, exactly as runc prints it. */
+export interface OciState {
+  ociVersion: string;
+  id: string;
+  pid: number;
+  status: Status;
+  bundle: string;
+  rootfs: string;
+  created: string;
+  annotations?: Record<string, string>;
+  owner: string;
+}
+
+/** Writes a file atomically: temp file in the same dir, fsync, rename. */
+export function writeFileAtomic(path: string, data: string, mode = 0o600): void {
+  const tmp = join(dirname(path), `.${Date.now()}.${process.pid}.tmp`);
+  const fd = openSync(tmp, 'wx', mode);
+  try {
+    writeSync(fd, data);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  try {
+    renameSync(tmp, path);
+  } catch (err) {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      /* nothing to clean */
+    }
+    throw err;
+  }
+}
+
+export function writeRecord(paths: ContainerPaths, rec: ContainerRecord): void {
+  writeFileAtomic(paths.state, stringifyLossless(rec));
+}
+
+/** Reads state.json. A missing container dir is `container does not exist`; a truncated or
+ *  garbage file is an error naming the file. */
+export function readRecord(paths: ContainerPaths): ContainerRecord {
+  let text: string;
+  try {
+    text = readFileSync(paths.state, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new RuntimeError('ENOTEXIST', 'container does not exist');
+    throw err;
+  }
+  let rec: unknown;
+  try {
+    rec = JSON.parse(text);
+  } catch (err) {
+    throw new RuntimeError('EINVAL', `${paths.state}: invalid state file: ${(err as Error).message}`);
+  }
+  const r = rec as Partial<ContainerRecord>;
+  if (!r || typeof r !== 'object' || typeof r.id !== 'string' || typeof r.pid !== 'number' || typeof r.bundle !== 'string' || typeof r.created !== 'string') {
+    throw new RuntimeError('EINVAL', `${paths.state}: invalid state file: missing id, pid, bundle or created`);
+  }
+  r.cgroupPaths ??= {};
+  r.config ??= {};
+  r.startTime ??= '';
+  r.owner ??= '';
+  r.rootfs ??= '';
+  r.ociVersion ??= '1.3.0';
+  return r as ContainerRecord;
+}
+
+/** Is the init (pid with the recorded start time) still there and not a zombie? */
+export function initAlive(rec: Pick<ContainerRecord, 'pid' | 'startTime'>, sys: Sys = realSys): boolean {
+  if (rec.pid <= 0) return false;
+  const st = procStat(rec.pid, sys);
+  if (!st || st.state === 'Z' || st.state === 'X') return false;
+  return rec.startTime === '' || st.startTime === rec.startTime;
+}
+
+/** Is the container's cgroup frozen (v2 cgroup.freeze, or the v1 freezer)? */
+export function isFrozen(rec: Pick<ContainerRecord, 'cgroupPaths'>, sys: Sys = realSys): boolean {
+  const v2 = rec.cgroupPaths['unified'] ?? rec.cgroupPaths[''];
+  if (v2) {
+    const f = sys.readFile(join(v2, 'cgroup.freeze'));
+    if (f !== undefined) return f.trim() === '1';
+  }
+  const v1 = rec.cgroupPaths['freezer'];
+  if (v1) {
+    const s = sys.readFile(join(v1, 'freezer.state'));
+    if (s !== undefined) return s.trim() === 'FROZEN' || s.trim() === 'FREEZING';
+  }
+  return false;
+}
+
+export function deriveStatus(rec: ContainerRecord, paths: ContainerPaths, sys: Sys = realSys): Status {
+  if (!initAlive(rec, sys)) return 'stopped';
+  if (sys.exists(paths.fifo)) return 'created';
+  if (isFrozen(rec, sys)) return 'paused';
+  return 'running';
+}
+
+export function ociState(rec: ContainerRecord, status: Status): OciState {
+  const s: OciState = {
+    ociVersion: rec.ociVersion,
+    id: rec.id,
+    pid: status === 'stopped' ? 0 : rec.pid,
+    status,
+    bundle: rec.bundle,
+    rootfs: rec.rootfs,
+    created: rec.created,
+    owner: rec.owner,
+  };
+  if (rec.annotations && Object.keys(rec.annotations).length > 0) {
+    // runc prints annotations before owner
+    return { ociVersion: s.ociVersion, id: s.id, pid: s.pid, status: s.status, bundle: s.bundle, rootfs: s.rootfs, created: s.created, annotations: rec.annotations, owner: s.owner };
+  }
+  return s;
+}
+
+/** The state a hook gets on stdin (runtime.md: ociVersion, id, status, pid, bundle, annotations). */
+export function hookState(rec: ContainerRecord, status: Status): Record<string, unknown> {
+  const s: Record<string, unknown> = { ociVersion: rec.ociVersion, id: rec.id, status, pid: rec.pid, bundle: rec.bundle };
+  if (rec.annotations && Object.keys(rec.annotations).length > 0) s.annotations = rec.annotations;
+  return s;
+}
+
+export interface Loaded {
+  paths: ContainerPaths;
+  record: ContainerRecord;
+  status: Status;
+}
+
+/** Loads a container by id: validates the id, reads state.json, derives the status. */
+export function loadContainer(root: string, id: string, sys: Sys = realSys): Loaded {
+  const paths = containerPaths(root, id);
+  const record = readRecord(paths);
+  return { paths, record, status: deriveStatus(record, paths, sys) };
+}
+
+/** Ids of every container dir under root that has a state.json, sorted. */
+export function listIds(root: string): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(root);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+  return names.filter((n) => existsSync(join(root, n, 'state.json'))).sort();
+}
+
+/** Reserves an id: an exclusive mkdir of <root>/<id> (0700). A second create of the same id
+ *  fails with runc's message and disturbs nothing. */
+export function reserveId(root: string, id: string): ContainerPaths {
+  const paths = containerPaths(root, id);
+  ensureRoot(root);
+  try {
+    mkdirSync(paths.dir, { mode: 0o700 });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new RuntimeError('EEXIST', 'container with given ID already exists');
+    throw err;
+  }
+  return paths;
+}
+
+/** RFC 3339 with nanoseconds from a Date plus the sub-millisecond part from hrtime. */
+export function nowRfc3339Nano(): string {
+  const ns = process.hrtime.bigint() % 1_000_000n;
+  const d = new Date();
+  const ms = String(d.getUTCMilliseconds()).padStart(3, '0');
+  return d.toISOString().replace(/\.\d{3}Z$/, `.${ms}${String(ns).padStart(6, '0')}Z`);
+}
