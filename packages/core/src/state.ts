@@ -112,17 +112,11 @@ export function initAlive(rec: Pick<ContainerRecord, 'pid' | 'startTime'>, sys: 
 
 /** Is the container's cgroup frozen (v2 cgroup.freeze, or the v1 freezer)? */
 export function isFrozen(rec: Pick<ContainerRecord, 'cgroupPaths'>, sys: Sys = realSys): boolean {
-  const v2 = rec.cgroupPaths['unified'] ?? rec.cgroupPaths[''];
-  if (v2) {
-    const f = sys.readFile(join(v2, 'cgroup.freeze'));
-    if (f !== undefined) return f.trim() === '1';
-  }
+  const v2 = rec.cgroupPaths['unified'];
+  if (v2 && sys.readFile(join(v2, 'cgroup.freeze'))?.trim() === '1') return true;
   const v1 = rec.cgroupPaths['freezer'];
-  if (v1) {
-    const s = sys.readFile(join(v1, 'freezer.state'));
-    if (s !== undefined) return s.trim() === 'FROZEN' || s.trim() === 'FREEZING';
-  }
-  return false;
+  const s = v1 ? sys.readFile(join(v1, 'freezer.state'))?.trim() : undefined;
+  return s === 'FROZEN' || s === 'FREEZING';
 }
 
 export function deriveStatus(rec: ContainerRecord, paths: ContainerPaths, sys: Sys = realSys): Status {

@@ -1,0 +1,94 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, existsSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseLayout, containerCgroupPaths, createCgroups, joinCgroups, removeCgroups, cgroupPids, setFrozen, isFrozenPaths } from './index.ts';
+
+const HYBRID = `31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755
+32 31 0:29 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu
+34 31 0:31 / /sys/fs/cgroup/cpuset rw,relatime - cgroup cgroup rw,cpuset
+35 31 0:32 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory
+37 31 0:34 / /sys/fs/cgroup/freezer rw,relatime - cgroup cgroup rw,freezer
+40 31 0:37 / /sys/fs/cgroup/systemd rw,relatime - cgroup cgroup rw,name=systemd
+41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw`;
+const HYBRID_SELF = `9:name=systemd:/
+4:memory:/process_api/abc
+3:cpuset:/
+1:cpu:/
+0::/`;
+const V2 = `30 23 0:26 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime shared:4 - cgroup2 cgroup2 rw,nsdelegate,memory_recursiveprot`;
+const V1_COMOUNT = `25 24 0:22 / /sys/fs/cgroup/cpu,cpuacct rw - cgroup cgroup rw,cpu,cpuacct
+26 24 0:23 / /sys/fs/cgroup/freezer rw - cgroup cgroup rw,freezer`;
+
+test('layouts: hybrid, pure v2, v1 with comounted controllers', () => {
+  const h = parseLayout(HYBRID, HYBRID_SELF);
+  assert.equal(h.mode, 'hybrid');
+  assert.deepEqual(h.v1.map((x) => x.controllers.join(',')), ['cpu', 'cpuset', 'memory', 'freezer', 'name=systemd']);
+  assert.equal(h.v2?.mountpoint, '/sys/fs/cgroup/unified');
+  assert.equal(h.self['memory'], '/process_api/abc');
+  const v2 = parseLayout(V2, '0::/user.slice/x.scope');
+  assert.equal(v2.mode, 'v2');
+  assert.equal(v2.self['unified'], '/user.slice/x.scope');
+  const v1 = parseLayout(V1_COMOUNT, '');
+  assert.equal(v1.mode, 'v1');
+  assert.deepEqual(v1.v1[0]!.controllers, ['cpu', 'cpuacct']);
+});
+
+test('container paths: default, absolute, relative to the caller, refusing escapes and systemd paths', () => {
+  const h = parseLayout(HYBRID, HYBRID_SELF);
+  const d = containerCgroupPaths(h, undefined, 'web');
+  assert.equal(d['unified'], '/sys/fs/cgroup/unified/runts/web');
+  assert.equal(d['memory'], '/sys/fs/cgroup/memory/runts/web');
+  assert.equal(d['name=systemd'], '/sys/fs/cgroup/systemd/runts/web');
+  const a = containerCgroupPaths(h, '/a/b', 'x');
+  assert.equal(a['cpu'], '/sys/fs/cgroup/cpu/a/b');
+  const r = containerCgroupPaths(h, 'rel/c', 'x');
+  assert.equal(r['memory'], '/sys/fs/cgroup/memory/process_api/abc/rel/c');
+  assert.equal(r['cpu'], '/sys/fs/cgroup/cpu/rel/c');
+  // like runc's CleanPath, '..' cannot climb above the hierarchy's root
+  assert.equal(containerCgroupPaths(h, '/../../etc', 'x')['cpu'], '/sys/fs/cgroup/cpu/etc');
+  assert.equal(containerCgroupPaths(h, '../../../../x', 'x')['memory'], '/sys/fs/cgroup/memory/x');
+  assert.throws(() => containerCgroupPaths(h, 'system.slice:runts:web', 'x'), /systemd/);
+  const v2 = containerCgroupPaths(parseLayout(V2, '0::/'), '/machine/c1', 'c1');
+  assert.deepEqual(v2, { unified: '/sys/fs/cgroup/machine/c1' });
+});
+
+test('create, join, list, freeze and remove against a fixture tree', () => {
+  const base = mkdtempSync(join(tmpdir(), 'runts-cg-'));
+  mkdirSync(join(base, 'cpuset'), { recursive: true });
+  writeFileSync(join(base, 'cpuset', 'cpuset.cpus'), '0-1\n');
+  writeFileSync(join(base, 'cpuset', 'cpuset.mems'), '0\n');
+  // cgroupfs makes these files in every new dir; a fixture must fake that for the middle level
+  const paths = { cpuset: join(base, 'cpuset', 'runts', 'c1'), unified: join(base, 'unified', 'runts', 'c1'), freezer: join(base, 'freezer', 'runts', 'c1') };
+  const created = createCgroups(paths);
+  assert.ok(created.includes(join(base, 'unified', 'runts')) && created.includes(paths.unified));
+  joinCgroups(paths, 4242);
+  assert.equal(readFileSync(join(paths.unified, 'cgroup.procs'), 'utf8'), '4242');
+  assert.deepEqual(cgroupPids(paths), [4242]);
+  writeFileSync(join(paths.freezer, 'freezer.state'), 'THAWED');
+  setFrozen(paths, true);
+  assert.ok(isFrozenPaths(paths));
+  setFrozen(paths, false);
+  assert.ok(!isFrozenPaths(paths));
+  // real cgroupfs dirs hold only virtual files; drop the fixture files the way rmdir would not need to
+  for (const p of Object.values(paths)) rmSync(p, { recursive: true });
+  removeCgroups(paths, created);
+  assert.ok(!existsSync(join(base, 'unified', 'runts')));
+  removeCgroups(paths); // idempotent
+  rmSync(base, { recursive: true });
+});
+
+test('cpuset cpus and mems are copied down from the nearest parent (v1)', { skip: process.getuid?.() !== 0 || !existsSync('/sys/fs/cgroup/cpuset/cpuset.cpus') ? 'needs root and a v1 cpuset hierarchy' : false }, () => {
+  const paths = { cpuset: `/sys/fs/cgroup/cpuset/runts-unit-${process.pid}/c1` };
+  const created = createCgroups(paths);
+  try {
+    assert.equal(readFileSync(join(paths.cpuset, 'cpuset.cpus'), 'utf8').trim(), readFileSync('/sys/fs/cgroup/cpuset/cpuset.cpus', 'utf8').trim());
+    joinCgroups(paths, process.pid);
+    assert.deepEqual(cgroupPids(paths), [process.pid]);
+    writeFileSync('/sys/fs/cgroup/cpuset/cgroup.procs', String(process.pid));
+  } finally {
+    removeCgroups(paths, created);
+  }
+  assert.ok(!existsSync(`/sys/fs/cgroup/cpuset/runts-unit-${process.pid}`));
+});

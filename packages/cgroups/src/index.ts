@@ -1,0 +1,268 @@
+// cgroup v1 and v2 through cgroupfs: where the hierarchies are, the container's directories in
+// them, and the operations the verbs need (create, join, freeze, list pids, kill, remove).
+// Everything takes the host's mountinfo and /proc/self/cgroup as text and a base dir, so the
+// logic is tested against fixtures for pure v2, hybrid and v1 hosts without root.
+import { readFileSync, writeFileSync, mkdirSync, rmdirSync, existsSync, readdirSync } from 'node:fs';
+import { join, posix } from 'node:path';
+import { RuntimeError, sleepMs } from '@runts/core';
+
+export interface Hierarchy {
+  /** where it is mounted on the host */
+  mountpoint: string;
+  /** the root of the hierarchy visible at the mountpoint (mountinfo field 4) */
+  root: string;
+  /** v1 controllers, e.g. ["cpu", "cpuacct"] or ["name=systemd"]; empty for cgroup2 */
+  controllers: string[];
+}
+
+export interface CgroupLayout {
+  /** v2: only cgroup2 (unified); hybrid: v1 controllers and a cgroup2 mount; v1: no cgroup2 */
+  mode: 'v1' | 'v2' | 'hybrid';
+  v1: Hierarchy[];
+  v2?: Hierarchy;
+  /** the caller's own cgroup per hierarchy key (from /proc/self/cgroup), for relative paths */
+  self: Record<string, string>;
+}
+
+/** Key of a hierarchy in paths maps: "unified" for cgroup2, else its controllers ("cpu,cpuacct"). */
+export const hierarchyKey = (h: Hierarchy): string => (h.controllers.length === 0 ? 'unified' : h.controllers.join(','));
+
+/** Parses /proc/self/mountinfo and /proc/self/cgroup. */
+export function parseLayout(mountinfo: string, selfCgroup: string): CgroupLayout {
+  const v1: Hierarchy[] = [];
+  let v2: Hierarchy | undefined;
+  for (const line of mountinfo.split('\n')) {
+    const sep = line.indexOf(' - ');
+    if (sep < 0) continue;
+    const pre = line.slice(0, sep).split(' ');
+    const post = line.slice(sep + 3).split(' ');
+    const fstype = post[0];
+    const root = unescapeMount(pre[3] ?? '/');
+    const mountpoint = unescapeMount(pre[4] ?? '');
+    if (fstype === 'cgroup2') {
+      v2 ??= { mountpoint, root, controllers: [] };
+    } else if (fstype === 'cgroup') {
+      const opts = (post[2] ?? '').split(',');
+      const controllers = opts.filter((o) => o !== 'rw' && o !== 'ro' && !o.startsWith('release_agent=') && o !== 'clone_children' && o !== 'noprefix' && o !== 'xattr' && o !== 'cpuset_v2_mode');
+      if (controllers.length > 0 && !v1.some((h) => hierarchyKey(h) === controllers.join(','))) v1.push({ mountpoint, root, controllers });
+    }
+  }
+  const self: Record<string, string> = {};
+  for (const line of selfCgroup.split('\n')) {
+    const m = /^(\d+):([^:]*):(.*)$/.exec(line);
+    if (!m) continue;
+    self[m[1] === '0' && m[2] === '' ? 'unified' : m[2]!] = m[3]!;
+  }
+  const mode = v1.length === 0 ? 'v2' : v2 ? 'hybrid' : 'v1';
+  return { mode, v1, ...(v2 ? { v2 } : {}), self };
+}
+
+function unescapeMount(s: string): string {
+  return s.replace(/\\([0-7]{3})/g, (_m, o: string) => String.fromCharCode(parseInt(o, 8)));
+}
+
+let cached: CgroupLayout | undefined;
+export function hostLayout(): CgroupLayout {
+  cached ??= parseLayout(readFileSync('/proc/self/mountinfo', 'utf8'), readFileSync('/proc/self/cgroup', 'utf8'));
+  return cached;
+}
+
+/** The container's cgroup directory in every hierarchy. cgroupsPath absolute: under each
+ *  hierarchy's root; relative: under the caller's own cgroup; absent: /runts/<id>. A path that
+ *  would climb out of its hierarchy is refused. The systemd `slice:prefix:name` form is refused
+ *  (no systemd driver). */
+export function containerCgroupPaths(layout: CgroupLayout, cgroupsPath: string | undefined, id: string): Record<string, string> {
+  let p = cgroupsPath ?? `/runts/${id}`;
+  if (/^[^/:]+:[^:]*:[^:]+$/.test(p)) throw new RuntimeError('EINVAL', `linux.cgroupsPath: ${JSON.stringify(p)}: systemd cgroup paths need --systemd-cgroup, which runts does not support`);
+  if (p === '') p = `/runts/${id}`;
+  const out: Record<string, string> = {};
+  const hs = [...layout.v1, ...(layout.v2 ? [layout.v2] : [])];
+  for (const h of hs) {
+    const key = hierarchyKey(h);
+    if (h.controllers.length === 1 && h.controllers[0]!.startsWith('name=') && h.controllers[0] !== 'name=systemd') continue;
+    const base = p.startsWith('/') ? '/' : posix.join('/', layout.self[key] ?? '/');
+    const inHierarchy = posix.normalize(posix.join(base, p));
+    if (inHierarchy.split('/').includes('..')) throw new RuntimeError('EINVAL', `linux.cgroupsPath: ${JSON.stringify(p)} leaves the cgroup hierarchy`);
+    // The mount shows the hierarchy from h.root; paths are relative to that.
+    const rel = posix.relative(h.root, inHierarchy);
+    if (rel.startsWith('..')) throw new RuntimeError('EINVAL', `linux.cgroupsPath: ${JSON.stringify(p)} is outside the visible cgroup hierarchy ${h.mountpoint}`);
+    out[key] = rel === '' ? h.mountpoint : join(h.mountpoint, rel);
+  }
+  return out;
+}
+
+/** Creates the container's cgroup directories (mkdir -p). In the v1 cpuset hierarchy a new cgroup
+ *  starts with empty cpus/mems: they are copied from the nearest parent that has them, as runc does.
+ *  Returns the directories it created (for rollback). */
+export function createCgroups(paths: Record<string, string>): string[] {
+  const created: string[] = [];
+  for (const [key, dir] of Object.entries(paths)) {
+    const made = mkdirSync(dir, { recursive: true, mode: 0o755 });
+    if (made) {
+      // record every level created, deepest last
+      let d = dir;
+      const levels: string[] = [];
+      while (d.length >= made.length) {
+        levels.unshift(d);
+        d = posix.dirname(d);
+      }
+      created.push(...levels);
+    }
+    if (key.split(',').includes('cpuset')) initCpuset(dir);
+  }
+  return created;
+}
+
+function initCpuset(dir: string): void {
+  for (const f of ['cpuset.cpus', 'cpuset.mems']) {
+    const chain: string[] = [];
+    let d = dir;
+    while (existsSync(join(d, f))) {
+      const v = readFileSync(join(d, f), 'utf8').trim();
+      if (v !== '') break;
+      chain.unshift(d);
+      d = posix.dirname(d);
+    }
+    if (chain.length === 0) continue;
+    const value = readFileSync(join(d, f), 'utf8').trim();
+    for (const c of chain) writeFileSync(join(c, f), value);
+  }
+}
+
+/** Moves a process into every one of the container's cgroups. */
+export function joinCgroups(paths: Record<string, string>, pid: number): void {
+  for (const [key, dir] of Object.entries(paths)) {
+    try {
+      writeFileSync(join(dir, 'cgroup.procs'), String(pid));
+    } catch (err) {
+      throw new RuntimeError('ESYS', `cgroup ${key}: write ${join(dir, 'cgroup.procs')}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+}
+
+/** Pids in the container's cgroup (v2 if present, else the first v1 hierarchy that has them). */
+export function cgroupPids(paths: Record<string, string>): number[] {
+  const order = ['unified', 'pids', 'freezer', 'memory', ...Object.keys(paths)];
+  for (const key of order) {
+    const dir = paths[key];
+    if (!dir) continue;
+    try {
+      const text = readFileSync(join(dir, 'cgroup.procs'), 'utf8');
+      const pids = text.split('\n').filter((l) => l !== '').map(Number);
+      const sub = collectChildren(dir);
+      return [...new Set([...pids, ...sub])];
+    } catch {
+      continue;
+    }
+  }
+  return [];
+}
+
+function collectChildren(dir: string): number[] {
+  const out: number[] = [];
+  let entries: import('node:fs').Dirent[];
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return out;
+  }
+  for (const e of entries) {
+    if (!e.isDirectory()) continue;
+    const sub = join(dir, e.name);
+    try {
+      out.push(...readFileSync(join(sub, 'cgroup.procs'), 'utf8').split('\n').filter((l) => l !== '').map(Number));
+    } catch {
+      /* gone */
+    }
+    out.push(...collectChildren(sub));
+  }
+  return out;
+}
+
+/** Signals every process in the cgroup (v2 cgroup.kill for SIGKILL when available). */
+export function signalAll(paths: Record<string, string>, signal: NodeJS.Signals | number): void {
+  const v2 = paths['unified'];
+  if ((signal === 'SIGKILL' || signal === 9) && v2 && existsSync(join(v2, 'cgroup.kill'))) {
+    try {
+      writeFileSync(join(v2, 'cgroup.kill'), '1');
+      return;
+    } catch {
+      /* fall back to signalling one by one */
+    }
+  }
+  const frozen = isFrozenPaths(paths);
+  for (const pid of cgroupPids(paths)) {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      /* already gone */
+    }
+  }
+  // A frozen process cannot act on a signal other than SIGKILL until thawed; runc thaws for SIGKILL.
+  if (frozen && (signal === 'SIGKILL' || signal === 9)) setFrozen(paths, false);
+}
+
+export function isFrozenPaths(paths: Record<string, string>): boolean {
+  const v2 = paths['unified'];
+  if (v2 && existsSync(join(v2, 'cgroup.freeze')) && readFileSync(join(v2, 'cgroup.freeze'), 'utf8').trim() === '1') return true;
+  const v1 = paths['freezer'];
+  if (v1 && existsSync(join(v1, 'freezer.state'))) return readFileSync(join(v1, 'freezer.state'), 'utf8').trim() !== 'THAWED';
+  return false;
+}
+
+/** Freezes or thaws the container: the v1 freezer where there is one (what runc uses on v1 and
+ *  hybrid hosts), else cgroup.freeze; waits until the state is reached. */
+export function setFrozen(paths: Record<string, string>, frozen: boolean): void {
+  const v1 = paths['freezer'];
+  const v2 = paths['unified'];
+  if (v1 && existsSync(join(v1, 'freezer.state'))) {
+    const want = frozen ? 'FROZEN' : 'THAWED';
+    for (let i = 0; i < 1000; i++) {
+      writeFileSync(join(v1, 'freezer.state'), want);
+      if (readFileSync(join(v1, 'freezer.state'), 'utf8').trim() === want) return;
+      sleepMs(1);
+    }
+    throw new RuntimeError('ESYS', `freezer ${v1}: did not become ${want}`);
+  }
+  if (v2 && existsSync(join(v2, 'cgroup.freeze'))) {
+    writeFileSync(join(v2, 'cgroup.freeze'), frozen ? '1' : '0');
+    for (let i = 0; i < 1000; i++) {
+      const ev = readFileSync(join(v2, 'cgroup.events'), 'utf8');
+      if (ev.includes(`frozen ${frozen ? 1 : 0}`)) return;
+      sleepMs(1);
+    }
+    throw new RuntimeError('ESYS', `cgroup ${v2}: did not become ${frozen ? 'frozen' : 'thawed'}`);
+  }
+  throw new RuntimeError('ESYS', 'no freezer: neither a v1 freezer nor cgroup.freeze is available for the container');
+}
+
+/** Removes the container's cgroup directories (children first), retrying briefly while the
+ *  last processes exit. Missing directories are fine. */
+export function removeCgroups(paths: Record<string, string>, created?: string[]): void {
+  const dirs = created ? [...created].reverse() : Object.values(paths);
+  for (const dir of dirs) removeTree(dir);
+}
+
+function removeTree(dir: string): void {
+  let entries: import('node:fs').Dirent[] = [];
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+  }
+  for (const e of entries) if (e.isDirectory()) removeTree(join(dir, e.name));
+  for (let i = 0; ; i++) {
+    try {
+      rmdirSync(dir);
+      return;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return;
+      if (code === 'EBUSY' && i < 200) {
+        sleepMs(5);
+        continue;
+      }
+      throw new RuntimeError('ESYS', `remove cgroup ${dir}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+}
