@@ -39,6 +39,14 @@ export function globalOptions(o: Record<string, unknown>): GlobalOptions {
   };
 }
 
+/** Parses a count flag such as --preserve-fds: a decimal integer >= 0. */
+export function parseCount(flag: string, v: unknown): number {
+  if (v === undefined || v === false) return 0;
+  const s = String(v);
+  if (!/^\d+$/.test(s)) throw new RuntimeError('EINVAL', `${flag}: invalid value ${JSON.stringify(s)}`);
+  return Number(s);
+}
+
 // A marker put in front of every bare argv word so that mri (under cac) never turns `0123` or
 // `9` into a number: ids, paths and signals reach the code as the exact strings typed.
 const MARK = '\u0001';
@@ -85,15 +93,20 @@ function longOptionNames(cli: CAC): Set<string> {
 
 /** Runs a cac CLI: every error (ours, cac's, a system error) is logged once and exits 1. The
  *  command's action may return a number to use as the exit code. */
-export async function runCli(cli: CAC, argv: string[] = process.argv): Promise<void> {
+export async function runCli(cli: CAC, argv: string[] = process.argv, opts: { versionText?: string } = {}): Promise<void> {
   let code = 0;
   try {
-    cli.version(VERSION, '-v, --version');
+    if (opts.versionText === undefined) cli.version(VERSION, '-v, --version');
+    else cli.option('-v, --version', 'print the version');
     cli.help();
     const args = protectArgv(argv.slice(2), longOptionNames(cli));
     const parsed = cli.parse([argv[0] ?? 'node', argv[1] ?? 'runts', ...args], { run: false });
     cli.args = unprotect(parsed.args) as typeof cli.args;
     cli.options = unprotect(parsed.options);
+    if (parsed.options.version && opts.versionText !== undefined) {
+      process.stdout.write(opts.versionText);
+      return;
+    }
     if (parsed.options.help || parsed.options.version) return;
     const g = globalOptions(cli.options);
     configureLog({ log: g.log, logFormat: g.logFormat, debug: g.debug });

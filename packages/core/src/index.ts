@@ -6,3 +6,4 @@ export * from './lock.ts';
 export * from './state.ts';
 export * from './log.ts';
 export * from './cli.ts';
+export * from './process.ts';

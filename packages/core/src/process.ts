@@ -1,0 +1,50 @@
+// Signals and waiting for processes that are not our children (the container's init is
+// reparented to the caller's subreaper, so it can only be watched through /proc).
+import { RuntimeError } from './errors.ts';
+import { sleepMs } from './lock.ts';
+import { procStat, realSys, type Sys } from './sys.ts';
+import { constants } from 'node:os';
+
+const SIGNALS = constants.signals as Record<string, number>;
+
+/** Parses a signal as runc does: a number, or a name with or without the SIG prefix. */
+export function parseSignal(s: string | number | undefined, fallback = 'SIGTERM'): number {
+  const v = s === undefined || s === '' ? fallback : String(s);
+  if (/^\d+$/.test(v)) {
+    const n = Number(v);
+    if (n > 0 && n < 65) return n;
+    throw new RuntimeError('EINVAL', `invalid signal: ${v}`);
+  }
+  const name = v.toUpperCase().startsWith('SIG') ? v.toUpperCase() : `SIG${v.toUpperCase()}`;
+  const n = SIGNALS[name];
+  if (n === undefined) throw new RuntimeError('EINVAL', `unknown signal "${v}"`);
+  return n;
+}
+
+/** True while pid runs with the given start time (a zombie counts as gone). */
+export function isAlive(pid: number, startTime: string | undefined, sys: Sys = realSys): boolean {
+  const st = procStat(pid, sys);
+  if (!st || st.state === 'Z' || st.state === 'X') return false;
+  return !startTime || st.startTime === startTime;
+}
+
+/** Waits until the process is gone (or a zombie); false on timeout. */
+export function waitGone(pid: number, startTime: string | undefined, timeoutMs = 10_000): boolean {
+  const deadline = Date.now() + timeoutMs;
+  for (let delay = 0.2; ; delay = Math.min(delay * 2, 10)) {
+    if (!isAlive(pid, startTime)) return true;
+    if (Date.now() > deadline) return false;
+    sleepMs(delay);
+  }
+}
+
+/** Sends a signal; a process that is already gone is not an error. */
+export function signalPid(pid: number, signal: number): boolean {
+  try {
+    process.kill(pid, signal);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ESRCH') return false;
+    throw err;
+  }
+}

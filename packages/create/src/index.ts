@@ -1,0 +1,132 @@
+// oci-create: reserves the id, validates the bundle, makes the cgroups, compiles config.json into
+// the init program, and has the native executor clone the container's init, which then waits on
+// exec.fifo for oci-start. A failed create leaves nothing: no state dir, no cgroup, no process.
+import { writeFileSync, renameSync, rmSync } from 'node:fs';
+import { dirname, join, basename } from 'node:path';
+import {
+  reserveId,
+  validateId,
+  writeRecord,
+  procStat,
+  hookState,
+  nowRfc3339Nano,
+  acquireLock,
+  RuntimeError,
+  toRuntimeError,
+  signalPid,
+  waitGone,
+  type ContainerRecord,
+  type ContainerPaths,
+} from '@runts/core';
+import { hostLayout, containerCgroupPaths, createCgroups, joinCgroups, removeCgroups, hierarchyKey } from '@runts/cgroups';
+import { loadBundle } from '@runts/spec';
+import { compileCreate, runHooks } from '@runts/init';
+import { InitProcess } from '@runts/nsenter';
+
+export interface CreateOptions {
+  root: string;
+  id: string;
+  /** bundle dir (default: the current directory) */
+  bundle?: string | undefined;
+  pidFile?: string | undefined;
+  consoleSocket?: string | undefined;
+  preserveFds?: number | undefined;
+  noPivot?: boolean | undefined;
+  noNewKeyring?: boolean | undefined;
+}
+
+export interface Launched {
+  record: ContainerRecord;
+  paths: ContainerPaths;
+  init: InitProcess;
+}
+
+/** Writes the pid file as runc does: the decimal pid, no newline, in place atomically. */
+export function writePidFile(path: string, pid: number): void {
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+  writeFileSync(tmp, String(pid));
+  renameSync(tmp, path);
+}
+
+/** The shared half of create and run: everything up to the init waiting on exec.fifo.
+ *  `wait`: the executor stays as the init's parent and exits with its status (run). */
+export async function launch(o: CreateOptions, mode: { wait: boolean; stdio?: Array<'inherit' | 'pipe' | 'ignore' | number> }): Promise<Launched> {
+  validateId(o.id);
+  const { bundle, spec, rootfs } = loadBundle(o.bundle ?? process.cwd(), { forStart: true });
+  const paths = reserveId(o.root, o.id);
+  const lock = acquireLock(paths.lock, `create ${o.id}`);
+  let createdCgroups: string[] = [];
+  let cgroupPaths: Record<string, string> = {};
+  let init: InitProcess | undefined;
+  let pid = 0;
+  try {
+    const layout = hostLayout();
+    const linux = (spec.linux ?? {}) as { cgroupsPath?: string; namespaces?: Array<{ type: string; path?: string }> };
+    cgroupPaths = containerCgroupPaths(layout, linux.cgroupsPath, o.id);
+    createdCgroups = createCgroups(cgroupPaths);
+    const v1 = layout.v1.filter((h) => cgroupPaths[hierarchyKey(h)]).map((h) => ({ controllers: hierarchyKey(h), hostDir: cgroupPaths[hierarchyKey(h)]! }));
+    const steps = compileCreate({
+      id: o.id,
+      bundle,
+      spec: spec as never,
+      fifoPath: paths.fifo,
+      consoleSocket: o.consoleSocket,
+      noPivot: o.noPivot,
+      noNewKeyring: o.noNewKeyring,
+      preserveFds: o.preserveFds,
+      wait: mode.wait,
+      cgroup: { unified: layout.mode === 'v2', v1, ...(cgroupPaths['unified'] ? { v2Dir: cgroupPaths['unified'] } : {}) },
+    });
+    init = InitProcess.spawn({ steps, preserveFds: o.preserveFds ?? 0, ...(mode.stdio ? { stdio: mode.stdio } : {}) });
+    pid = await init.pid();
+    const startTime = procStat(pid)?.startTime ?? '';
+    joinCgroups(cgroupPaths, pid);
+    const record: ContainerRecord = {
+      ociVersion: typeof spec.ociVersion === 'string' ? spec.ociVersion : '1.3.0',
+      id: o.id,
+      pid,
+      startTime,
+      bundle,
+      rootfs,
+      created: nowRfc3339Nano(),
+      ...(spec.annotations ? { annotations: spec.annotations as Record<string, string> } : {}),
+      owner: '',
+      cgroupPaths,
+      config: spec as Record<string, unknown>,
+      ownPidNs: !(linux.namespaces ?? []).some((n) => n.type === 'pid' && n.path) && (linux.namespaces ?? []).some((n) => n.type === 'pid'),
+      root: o.root,
+    };
+    const hooks = (spec.hooks ?? {}) as { createRuntime?: unknown[]; prestart?: unknown[] };
+    const creating = hookState(record, 'creating');
+    if (hooks.createRuntime?.length) await runHooks(hooks.createRuntime as never, 'hooks.createRuntime', creating);
+    if (hooks.prestart?.length) await runHooks(hooks.prestart as never, 'hooks.prestart', creating);
+    init.go(JSON.stringify(hookState(record, 'creating')));
+    await init.ready();
+    writeRecord(paths, record);
+    if (o.pidFile) writePidFile(o.pidFile, pid);
+    lock.release();
+    return { record, paths, init };
+  } catch (err) {
+    // Roll back: the process, the cgroups, the state dir.
+    init?.kill();
+    if (pid > 0) {
+      signalPid(pid, 9);
+      waitGone(pid, undefined, 5000);
+    }
+    try {
+      removeCgroups(cgroupPaths, createdCgroups);
+    } catch {
+      /* best effort; the error below is the one that matters */
+    }
+    rmSync(paths.dir, { recursive: true, force: true });
+    throw toRuntimeError(err);
+  }
+}
+
+export async function create(o: CreateOptions): Promise<{ pid: number }> {
+  const { record, init } = await launch(o, { wait: false });
+  init.close();
+  return { pid: record.pid };
+}
+
+export { RuntimeError };

@@ -1,0 +1,20 @@
+import type { CAC } from 'cac';
+import { globalOptions, RuntimeError } from '@runts/core';
+
+/** Registers the `list` command on a cac instance: as the default command of oci-list (name ''),
+ *  or as `runts list`. The action loads the library lazily. */
+export function register(cli: CAC, name = ''): void {
+  cli
+    .command(name === '' ? '' : `${name} `.trim(), 'list the containers under --root')
+    .usage('[--format table|json] [-q]')
+    .option('-f, --format <format>', 'table or json', { default: 'table' })
+    .option('-q, --quiet', 'display only container IDs')
+    .action(async (opts: Record<string, unknown>) => {
+      const { list, formatTable } = await import('./index.ts');
+      const states = list({ root: globalOptions(opts).root });
+      if (opts.quiet) process.stdout.write(states.map((s) => s.id + '\n').join(''));
+      else if (opts.format === 'json') process.stdout.write(JSON.stringify(states.length === 0 ? null : states) + '\n'); // Go marshals an empty list as null
+      else if (opts.format === 'table') process.stdout.write(formatTable(states));
+      else throw new RuntimeError('EINVAL', `invalid format option: ${String(opts.format)}`);
+    });
+}

@@ -1,0 +1,43 @@
+// oci-run: create + start + wait in one process. Exits with the container's status (code, or
+// 128 + signal), forwarding signals to it; --detach returns once it runs; --keep keeps it after.
+import { constants } from 'node:os';
+import { launch, type CreateOptions } from '@runts/create';
+import { start } from '@runts/start';
+import { deleteContainer } from '@runts/delete';
+import { signalPid, warn } from '@runts/core';
+
+export interface RunOptions extends CreateOptions {
+  detach?: boolean | undefined;
+  keep?: boolean | undefined;
+}
+
+const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
+
+export async function run(o: RunOptions): Promise<number> {
+  // The executor runs in its own process group (the init makes its own session), so signals
+  // from the terminal reach only us, and we forward each exactly once.
+  const { record, init } = await launch(o, { wait: !o.detach });
+  const handlers = new Map<NodeJS.Signals, () => void>();
+  for (const s of FORWARDED) {
+    const h = () => void signalPid(record.pid, constants.signals[s]);
+    handlers.set(s, h);
+    process.on(s, h);
+  }
+  let status: number;
+  try {
+    await start({ root: o.root, id: o.id });
+    if (o.detach) {
+      init.close();
+      return 0;
+    }
+    const { code, signal } = await init.exit();
+    status = code ?? 128 + (signal ? (constants.signals[signal as NodeJS.Signals] ?? 0) : 0);
+  } catch (err) {
+    await deleteContainer({ root: o.root, id: o.id, force: true }).catch((e: Error) => warn(e.message));
+    throw err;
+  } finally {
+    for (const [s, h] of handlers) process.off(s, h);
+  }
+  if (!o.keep) await deleteContainer({ root: o.root, id: o.id, force: true });
+  return status;
+}

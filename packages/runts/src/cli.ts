@@ -1,0 +1,26 @@
+// runts: the runc-compatible multiplexer. `runts [global options] <command> ...` with runc's
+// commands and flags, calling the same library functions as the oci-* commands, in one process.
+import cac from 'cac';
+import { addGlobalOptions, runCli } from '@runts/core';
+import { register as create } from '@runts/create/command';
+import { register as start } from '@runts/start/command';
+import { register as state } from '@runts/state/command';
+import { register as kill } from '@runts/kill/command';
+import { register as del } from '@runts/delete/command';
+import { register as list } from '@runts/list/command';
+import { register as run } from '@runts/run/command';
+
+const cli = addGlobalOptions(cac('runts'));
+create(cli, 'create');
+start(cli, 'start');
+state(cli, 'state');
+kill(cli, 'kill');
+del(cli, 'delete');
+list(cli, 'list');
+run(cli, 'run');
+await runCli(cli, process.argv, { versionText: versionText() });
+
+function versionText(): string {
+  // go-runc reads the first line as `runc version <v>`
+  return `runc version 0.1.0 (runts)\ncommit: runts-0.1.0\nspec: 1.3.0\nnode: ${process.version}\n`;
+}

@@ -1,0 +1,8 @@
+// The library behind `runts`: every verb's function, for programs that embed runts.
+export { create, launch, type CreateOptions } from '@runts/create';
+export { start } from '@runts/start';
+export { state, formatState } from '@runts/state';
+export { kill } from '@runts/kill';
+export { deleteContainer } from '@runts/delete';
+export { list, formatTable } from '@runts/list';
+export { run } from '@runts/run';

@@ -1,0 +1,70 @@
+// oci-start: releases a created container's init through exec.fifo, then runs poststart hooks.
+import { openSync, readSync, closeSync, unlinkSync, constants } from 'node:fs';
+import { acquireLock, loadContainer, RuntimeError, sleepMs, isAlive, hookState, warn, type Loaded } from '@runts/core';
+import { runHooks } from '@runts/init';
+
+export interface StartOptions {
+  root: string;
+  id: string;
+}
+
+/** Opens exec.fifo for reading without blocking and reads the init's "0": the init is blocked
+ *  opening the fifo for writing, and our open releases it. Gives up if the init dies. */
+export function releaseInit(loaded: Loaded): void {
+  const { paths, record } = loaded;
+  let fd: number;
+  try {
+    fd = openSync(paths.fifo, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_CLOEXEC);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new RuntimeError('EBADSTATE', 'cannot start an already running container');
+    throw err;
+  }
+  try {
+    const buf = Buffer.alloc(1);
+    for (let delay = 0.05; ; delay = Math.min(delay * 2, 5)) {
+      let n = 0;
+      try {
+        n = readSync(fd, buf, 0, 1, null);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
+      }
+      if (n === 1) break;
+      if (!isAlive(record.pid, record.startTime)) throw new RuntimeError('EBADSTATE', 'cannot start a container that has stopped');
+      sleepMs(delay);
+    }
+  } finally {
+    closeSync(fd);
+  }
+  unlinkSync(paths.fifo);
+}
+
+export async function start(o: StartOptions): Promise<void> {
+  const { paths } = loadContainer(o.root, o.id); // validates id, container exists
+  const lock = acquireLock(paths.lock, `start ${o.id}`);
+  let loaded: Loaded;
+  try {
+    loaded = loadContainer(o.root, o.id);
+    switch (loaded.status) {
+      case 'created':
+        break;
+      case 'stopped':
+        throw new RuntimeError('EBADSTATE', 'cannot start a container that has stopped');
+      case 'paused':
+        throw new RuntimeError('EBADSTATE', 'cannot start a container in the paused state');
+      default:
+        throw new RuntimeError('EBADSTATE', 'cannot start an already running container');
+    }
+    releaseInit(loaded);
+  } finally {
+    lock.release();
+  }
+  const hooks = (loaded.record.config as { hooks?: { poststart?: unknown[] } }).hooks?.poststart;
+  if (hooks && hooks.length > 0) {
+    try {
+      await runHooks(hooks as never, 'hooks.poststart', hookState(loaded.record, 'running'));
+    } catch (err) {
+      // runtime.md: a failing poststart hook is logged as a warning; the lifecycle goes on
+      warn(`container ${o.id}: ${(err as Error).message}`);
+    }
+  }
+}
