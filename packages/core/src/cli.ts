@@ -91,6 +91,38 @@ function longOptionNames(cli: CAC): Set<string> {
   return names;
 }
 
+/** runc (urfave/cli) stops reading flags at a command's variadic words: `runts exec ID sh -c x`
+ *  must give `-c` to sh. Puts `--` before the first word of a variadic argument. */
+function stopAtCommandWords(cli: CAC, args: string[]): string[] {
+  const takesValue = new Set<string>();
+  for (const c of [cli.globalCommand, ...cli.commands]) for (const o of c.options) if (o.required !== undefined) for (const n of o.names) takesValue.add(n);
+  let cmd = cli.commands.find((c) => c.name === '');
+  let seen = 0;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--') return args;
+    if (a.startsWith('-')) {
+      const name = a.replace(/^--?/, '').split('=')[0]!.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
+      if (!a.includes('=') && takesValue.has(name)) i++;
+      continue;
+    }
+    const word = a.startsWith(MARK) ? a.slice(MARK.length) : a;
+    if (!cmd || (cmd.name === '' && seen === 0 && cli.commands.some((c) => c.name === word))) {
+      const named = cli.commands.find((c) => c.name === word);
+      if (named) {
+        cmd = named;
+        seen = 0;
+        continue;
+      }
+    }
+    if (!cmd) continue;
+    const v = cmd.args.findIndex((x) => x.variadic);
+    if (v >= 0 && seen === v) return [...args.slice(0, i), '--', ...args.slice(i)];
+    seen++;
+  }
+  return args;
+}
+
 /** Runs a cac CLI: every error (ours, cac's, a system error) is logged once and exits 1. The
  *  command's action may return a number to use as the exit code. */
 export async function runCli(cli: CAC, argv: string[] = process.argv, opts: { versionText?: string } = {}): Promise<void> {
@@ -99,7 +131,7 @@ export async function runCli(cli: CAC, argv: string[] = process.argv, opts: { ve
     if (opts.versionText === undefined) cli.version(VERSION, '-v, --version');
     else cli.option('-v, --version', 'print the version');
     cli.help();
-    const args = protectArgv(argv.slice(2), longOptionNames(cli));
+    const args = stopAtCommandWords(cli, protectArgv(argv.slice(2), longOptionNames(cli)));
     const parsed = cli.parse([argv[0] ?? 'node', argv[1] ?? 'runts', ...args], { run: false });
     cli.args = unprotect(parsed.args) as typeof cli.args;
     cli.options = unprotect(parsed.options);
@@ -117,6 +149,8 @@ export async function runCli(cli: CAC, argv: string[] = process.argv, opts: { ve
     }
     // cac hands the action the parsed args; give it the unprotected ones.
     const cmd = cli.matchedCommand;
+    const rest = cli.options['--'];
+    if (Array.isArray(rest) && rest.length > 0) cli.args = [...cli.args, ...rest.map(String)];
     const actionArgs: unknown[] = [];
     cmd.args.forEach((arg, i) => {
       actionArgs.push(arg.variadic ? cli.args.slice(i) : cli.args[i]);

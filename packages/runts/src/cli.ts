@@ -9,6 +9,7 @@ import { register as kill } from '@runts/kill/command';
 import { register as del } from '@runts/delete/command';
 import { register as list } from '@runts/list/command';
 import { register as run } from '@runts/run/command';
+import { register as exec } from '@runts/exec/command';
 
 const cli = addGlobalOptions(cac('runts'));
 create(cli, 'create');
@@ -18,6 +19,7 @@ kill(cli, 'kill');
 del(cli, 'delete');
 list(cli, 'list');
 run(cli, 'run');
+exec(cli, 'exec');
 await runCli(cli, process.argv, { versionText: versionText() });
 
 function versionText(): string {

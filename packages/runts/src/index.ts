@@ -6,3 +6,4 @@ export { kill } from '@runts/kill';
 export { deleteContainer } from '@runts/delete';
 export { list, formatTable } from '@runts/list';
 export { run } from '@runts/run';
+export { exec, buildProcess, type ExecOptions } from '@runts/exec';

@@ -1,0 +1,155 @@
+// oci-exec: runs a new process in a running container. The native executor joins every namespace
+// of the container's init, the process joins its cgroup, and the executor execs it: no Node
+// process ever runs inside the container.
+import { readFileSync } from 'node:fs';
+import { constants } from 'node:os';
+import { loadContainer, RuntimeError, toRuntimeError, signalPid, waitGone } from '@runts/core';
+import { joinCgroups } from '@runts/cgroups';
+import { parseConfig } from '@runts/spec';
+import { compileExec } from '@runts/init';
+import { InitProcess } from '@runts/nsenter';
+import { writePidFile } from '@runts/create';
+
+export interface ExecProcess {
+  terminal?: boolean;
+  consoleSize?: { height: number; width: number };
+  user: { uid: number; gid: number; umask?: number; additionalGids?: number[] };
+  args?: string[];
+  env?: string[];
+  cwd: string;
+  capabilities?: { bounding?: string[]; effective?: string[]; permitted?: string[]; inheritable?: string[]; ambient?: string[] };
+  rlimits?: Array<{ type: string; soft: number | bigint; hard: number | bigint }>;
+  noNewPrivileges?: boolean;
+  apparmorProfile?: string;
+  selinuxLabel?: string;
+  oomScoreAdj?: number;
+  [k: string]: unknown;
+}
+
+export interface ExecOptions {
+  root: string;
+  id: string;
+  /** command and arguments (ignored with processFile) */
+  args?: string[];
+  /** a process.json (the OCI process object) */
+  processFile?: string | undefined;
+  cwd?: string | undefined;
+  env?: string[];
+  tty?: boolean;
+  user?: string | undefined;
+  additionalGids?: string[];
+  caps?: string[];
+  noNewPrivs?: boolean;
+  apparmor?: string | undefined;
+  processLabel?: string | undefined;
+  detach?: boolean;
+  pidFile?: string | undefined;
+  consoleSocket?: string | undefined;
+  preserveFds?: number;
+  ignorePaused?: boolean;
+  /** a sub-cgroup (v2) or controller:path pairs; runc's --cgroup */
+  cgroup?: string[];
+}
+
+function parseId(what: string, v: string): number {
+  if (!/^\d+$/.test(v)) throw new RuntimeError('EINVAL', `${what}: invalid value ${JSON.stringify(v)}`);
+  return Number(v);
+}
+
+/** The process to run: process.json as given, or the container's own process with runc's
+ *  command-line overrides. */
+export function buildProcess(base: ExecProcess | undefined, o: ExecOptions): ExecProcess {
+  if (o.processFile) {
+    let text: string;
+    try {
+      text = readFileSync(o.processFile, 'utf8');
+    } catch (err) {
+      throw toRuntimeError(err);
+    }
+    const p = parseConfig(text, o.processFile) as ExecProcess;
+    if (!p || typeof p !== 'object' || !Array.isArray(p.args) || p.args.length === 0) throw new RuntimeError('EINVAL', `${o.processFile}: args: must not be empty`);
+    if (!p.user) throw new RuntimeError('EINVAL', `${o.processFile}: user: required`);
+    if (typeof p.cwd !== 'string') throw new RuntimeError('EINVAL', `${o.processFile}: cwd: required`);
+    return p;
+  }
+  if (!o.args || o.args.length === 0) throw new RuntimeError('EINVAL', 'exec: missing command (give CMD [ARGS...] or -p process.json)');
+  const p: ExecProcess = structuredClone(base ?? { user: { uid: 0, gid: 0 }, cwd: '/' });
+  p.args = o.args;
+  p.terminal = o.tty === true;
+  if (o.env?.length) p.env = [...(p.env ?? []), ...o.env];
+  if (o.cwd) p.cwd = o.cwd;
+  if (o.user) {
+    const [u, g] = o.user.split(':');
+    p.user = { ...p.user, uid: parseId('--user', u ?? ''), gid: g === undefined ? p.user.gid : parseId('--user', g) };
+  }
+  if (o.additionalGids?.length) p.user = { ...p.user, additionalGids: o.additionalGids.map((g) => parseId('--additional-gids', g)) };
+  if (o.caps?.length) {
+    const c = { ...(p.capabilities ?? {}) };
+    for (const set of ['bounding', 'effective', 'permitted', 'ambient'] as const) c[set] = [...new Set([...(c[set] ?? []), ...o.caps])];
+    p.capabilities = c;
+  }
+  if (o.noNewPrivs) p.noNewPrivileges = true;
+  if (o.apparmor) p.apparmorProfile = o.apparmor;
+  if (o.processLabel) p.selinuxLabel = o.processLabel;
+  return p;
+}
+
+export async function exec(o: ExecOptions): Promise<number> {
+  const { record, status } = loadContainer(o.root, o.id);
+  if (status === 'stopped') throw new RuntimeError('ENOTRUNNING', 'cannot exec in a stopped container');
+  if (status === 'paused' && !o.ignorePaused) throw new RuntimeError('EBADSTATE', 'cannot exec in a paused container (use --ignore-paused to override)');
+  const spec = record.config as { process?: ExecProcess };
+  const proc = buildProcess(spec.process, o);
+  if (proc.terminal && !o.consoleSocket && o.detach) throw new RuntimeError('EINVAL', 'cannot allocate tty if runts will detach without setting console socket');
+  const steps = compileExec({
+    pid: record.pid,
+    process: proc as never,
+    containerSpec: record.config as never,
+    consoleSocket: o.consoleSocket,
+    preserveFds: o.preserveFds ?? 0,
+    wait: !o.detach,
+  });
+  const init = InitProcess.spawn({ steps, preserveFds: o.preserveFds ?? 0 });
+  let pid = 0;
+  try {
+    pid = await init.pid();
+    joinCgroups(subCgroups(record.cgroupPaths, o.cgroup), pid);
+    init.go(JSON.stringify({ ociVersion: record.ociVersion, id: record.id, status, pid: record.pid, bundle: record.bundle }));
+    await init.ready();
+  } catch (err) {
+    init.kill();
+    if (pid > 0) {
+      signalPid(pid, 9);
+      waitGone(pid, undefined, 5000);
+    }
+    throw toRuntimeError(err);
+  }
+  if (o.pidFile) writePidFile(o.pidFile, pid);
+  if (o.detach) {
+    init.close();
+    return 0;
+  }
+  const forward = (s: NodeJS.Signals) => () => void signalPid(pid, constants.signals[s]);
+  const sigs: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
+  const handlers = sigs.map((s) => [s, forward(s)] as const);
+  for (const [s, h] of handlers) process.on(s, h);
+  try {
+    const { code, signal } = await init.exit();
+    return code ?? 128 + (signal ? (constants.signals[signal as NodeJS.Signals] ?? 0) : 0);
+  } finally {
+    for (const [s, h] of handlers) process.off(s, h);
+  }
+}
+
+/** runc's --cgroup: `path` (a sub-cgroup in every hierarchy) or `controller:path`. */
+function subCgroups(paths: Record<string, string>, specs: string[] | undefined): Record<string, string> {
+  if (!specs || specs.length === 0) return paths;
+  const out = { ...paths };
+  for (const s of specs) {
+    const i = s.indexOf(':');
+    const [ctrl, sub] = i < 0 ? [undefined, s] : [s.slice(0, i), s.slice(i + 1)];
+    if (sub.split('/').includes('..')) throw new RuntimeError('EINVAL', `--cgroup ${JSON.stringify(s)}: must not contain ..`);
+    for (const key of Object.keys(out)) if (ctrl === undefined || key.split(',').includes(ctrl) || (ctrl === '' && key === 'unified')) out[key] = `${paths[key]}/${sub}`;
+  }
+  return out;
+}
