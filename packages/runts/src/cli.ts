@@ -10,6 +10,9 @@ import { register as del } from '@runts/delete/command';
 import { register as list } from '@runts/list/command';
 import { register as run } from '@runts/run/command';
 import { register as exec } from '@runts/exec/command';
+import { register as pause } from '@runts/pause/command';
+import { register as ps } from '@runts/ps/command';
+import { RuntimeError } from '@runts/core';
 
 const cli = addGlobalOptions(cac('runts'));
 create(cli, 'create');
@@ -20,6 +23,18 @@ del(cli, 'delete');
 list(cli, 'list');
 run(cli, 'run');
 exec(cli, 'exec');
+pause(cli, 'pause');
+ps(cli, 'ps');
+// Podman offers checkpointing when `checkpoint --help` exits 0; runts has no CRIU support yet, so
+// the commands exist (with runc's flags) and fail with a clear message.
+for (const verb of ['checkpoint', 'restore']) {
+  cli
+    .command(`${verb} <id>`, `${verb} a container with CRIU (not supported by runts yet)`)
+    .allowUnknownOptions()
+    .action(() => {
+      throw new RuntimeError('EINVAL', `${verb}: not supported: runts has no CRIU integration yet`);
+    });
+}
 await runCli(cli, process.argv, { versionText: versionText() });
 
 function versionText(): string {

@@ -7,3 +7,5 @@ export { deleteContainer } from '@runts/delete';
 export { list, formatTable } from '@runts/list';
 export { run } from '@runts/run';
 export { exec, buildProcess, type ExecOptions } from '@runts/exec';
+export { pause, resume } from '@runts/pause';
+export { ps, psTable } from '@runts/ps';

@@ -1,0 +1,17 @@
+import type { CAC } from 'cac';
+import { globalOptions, RuntimeError } from '@runts/core';
+
+/** Registers `ps`: as the default command of oci-ps (name ''), or `runts ps`. */
+export function register(cli: CAC, name = ''): void {
+  cli
+    .command(name === '' ? '<id> [...psArgs]' : `${name} <id> [...psArgs]`, 'display the processes running inside a container')
+    .usage('<container-id> [ps options]\n\nExit codes: 0, or 1 when the container does not exist.')
+    .option('-f, --format <format>', 'table or json', { default: 'table' })
+    .action(async (id: string, psArgs: string[], opts: Record<string, unknown>) => {
+      const { ps, psTable } = await import('./index.ts');
+      const pids = ps({ root: globalOptions(opts).root, id });
+      if (opts.format === 'json') process.stdout.write(JSON.stringify(pids) + '\n');
+      else if (opts.format === 'table') process.stdout.write(psTable(pids ?? [], psArgs.length > 0 ? psArgs : ['-ef']));
+      else throw new RuntimeError('EINVAL', `invalid format option: ${String(opts.format)}`);
+    });
+}
