@@ -1,7 +1,7 @@
 // oci-spec: `runc spec` (write a default config.json) and `oci-spec validate` (print every
 // problem of a bundle). A thin cac wrapper over the library; errors are printed once by runCli.
 import { cac } from 'cac';
-import { runCli, SPEC_VERSION, VERSION } from '@runts/core';
+import { RuntimeError, runCli, SPEC_VERSION, VERSION } from '@runts/core';
 import { checkBundle, formatProblem } from './bundle.ts';
 import { writeDefaultSpec } from './defaults.ts';
 
@@ -24,11 +24,15 @@ cli
   .option('-b, --bundle <dir>', 'path to the root of the bundle directory (default: current directory)')
   .option('--rootless', 'generate a configuration for a rootless container')
   .action((o: Options) => {
+    if (cli.args.length > 0) throw new RuntimeError('EINVAL', `unknown command ${JSON.stringify(cli.args[0])}`);
     writeDefaultSpec(bundleOf(o), { rootless: o.rootless === true });
   });
 
 cli
   .command('validate', 'print every problem of a bundle (config.json and its rootfs), one per line; exit 1 if there is one')
+  // runCli marks every bare argv word (so that cac keeps `0123` a string), command names too:
+  // let the marked name match as well.
+  .alias('\u0001validate')
   .option('-b, --bundle <dir>', 'path to the root of the bundle directory (default: current directory)')
   .action((o: Options): number => {
     const r = checkBundle(bundleOf(o), { forStart: true });
