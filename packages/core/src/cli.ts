@@ -23,8 +23,7 @@ export function addGlobalOptions(cli: CAC): CAC {
     .option('--log <file>', 'set the log file to write runts logs to (default is stderr)')
     .option('--log-format <format>', 'set the log format (text or json)', { default: 'text' })
     .option('--debug', 'enable debug logging')
-    .option('--systemd-cgroup', 'accepted for runc compatibility (cgroupfs is used)')
-    .option('--rootless <value>', 'accepted for runc compatibility: true, false or auto');
+    .option('--systemd-cgroup', 'accepted for runc compatibility (cgroupfs is used)');
   return cli;
 }
 
@@ -91,36 +90,40 @@ function longOptionNames(cli: CAC): Set<string> {
   return names;
 }
 
-/** runc (urfave/cli) stops reading flags at a command's variadic words: `runts exec ID sh -c x`
- *  must give `-c` to sh. Puts `--` before the first word of a variadic argument. */
-function stopAtCommandWords(cli: CAC, args: string[]): string[] {
+/** Finds the command word (unmarking it so cac can match it; the first bare word when it names a
+ *  command) and, as runc (urfave/cli) stops reading flags at a command's variadic words
+ *  (`runts exec ID sh -c x` gives `-c` to sh), puts `--` before the first variadic word. */
+function commandWords(cli: CAC, args: string[]): string[] {
+  const out = [...args];
   const takesValue = new Set<string>();
   for (const c of [cli.globalCommand, ...cli.commands]) for (const o of c.options) if (o.required !== undefined) for (const n of o.names) takesValue.add(n);
   let cmd = cli.commands.find((c) => c.name === '');
   let seen = 0;
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    if (a === '--') return args;
+  let named = false;
+  for (let i = 0; i < out.length; i++) {
+    const a = out[i]!;
+    if (a === '--') return out;
     if (a.startsWith('-')) {
       const name = a.replace(/^--?/, '').split('=')[0]!.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
       if (!a.includes('=') && takesValue.has(name)) i++;
       continue;
     }
     const word = a.startsWith(MARK) ? a.slice(MARK.length) : a;
-    if (!cmd || (cmd.name === '' && seen === 0 && cli.commands.some((c) => c.name === word))) {
-      const named = cli.commands.find((c) => c.name === word);
-      if (named) {
-        cmd = named;
-        seen = 0;
+    if (!named && seen === 0) {
+      const c = cli.commands.find((x) => x.name !== '' && (x.name === word || x.aliasNames.includes(word)));
+      if (c) {
+        out[i] = word;
+        cmd = c;
+        named = true;
         continue;
       }
     }
     if (!cmd) continue;
     const v = cmd.args.findIndex((x) => x.variadic);
-    if (v >= 0 && seen === v) return [...args.slice(0, i), '--', ...args.slice(i)];
+    if (v >= 0 && seen === v) return [...out.slice(0, i), '--', ...out.slice(i)];
     seen++;
   }
-  return args;
+  return out;
 }
 
 /** Runs a cac CLI: every error (ours, cac's, a system error) is logged once and exits 1. The
@@ -131,7 +134,7 @@ export async function runCli(cli: CAC, argv: string[] = process.argv, opts: { ve
     if (opts.versionText === undefined) cli.version(VERSION, '-v, --version');
     else cli.option('-v, --version', 'print the version');
     cli.help();
-    const args = stopAtCommandWords(cli, protectArgv(argv.slice(2), longOptionNames(cli)));
+    const args = commandWords(cli, protectArgv(argv.slice(2), longOptionNames(cli)));
     const parsed = cli.parse([argv[0] ?? 'node', argv[1] ?? 'runts', ...args], { run: false });
     cli.args = unprotect(parsed.args) as typeof cli.args;
     cli.options = unprotect(parsed.options);

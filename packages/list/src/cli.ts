@@ -1,4 +1,4 @@
-import cac from 'cac';
+import { cac } from 'cac';
 import { addGlobalOptions, runCli } from '@runts/core';
 import { register } from './command.ts';
 

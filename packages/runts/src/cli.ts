@@ -1,6 +1,6 @@
 // runts: the runc-compatible multiplexer. `runts [global options] <command> ...` with runc's
 // commands and flags, calling the same library functions as the oci-* commands, in one process.
-import cac from 'cac';
+import { cac } from 'cac';
 import { addGlobalOptions, runCli } from '@runts/core';
 import { register as create } from '@runts/create/command';
 import { register as start } from '@runts/start/command';
@@ -12,6 +12,7 @@ import { register as run } from '@runts/run/command';
 import { register as exec } from '@runts/exec/command';
 import { register as pause } from '@runts/pause/command';
 import { register as ps } from '@runts/ps/command';
+import { register as spec } from '@runts/spec/command';
 import { RuntimeError } from '@runts/core';
 
 const cli = addGlobalOptions(cac('runts'));
@@ -25,6 +26,7 @@ run(cli, 'run');
 exec(cli, 'exec');
 pause(cli, 'pause');
 ps(cli, 'ps');
+spec(cli, 'spec');
 // Podman offers checkpointing when `checkpoint --help` exits 0; runts has no CRIU support yet, so
 // the commands exist (with runc's flags) and fail with a clear message.
 for (const verb of ['checkpoint', 'restore']) {
