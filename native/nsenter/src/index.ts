@@ -1,0 +1,377 @@
+// @runts/nsenter: the binary encoding of the init program and the parent side of a session with
+// the native executor (runts-init). See ../PROTOCOL.md; program.ts defines the ops.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Readable, Writable } from 'node:stream';
+import type { Socket } from 'node:net';
+import { RuntimeError, strerror, ERRNO_NAMES, type ErrorCode } from '@runts/core';
+import { Op, Msg, Signatures, type ArgKind, type Step, type SourcedStep } from './program.ts';
+
+export * from './program.ts';
+
+/** The executor rejects a program over this size (PROTOCOL.md). */
+export const MAX_PROGRAM_SIZE = 4 * 1024 * 1024;
+const U64_MAX = (1n << 64n) - 1n;
+
+class Writer {
+  private chunks: Buffer[] = [];
+  size = 0;
+  private push(b: Buffer): void {
+    this.chunks.push(b);
+    this.size += b.length;
+  }
+  u16(v: number): void {
+    const b = Buffer.alloc(2);
+    b.writeUInt16LE(v);
+    this.push(b);
+  }
+  u32(v: number): void {
+    const b = Buffer.alloc(4);
+    b.writeUInt32LE(v);
+    this.push(b);
+  }
+  u64(v: bigint, what: string): void {
+    if (typeof v !== 'bigint' || v < 0n || v > U64_MAX) throw new TypeError(`${what}: not a u64: ${String(v)}`);
+    const b = Buffer.alloc(8);
+    b.writeBigUInt64LE(v);
+    this.push(b);
+  }
+  str(v: string, what: string): void {
+    if (typeof v !== 'string') throw new TypeError(`${what}: not a string`);
+    if (v.includes('\0')) throw new TypeError(`${what}: string contains a NUL byte`);
+    const b = Buffer.from(v, 'utf8');
+    this.u32(b.length);
+    this.push(b);
+    this.push(Buffer.from([0]));
+  }
+  bytes(v: Uint8Array, what: string): void {
+    if (!(v instanceof Uint8Array)) throw new TypeError(`${what}: not bytes`);
+    this.u32(v.length);
+    this.push(Buffer.from(v.buffer, v.byteOffset, v.length));
+  }
+  take(): Buffer {
+    return Buffer.concat(this.chunks, this.size);
+  }
+}
+
+function encodeArg(w: Writer, kind: ArgKind, value: unknown, what: string): void {
+  switch (kind) {
+    case 'u64':
+      w.u64(value as bigint, what);
+      break;
+    case 'str':
+      w.str(value as string, what);
+      break;
+    case 'bytes':
+      w.bytes(value as Uint8Array, what);
+      break;
+    case 'strlist': {
+      if (!Array.isArray(value)) throw new TypeError(`${what}: not a string list`);
+      w.u32(value.length);
+      value.forEach((s, i) => w.str(s as string, `${what}[${i}]`));
+      break;
+    }
+    case 'u64list': {
+      if (!Array.isArray(value)) throw new TypeError(`${what}: not a u64 list`);
+      w.u32(value.length);
+      value.forEach((v, i) => w.u64(v as bigint, `${what}[${i}]`));
+      break;
+    }
+  }
+}
+
+/** One record: u16 op, u16 reserved, u32 length, args (PROTOCOL.md). */
+export function encodeStep(step: Step): Buffer {
+  const sig = (Signatures as Record<number, ReadonlyArray<readonly [string, ArgKind]>>)[step.op];
+  if (!sig) throw new TypeError(`unknown op ${String((step as { op: unknown }).op)}`);
+  const args = new Writer();
+  const rec = step as unknown as Record<string, unknown>;
+  for (const [name, kind] of sig) encodeArg(args, kind, rec[name], `op ${step.op} ${name}`);
+  const body = args.take();
+  const head = Buffer.alloc(8);
+  head.writeUInt16LE(step.op, 0);
+  head.writeUInt16LE(0, 2);
+  head.writeUInt32LE(body.length, 4);
+  return Buffer.concat([head, body]);
+}
+
+/** The Program payload: the records of every step, in order. */
+export function encodeProgram(steps: Step[]): Buffer {
+  const out = Buffer.concat(steps.map(encodeStep));
+  if (out.length > MAX_PROGRAM_SIZE) throw new RangeError(`init program too large (${out.length} bytes)`);
+  return out;
+}
+
+/** A framed message: u32 type, u32 length, payload. */
+export function encodeMessage(type: number, payload: Uint8Array = Buffer.alloc(0)): Buffer {
+  const head = Buffer.alloc(8);
+  head.writeUInt32LE(type, 0);
+  head.writeUInt32LE(payload.length, 4);
+  return Buffer.concat([head, payload]);
+}
+
+/** A decoded Msg.Error. */
+export interface ExecutorError {
+  step: number;
+  errno: number;
+  message: string;
+}
+
+export function decodeError(payload: Buffer): ExecutorError {
+  if (payload.length < 13) throw new RangeError('short error message');
+  const step = payload.readUInt32LE(0);
+  const errno = payload.readInt32LE(4);
+  const n = payload.readUInt32LE(8);
+  if (12 + n + 1 > payload.length) throw new RangeError('bad error message');
+  return { step, errno, message: payload.subarray(12, 12 + n).toString('utf8') };
+}
+
+/** The runc-style text of an executor error, prefixed with the config field of the failing step:
+ *  `mounts[2] (/data): mount: no such file or directory`. */
+export function describeError(err: ExecutorError, steps: ReadonlyArray<SourcedStep | Step>): RuntimeError {
+  const entry = err.step === 0xffffffff ? undefined : steps[err.step];
+  const sourced = entry && 'step' in entry ? entry : undefined;
+  const op = sourced ? sourced.step.op : (entry as Step | undefined)?.op;
+  // The message is already complete runc text for the exec lookup and for hooks' status.
+  const full = err.errno === 0 || err.message.startsWith('exec: "');
+  let text = full ? err.message : `${err.message}: ${strerror(err.errno)}`;
+  if (sourced) text = `${sourced.field}${sourced.label ? ` (${sourced.label})` : ''}: ${text}`;
+  let code: ErrorCode = 'ESYS';
+  if (op === Op.Hook) code = 'EHOOK';
+  else if (op === Op.Resolve || op === Op.Exec) code = 'EEXEC';
+  else if (err.errno === 22 && err.step !== 0xffffffff && !sourced) code = 'EINVAL';
+  return new RuntimeError(code, text, { errno: err.errno ? ERRNO_NAMES[err.errno] : undefined });
+}
+
+/** The executor binary: $RUNTS_INIT, else ./runts-init next to this module (bundled verbs have it
+ *  copied into dist/), else native/nsenter/build/runts-init of the repository. */
+export function executorPath(): string {
+  const env = process.env.RUNTS_INIT;
+  if (env) return env;
+  const beside = fileURLToPath(new URL('./runts-init', import.meta.url));
+  if (existsSync(beside)) return beside;
+  return fileURLToPath(new URL('../build/runts-init', import.meta.url));
+}
+
+export type StdioSlot = 'inherit' | 'pipe' | 'ignore' | number;
+
+export interface SpawnOptions {
+  /** The program; each step with the config field it came from (for error messages). */
+  steps: SourcedStep[];
+  /** The container's fds 0, 1, 2 (default: inherit). */
+  stdio?: StdioSlot[];
+  /** Pass this process's fds 3 .. 3+N-1 on as the container's fds 3 .. 3+N-1 (--preserve-fds). */
+  preserveFds?: number;
+  /** Extra fds given as the container's fds 3.. (instead of this process's 3..); overrides preserveFds. */
+  extraFds?: number[];
+  /** Working directory of the executor (host side). */
+  cwd?: string;
+  /** The executor binary (default executorPath()). */
+  executor?: string;
+  /** An already encoded program (encodeProgram); steps then only name the fields in errors. */
+  program?: Buffer;
+}
+
+interface Deferred<T> {
+  promise: Promise<T>;
+  resolve(v: T): void;
+  reject(e: unknown): void;
+  settled: boolean;
+}
+
+function deferred<T>(): Deferred<T> {
+  let resolve!: (v: T) => void;
+  let reject!: (e: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  promise.catch(() => {}); // callers may never ask
+  const d: Deferred<T> = {
+    promise,
+    settled: false,
+    resolve: (v) => {
+      if (!d.settled) {
+        d.settled = true;
+        resolve(v);
+      }
+    },
+    reject: (e) => {
+      if (!d.settled) {
+        d.settled = true;
+        reject(e);
+      }
+    },
+  };
+  return d;
+}
+
+/** One run of the executor: program out, Pid / Ready / Error in, Go out. */
+export class InitProcess {
+  readonly child: ChildProcess;
+  readonly steps: SourcedStep[];
+  private readonly sock: Socket;
+  private buf: Buffer = Buffer.alloc(0);
+  private initPid: number | undefined;
+  private failure: RuntimeError | undefined;
+  private readonly pidD = deferred<number>();
+  private readonly readyD = deferred<void>();
+  private readonly exitD = deferred<{ code: number | null; signal: string | null }>();
+  private readonly errorD = deferred<RuntimeError | undefined>();
+
+  private constructor(child: ChildProcess, sock: Socket, steps: SourcedStep[], program: Buffer) {
+    this.child = child;
+    this.sock = sock;
+    this.steps = steps;
+    child.on('error', (e) => this.fail(new RuntimeError('ESYS', `runts-init: ${e.message}`, { cause: e })));
+    child.on('exit', (code, signal) => {
+      this.exitD.resolve({ code, signal });
+      // Without a word on the socket, the pid or readiness never comes.
+      if (!this.pidD.settled) this.fail(this.exitError(code, signal, 'before reporting the init pid'));
+    });
+    sock.on('data', (d: Buffer) => this.onData(d));
+    sock.on('error', () => {}); // EPIPE/ECONNRESET once the other side has gone: 'close' follows
+    sock.on('close', () => {
+      this.errorD.resolve(this.failure);
+      if (this.readyD.settled) return;
+      // The init's exec closes the socket (close-on-exec): a program without WaitStart is ready
+      // once that happens without an error. Before the pid, it means stage 0 failed.
+      if (this.failure) this.readyD.reject(this.failure);
+      else if (this.initPid !== undefined) this.readyD.resolve();
+      else this.readyD.reject(new RuntimeError('ESYS', 'runts-init: exited before reporting the init pid'));
+    });
+    sock.write(encodeMessage(Msg.Program, program));
+  }
+
+  static spawn(opts: SpawnOptions): InitProcess {
+    const program = opts.program ?? encodeProgram(opts.steps.map((s) => s.step));
+    const std = (opts.stdio ?? ['inherit', 'inherit', 'inherit']).slice(0, 3);
+    while (std.length < 3) std.push('inherit');
+    const extra = opts.extraFds ?? Array.from({ length: opts.preserveFds ?? 0 }, (_, i) => 3 + i);
+    const stdio: Array<StdioSlot> = [...std, ...extra, 'pipe'];
+    const syncFd = 3 + extra.length;
+    const child = spawn(opts.executor ?? executorPath(), [String(syncFd)], {
+      stdio,
+      env: {},
+      cwd: opts.cwd,
+    });
+    const sock = child.stdio[syncFd] as Socket | null;
+    if (!sock) throw new RuntimeError('ESYS', 'runts-init: no sync socket');
+    return new InitProcess(child, sock, opts.steps, program);
+  }
+
+  /** The container's stdio streams, when their slot was 'pipe'. */
+  get stdin(): Writable | null {
+    return this.child.stdin;
+  }
+  get stdout(): Readable | null {
+    return this.child.stdout;
+  }
+  get stderr(): Readable | null {
+    return this.child.stderr;
+  }
+  /** Stage 0's pid (the executor process itself). */
+  get executorPid(): number | undefined {
+    return this.child.pid;
+  }
+
+  /** The init's pid in the host pid namespace (Msg.Pid). Rejects when stage 0 fails. */
+  pid(): Promise<number> {
+    return this.pidD.promise;
+  }
+
+  /** Lets the init run its steps; stateJson is given to the hooks on stdin. */
+  go(stateJson: string): void {
+    this.sock.write(encodeMessage(Msg.Go, Buffer.from(stateJson, 'utf8')));
+  }
+
+  /** Resolves on Msg.Ready (WaitStart), or, for a program without WaitStart, when the init has
+   *  exec'd (the socket closes without an error). Rejects with the failing step's error. */
+  ready(): Promise<void> {
+    return this.readyD.promise;
+  }
+
+  /** Resolves when the socket has closed: with the error the executor reported after Ready (e.g.
+   *  the exec of a process run with ExecFlags.Wait), or undefined. */
+  error(): Promise<RuntimeError | undefined> {
+    return this.errorD.promise;
+  }
+
+  /** Stage 0's exit: 0 once it reported the pid (without ExecFlags.Wait), or the init's status. */
+  exit(): Promise<{ code: number | null; signal: string | null }> {
+    return this.exitD.promise;
+  }
+
+  /** SIGKILLs stage 0 and the init if its pid is known. */
+  kill(): void {
+    for (const pid of [this.initPid, this.child.exitCode === null && this.child.signalCode === null ? this.child.pid : undefined]) {
+      if (pid === undefined) continue;
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  }
+
+  /** Closes our end of the socket (an init still waiting for Go then exits). */
+  close(): void {
+    this.sock.destroy();
+  }
+
+  private exitError(code: number | null, signal: string | null, when: string): RuntimeError {
+    return (
+      this.failure ??
+      new RuntimeError('ESYS', `runts-init exited ${signal ? `on ${signal}` : `with status ${code}`} ${when}`)
+    );
+  }
+
+  private fail(err: RuntimeError): void {
+    if (!this.failure) this.failure = err;
+    this.pidD.reject(this.failure);
+    this.readyD.reject(this.failure);
+  }
+
+  private onData(d: Buffer): void {
+    this.buf = this.buf.length ? Buffer.concat([this.buf, d]) : d;
+    while (this.buf.length >= 8) {
+      const type = this.buf.readUInt32LE(0);
+      const len = this.buf.readUInt32LE(4);
+      if (len > MAX_PROGRAM_SIZE) {
+        this.fail(new RuntimeError('ESYS', `runts-init: oversized message (${len} bytes)`));
+        this.sock.destroy();
+        return;
+      }
+      if (this.buf.length < 8 + len) return;
+      const payload = this.buf.subarray(8, 8 + len);
+      this.buf = this.buf.subarray(8 + len);
+      this.onMessage(type, payload);
+    }
+  }
+
+  private onMessage(type: number, payload: Buffer): void {
+    switch (type) {
+      case Msg.Pid:
+        if (payload.length !== 4) return this.fail(new RuntimeError('ESYS', 'runts-init: bad pid message'));
+        this.initPid = payload.readUInt32LE(0);
+        this.pidD.resolve(this.initPid);
+        return;
+      case Msg.Ready:
+        this.readyD.resolve();
+        return;
+      case Msg.Error: {
+        let e: RuntimeError;
+        try {
+          e = describeError(decodeError(payload), this.steps);
+        } catch (err) {
+          e = new RuntimeError('ESYS', `runts-init: ${(err as Error).message}`);
+        }
+        this.fail(e);
+        return;
+      }
+      default:
+        this.fail(new RuntimeError('ESYS', `runts-init: unexpected message ${type}`));
+    }
+  }
+}

@@ -1,0 +1,306 @@
+/* runts-init <sync-fd>: stage 0. Re-executes from a sealed memfd, reads the program, performs
+ * the stage-0 ops, clones (or forks) the init, writes its id maps and reports its pid. */
+#include "runts-init.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/close_range.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+#ifndef MFD_EXEC
+#define MFD_EXEC 0x0010U
+#endif
+
+extern char **environ;
+
+#define REQUIRED_SEALS (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
+
+/* CVE-2019-5736: never run from a file the container could reach through /proc/<pid>/exe and
+ * write. Unless /proc/self/exe already is a sealed memfd, copy it into one and re-exec. */
+static void ensure_sealed(char **argv)
+{
+	int exe = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	if (exe < 0) {
+		dprintf(2, "runts-init: open /proc/self/exe: %s\n", strerror(errno));
+		_exit(1);
+	}
+	int seals = fcntl(exe, F_GET_SEALS);
+	if (seals >= 0 && (seals & REQUIRED_SEALS) == REQUIRED_SEALS) {
+		close(exe);
+		return;
+	}
+	int mfd = memfd_create("runts-init", MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
+	if (mfd < 0 && errno == EINVAL)
+		mfd = memfd_create("runts-init", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	struct stat st;
+	if (mfd < 0 || fstat(exe, &st) < 0)
+		goto fail;
+	for (off_t left = st.st_size; left > 0;) {
+		ssize_t n = sendfile(mfd, exe, NULL, (size_t)left);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			goto fail;
+		left -= n;
+	}
+	if (fcntl(mfd, F_ADD_SEALS, REQUIRED_SEALS) < 0)
+		goto fail;
+	close(exe);
+	fexecve(mfd, argv, environ);
+fail:
+	dprintf(2, "runts-init: sealed copy of the executor: %s\n", strerror(errno));
+	_exit(1);
+}
+
+static int write_file(const char *path, const char *content, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return -1;
+	int r = write_full(fd, content, len);
+	int e = errno;
+	close(fd);
+	errno = e;
+	return r;
+}
+
+static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
+
+static void forward(int sig)
+{
+	if (g.child > 0)
+		kill(g.child, sig);
+}
+
+/* Stays with the init: relays signals, exits with its status. */
+static __attribute__((noreturn)) void wait_init(void)
+{
+	struct sigaction sa = { .sa_handler = forward, .sa_flags = SA_RESTART };
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++)
+		sigaction(forwarded[i], &sa, NULL);
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	for (;;) {
+		int status;
+		pid_t r = waitpid(g.child, &status, 0);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			_exit(1);
+		if (WIFEXITED(status))
+			_exit(WEXITSTATUS(status));
+		if (WIFSIGNALED(status))
+			_exit(128 + WTERMSIG(status));
+	}
+}
+
+static int parse_fd(const char *s)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno || *s == 0 || *end != 0 || v < 0 || v > 1 << 20)
+		return -1;
+	return (int)v;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 2 || (g.sync_fd = parse_fd(argv[1])) < 3) {
+		dprintf(2, "usage: runts-init <sync-fd>  (the executor of runts; see PROTOCOL.md)\n");
+		return 2;
+	}
+	pid_t parent = getppid();
+	ensure_sealed(argv);
+	g.stage0 = 1;
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	/* The caller dying takes stage 0 with it; the init notices the socket closing. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	if (getppid() != parent)
+		_exit(1);
+	int fl = fcntl(g.sync_fd, F_GETFL);
+	if (fl < 0) {
+		dprintf(2, "runts-init: sync fd %d: %s\n", g.sync_fd, strerror(errno));
+		return 1;
+	}
+	fcntl(g.sync_fd, F_SETFL, fl & ~O_NONBLOCK);
+
+	uint32_t type, len;
+	unsigned char *buf;
+	int r = recv_msg(g.sync_fd, &type, &buf, &len);
+	if (r == 0)
+		return 0; /* the parent went away: nothing to do */
+	g.step = NO_STEP;
+	if (r < 0)
+		die(errno, "read program");
+	if (type != MSG_PROGRAM)
+		die(EINVAL, "expected program message, got %u", type);
+	struct program prog;
+	uint32_t bad;
+	if (parse_program(buf, len, &prog, &bad) < 0) {
+		g.step = bad;
+		die(EINVAL, "invalid program record");
+	}
+
+	/* Every fd but stdio and the preserved ones is close-on-exec from here on (sync fd too). */
+	uint64_t preserve = 0;
+	for (uint32_t i = 0; i < prog.count; i++)
+		if (prog.steps[i].op == OP_EXEC)
+			preserve = prog.steps[i].a[2].u;
+	if (preserve > (uint64_t)g.sync_fd - 3)
+		preserve = (uint64_t)g.sync_fd - 3;
+	if (close_range(3 + (unsigned)preserve, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+		die(errno, "close_range");
+
+	uint64_t nsflags = 0;
+	const struct step *uid_map = NULL, *gid_map = NULL, *setgroups = NULL, *nsnew = NULL;
+	int time_done = 0;
+	for (uint32_t i = 0; i < prog.count; i++) {
+		const struct step *s = &prog.steps[i];
+		if (s->op >= OP_FIRST_INIT)
+			continue;
+		g.step = s->index;
+		switch (s->op) {
+		case OP_CONFIG:
+			if (i != 0)
+				die(EINVAL, "config must be the first step");
+			g.exec_flags = s->a[0].u;
+			break;
+		case OP_NS_JOIN: {
+			int fd = open(s->a[1].s, O_RDONLY | O_CLOEXEC);
+			if (fd < 0)
+				die(errno, "open %s", s->a[1].s);
+			if (setns(fd, (int)s->a[0].u) < 0)
+				die(errno, "setns %s", s->a[1].s);
+			close(fd);
+			break;
+		}
+		case OP_NS_NEW:
+			nsflags |= s->a[0].u;
+			nsnew = s;
+			break;
+		case OP_UID_MAP:
+			uid_map = s;
+			break;
+		case OP_GID_MAP:
+			gid_map = s;
+			break;
+		case OP_SETGROUPS:
+			setgroups = s;
+			break;
+		case OP_TIME_OFFSETS:
+			if (unshare(CLONE_NEWTIME) < 0)
+				die(errno, "unshare time namespace");
+			if (write_file("/proc/self/timens_offsets", s->a[0].s, s->a[0].n) < 0)
+				die(errno, "write /proc/self/timens_offsets");
+			time_done = 1;
+			break;
+		case OP_FIFO:
+			g.fifo_fd = open(s->a[0].s, O_PATH | O_CLOEXEC);
+			if (g.fifo_fd < 0)
+				die(errno, "open %s", s->a[0].s);
+			break;
+		case OP_CONSOLE_SOCKET: {
+			struct sockaddr_un sun = { .sun_family = AF_UNIX };
+			if (s->a[0].n >= sizeof sun.sun_path)
+				die(ENAMETOOLONG, "console socket %s", s->a[0].s);
+			memcpy(sun.sun_path, s->a[0].s, s->a[0].n);
+			g.console_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+			if (g.console_fd < 0 || connect(g.console_fd, (struct sockaddr *)&sun, sizeof sun) < 0)
+				die(errno, "connect %s", s->a[0].s);
+			break;
+		}
+		default:
+			die(EINVAL, "unknown op %u", s->op);
+		}
+	}
+
+	g.step = nsnew ? nsnew->index : NO_STEP;
+	if ((nsflags & CLONE_NEWTIME) && !time_done && unshare(CLONE_NEWTIME) < 0)
+		die(errno, "unshare time namespace");
+	nsflags &= ~(uint64_t)CLONE_NEWTIME; /* clone() cannot take it: done by unshare above */
+	if ((g.exec_flags & EXEC_JOIN) && nsflags)
+		die(EINVAL, "join mode takes no new namespaces");
+
+	int mapsync[2];
+	if (pipe2(mapsync, O_CLOEXEC) < 0)
+		die(errno, "pipe");
+	sigset_t block, old;
+	sigemptyset(&block);
+	for (size_t i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++)
+		sigaddset(&block, forwarded[i]);
+	sigprocmask(SIG_BLOCK, &block, &old);
+
+	pid_t pid = (g.exec_flags & EXEC_JOIN) ? fork() : (pid_t)syscall(SYS_clone, (unsigned long)nsflags | SIGCHLD, 0, 0, 0, 0);
+	if (pid < 0)
+		die(errno, (g.exec_flags & EXEC_JOIN) ? "fork" : "clone");
+	if (pid == 0) {
+		g.stage0 = 0;
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		close(mapsync[1]);
+		char c;
+		ssize_t n;
+		do
+			n = read(mapsync[0], &c, 1);
+		while (n < 0 && errno == EINTR);
+		if (n != 1)
+			_exit(1); /* stage 0 failed or died: it reports */
+		close(mapsync[0]);
+		run_init(&prog);
+	}
+	g.child = pid;
+	close(mapsync[0]);
+
+	char path[64];
+	if (setgroups) {
+		g.step = setgroups->index;
+		snprintf(path, sizeof path, "/proc/%d/setgroups", pid);
+		if (write_file(path, setgroups->a[0].s, setgroups->a[0].n) < 0)
+			die(errno, "write %s", path);
+	}
+	if (uid_map) {
+		g.step = uid_map->index;
+		snprintf(path, sizeof path, "/proc/%d/uid_map", pid);
+		if (write_file(path, uid_map->a[0].s, uid_map->a[0].n) < 0)
+			die(errno, "write %s", path);
+	}
+	if (gid_map) {
+		g.step = gid_map->index;
+		snprintf(path, sizeof path, "/proc/%d/gid_map", pid);
+		if (write_file(path, gid_map->a[0].s, gid_map->a[0].n) < 0)
+			die(errno, "write %s", path);
+	}
+	g.step = NO_STEP;
+	if (write_full(mapsync[1], "1", 1) < 0)
+		die(errno, "signal init");
+	close(mapsync[1]);
+
+	unsigned char msg[4] = { pid & 0xff, (pid >> 8) & 0xff, (pid >> 16) & 0xff, (pid >> 24) & 0xff };
+	if (send_msg(g.sync_fd, MSG_PID, msg, 4) < 0) {
+		kill(pid, SIGKILL);
+		_exit(1);
+	}
+	if (!(g.exec_flags & EXEC_WAIT))
+		_exit(0);
+	close(g.sync_fd);
+	g.sync_fd = -1;
+	wait_init();
+}

@@ -1,0 +1,113 @@
+/* runts-init: the native executor of the init program. See ../PROTOCOL.md and program.ts. */
+#ifndef RUNTS_INIT_H
+#define RUNTS_INIT_H
+
+#define _GNU_SOURCE
+#include <stdint.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Messages (program.ts Msg). */
+enum { MSG_PROGRAM = 1, MSG_GO = 2, MSG_PID = 16, MSG_READY = 17, MSG_ERROR = 18 };
+
+/* Operation codes (program.ts Op). Never renumber. */
+enum {
+	OP_CONFIG = 1, OP_NS_JOIN = 2, OP_NS_NEW = 3, OP_UID_MAP = 4, OP_GID_MAP = 5,
+	OP_SETGROUPS = 6, OP_TIME_OFFSETS = 7, OP_FIFO = 8, OP_CONSOLE_SOCKET = 9,
+	OP_MOUNT = 20, OP_MKNOD = 21, OP_SYMLINK = 22, OP_MKDIR = 23, OP_HOOK = 24,
+	OP_PIVOT_ROOT = 25, OP_ROOTFS = 26, OP_MASK_PATH = 27, OP_READONLY_PATH = 28,
+	OP_HOSTNAME = 29, OP_DOMAINNAME = 30, OP_WRITE_PROC = 31, OP_RLIMIT = 32,
+	OP_PERSONALITY = 34, OP_NO_NEW_PRIVS = 35, OP_SECCOMP = 36, OP_CAPS_BOUNDING = 37,
+	OP_USER = 38, OP_CAPS = 39, OP_UMASK = 40, OP_CHDIR = 41, OP_RESOLVE = 42,
+	OP_WAIT_START = 43, OP_EXEC = 44, OP_CONSOLE = 45, OP_SESSION_KEYRING = 46,
+	OP_SETSID = 47, OP_BECOME_ROOT = 48,
+	OP_MAX = 48,
+	OP_FIRST_INIT = 20, /* ops below this are done by stage 0 */
+};
+
+/* ExecFlags, MountFlags, WriteFlags (program.ts). */
+#define EXEC_WAIT 1u
+#define EXEC_JOIN 2u
+#define MF_TARGET_HOST 1u
+#define MF_MKDIR_TARGET 2u
+#define MF_MKFILE_TARGET 4u
+#define MF_SOURCE_IN_ROOTFS 8u
+#define MF_ATTR_RECURSIVE 16u
+#define MF_KEEP_LOCKED 32u
+#define MF_NO_MOUNT 64u
+#define MF_SOURCE_FD 128u
+#define WF_IGNORE_MISSING 1u
+
+#define MAX_MSG (4u << 20) /* the cap on any message, the program included */
+#define MAX_ARGS 10
+#define NO_STEP 0xffffffffu
+
+/* One decoded argument. Strings point into the message buffer (NUL-terminated, checked). */
+struct arg {
+	uint64_t u;         /* u64 */
+	const char *s;      /* str */
+	uint32_t n;         /* str: length; strlist/u64list: count; bytes: length */
+	char **list;        /* strlist: count + 1 entries, NULL-terminated */
+	uint64_t *u64s;     /* u64list */
+	const unsigned char *bytes;
+};
+
+struct step {
+	uint16_t op;
+	uint32_t index;
+	struct arg a[MAX_ARGS];
+};
+
+struct program {
+	struct step *steps;
+	uint32_t count;
+};
+
+/* Process-wide state. The executor is single-threaded. */
+struct ctx {
+	int sync_fd;
+	int root_fd;        /* "in rootfs" paths resolve against this; -1 until needed */
+	int fifo_fd;        /* O_PATH fd of exec.fifo, or -1 */
+	int console_fd;     /* connected console socket, or -1 */
+	pid_t child;        /* stage 0: the init, once cloned */
+	int stage0;
+	int ready_sent;
+	uint32_t step;      /* index of the step being performed (for errors) */
+	uint64_t exec_flags;
+	char *state;        /* state JSON from Go, for hooks */
+	uint32_t state_len;
+	char *exe;          /* path found by Resolve */
+};
+extern struct ctx g;
+
+/* proto.c */
+const char *op_signature(unsigned op);
+int read_full(int fd, void *buf, size_t n);
+int write_full(int fd, const void *buf, size_t n);
+int recv_msg(int fd, uint32_t *type, unsigned char **payload, uint32_t *len);
+int send_msg(int fd, uint32_t type, const void *payload, uint32_t len);
+int parse_program(unsigned char *buf, uint32_t len, struct program *p, uint32_t *bad);
+void send_error(uint32_t step, int err, const char *msg);
+__attribute__((noreturn, format(printf, 2, 3))) void die(int err, const char *fmt, ...);
+
+/* paths.c */
+enum { MK_NONE = 0, MK_DIR = 1, MK_FILE = 2 };
+int root_fd(void);
+int open_in_root(const char *path, int oflags, int create, mode_t mode);
+const char *fdpath(int fd, char *buf, size_t n);
+void op_mount(const struct step *s);
+void op_mknod(const struct step *s);
+void op_symlink(const struct step *s);
+void op_mkdir(const struct step *s);
+void op_rootfs(const struct step *s);
+void op_pivot_root(const struct step *s);
+void op_mask_path(const struct step *s);
+void op_readonly_path(const struct step *s);
+
+/* console.c */
+void op_console(const struct step *s);
+
+/* steps.c */
+__attribute__((noreturn)) void run_init(const struct program *p);
+
+#endif
