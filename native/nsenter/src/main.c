@@ -214,6 +214,9 @@ int main(int argc, char **argv)
 			time_done = 1;
 			break;
 		case OP_FIFO:
+			/* The parent has no mkfifo (Node): stage 0 makes it, 0622 like runc. */
+			if (mkfifo(s->a[0].s, 0622) < 0 && errno != EEXIST)
+				die(errno, "mkfifo %s", s->a[0].s);
 			g.fifo_fd = open(s->a[0].s, O_PATH | O_CLOEXEC);
 			if (g.fifo_fd < 0)
 				die(errno, "open %s", s->a[0].s);

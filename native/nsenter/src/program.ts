@@ -19,7 +19,8 @@ export const Op = {
   Setgroups: 6,
   /** str content: written to /proc/self/timens_offsets after unshare(CLONE_NEWTIME), before clone. */
   TimeOffsets: 7,
-  /** str host path of exec.fifo: opened O_PATH|O_CLOEXEC by stage 0, inherited by the init. */
+  /** str host path of exec.fifo: made (mkfifo 0622, an existing one is used) and opened
+   *  O_PATH|O_CLOEXEC by stage 0, inherited by the init. */
   Fifo: 8,
   /** str host path of the console socket: connected by stage 0 (AF_UNIX, SOCK_STREAM). */
   ConsoleSocket: 9,
