@@ -1,0 +1,917 @@
+#!/usr/bin/env node
+// runts benchmark: runts, runc and crun side by side, in one run, on the same busybox bundle.
+//
+//   node tools/bench/bench.mjs [--quick] [--only NAME[,NAME]] [--runtimes runts,runc,crun]
+//                              [--out DIR] [--no-subreaper] [--make-bundle DIR] [--help]
+//
+// A benchmark, never a timed test: nothing here asserts on a time. Every command is spawned with
+// child_process.spawnSync and timed with process.hrtime.bigint() around the spawn; runtimes are
+// alternated (rotated) on every iteration, warm-up iterations are discarded, and cleanup is never
+// inside a timed region. Every container created is deleted, even on error or Ctrl-C (try/finally
+// plus a final sweep with each runtime's `list -q`). See tools/bench/README.md for the method.
+import { spawnSync, spawn } from 'node:child_process';
+import {
+  existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync, rmSync, openSync, closeSync,
+  readdirSync, statSync, copyFileSync, linkSync, lstatSync, chmodSync,
+} from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const SELF = fileURLToPath(import.meta.url);
+const HERE = path.dirname(SELF);
+const REPO = path.resolve(HERE, '../..');
+let RUNTS_BIN = path.join(REPO, 'packages/runts/bin/runts.js');
+let RUNTS_DIST = path.join(REPO, 'packages/runts/dist/cli.js');
+const MAKE_ROOTFS = path.join(REPO, 'tools/make-rootfs/make-rootfs.sh');
+const CGROUP2_UNIFIED = '/sys/fs/cgroup/unified';
+const TIME_BIN = '/usr/bin/time';
+const UNSET_ENV = ['NODE_EXTRA_CA_CERTS', 'NODE_OPTIONS'];
+
+// ---------------------------------------------------------------------------------------------
+// options
+
+const FIGURE_NAMES = ['baseline', 'run', 'lifecycle', 'verbs', 'rss', 'seq100', 'par20', 'list1000'];
+const USAGE = `usage: node tools/bench/bench.mjs [options]
+
+  --quick              ~1 minute run (fewer iterations)
+  --only NAME[,NAME]   run only these figures: ${FIGURE_NAMES.join(', ')}
+  --runtimes LIST      comma-separated subset of runts,runc,crun (default: all that are present)
+  --out DIR            where to write the JSON/SVG/markdown (default tools/bench/results)
+  --no-subreaper       don't run under the python3 child-subreaper (orphaned container inits are then
+                       reaped by the host's pid 1, which on this VM takes ~1.4 s)
+  --runts-bin FILE     benchmark another runts build (a JS entry run with node) instead of
+                       packages/runts/bin/runts.js
+  --make-bundle DIR    only build the busybox bundles in DIR (DIR/rootfs, DIR/true, DIR/sleep) and exit
+  --help
+
+A full run (no --quick/--only/--runtimes) writes <out>/latest.{json,svg,md}; any partial run writes
+<out>/partial.{json,svg,md} so that it never overwrites the committed full results.`;
+
+function parseArgs(argv) {
+  const o = { quick: false, only: null, runtimes: null, out: path.join(HERE, 'results'), subreaper: true, makeBundle: null };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const val = () => {
+      const v = a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++i];
+      if (v === undefined) die(`${a} needs a value`);
+      return v;
+    };
+    if (a === '--quick') o.quick = true;
+    else if (a === '--only' || a.startsWith('--only=')) o.only = new Set(val().split(',').filter(Boolean));
+    else if (a === '--runtimes' || a.startsWith('--runtimes=')) o.runtimes = val().split(',').filter(Boolean);
+    else if (a === '--out' || a.startsWith('--out=')) o.out = path.resolve(val());
+    else if (a === '--runts-bin' || a.startsWith('--runts-bin=')) o.runtsBin = path.resolve(val());
+    else if (a === '--no-subreaper') o.subreaper = false;
+    else if (a === '--make-bundle' || a.startsWith('--make-bundle=')) o.makeBundle = path.resolve(val());
+    else if (a === '--help' || a === '-h') { console.log(USAGE); process.exit(0); }
+    else die(`unknown argument ${a}\n${USAGE}`);
+  }
+  if (o.only) for (const n of o.only) if (!FIGURE_NAMES.includes(n)) die(`--only: unknown figure ${n} (one of ${FIGURE_NAMES.join(', ')})`);
+  if (o.runtimes) for (const n of o.runtimes) if (!['runts', 'runc', 'crun'].includes(n)) die(`--runtimes: unknown runtime ${n}`);
+  return o;
+}
+
+function die(msg) {
+  console.error(`bench: ${msg}`);
+  process.exit(2);
+}
+
+const OPTS = parseArgs(process.argv.slice(2));
+if (OPTS.runtsBin) RUNTS_BIN = RUNTS_DIST = OPTS.runtsBin;
+const wants = (name) => !OPTS.only || OPTS.only.has(name);
+
+// Iteration counts. Default: <= 5 minutes on 2 cores with all three runtimes; --quick: ~1 minute.
+const ITER = OPTS.quick
+  ? { warm: 2, n: 10, rssN: 3, seqReps: 1, seqCount: 100, parReps: 3, parCount: 20, listN: 5, listWarm: 1, listCount: 1000, baseN: 10 }
+  : { warm: 3, n: 30, rssN: 8, seqReps: 3, seqCount: 100, parReps: 8, parCount: 20, listN: 15, listWarm: 2, listCount: 1000, baseN: 30 };
+
+// ---------------------------------------------------------------------------------------------
+// run under a child subreaper, like a real container would be (containerd-shim, conmon): the
+// container's init is orphaned when `create` exits, and whoever adopts it must reap it. The host
+// pid 1 of this VM reaps orphans only every ~1.4 s, which leaves zombies in the container's
+// cgroups and turns delete into a retry loop. Python's ctypes is the dependency-free way to call
+// prctl(PR_SET_CHILD_SUBREAPER) around this Node process.
+
+const SUBREAPER_PY = `
+import ctypes, os, signal, sys
+libc = ctypes.CDLL(None, use_errno=True)
+if libc.prctl(36, 1, 0, 0, 0) != 0:
+    sys.stderr.write('bench: prctl(PR_SET_CHILD_SUBREAPER) failed\\n')
+pid = os.fork()
+if pid == 0:
+    os.execv(sys.argv[1], sys.argv[1:])
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+signal.signal(signal.SIGTERM, lambda s, f: os.kill(pid, s))
+code = 1
+while True:
+    try:
+        p, st = os.wait()
+    except InterruptedError:
+        continue
+    except ChildProcessError:
+        break
+    if p == pid:
+        code = os.waitstatus_to_exitcode(st)
+        code = 128 - code if code < 0 else code
+        break
+sys.exit(code)
+`;
+
+if (OPTS.subreaper && !OPTS.makeBundle && process.env.RUNTS_BENCH_SUBREAPER !== '1') {
+  const r = spawnSync('python3', ['-c', SUBREAPER_PY, process.execPath, SELF, ...process.argv.slice(2)], {
+    stdio: 'inherit',
+    env: { ...process.env, RUNTS_BENCH_SUBREAPER: '1' },
+  });
+  if (!r.error) process.exit(r.status ?? 1);
+  console.error(`bench: python3 not usable (${r.error.code}); running without a child subreaper`);
+  process.env.RUNTS_BENCH_SUBREAPER = 'unavailable';
+}
+const REAPER = process.env.RUNTS_BENCH_SUBREAPER === '1'
+  ? 'child subreaper (python3 prctl PR_SET_CHILD_SUBREAPER around the bench, like containerd-shim/conmon)'
+  : 'host pid 1 (no subreaper: orphaned inits are reaped late; delete figures include that)';
+
+// The environment every runtime gets: ours, minus the Node variables that slow a Node start
+// (NODE_EXTRA_CA_CERTS alone costs a bare `node -e 0` several ms here) or change its behaviour.
+const ENV = { ...process.env };
+for (const k of UNSET_ENV) delete ENV[k];
+delete ENV.RUNTS_BENCH_SUBREAPER;
+
+// ---------------------------------------------------------------------------------------------
+// small utilities
+
+const sleepBuf = new Int32Array(new SharedArrayBuffer(4));
+const sleepMs = (ms) => Atomics.wait(sleepBuf, 0, 0, ms);
+const now = () => process.hrtime.bigint();
+const msSince = (t0) => Number(now() - t0) / 1e6;
+const which = (cmd) => {
+  const r = spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : null;
+};
+
+let interrupted = false;
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => { interrupted = true; });
+function checkInterrupted() {
+  if (interrupted) throw new Error('interrupted');
+}
+
+function stats(values) {
+  const a = [...values].sort((x, y) => x - y);
+  const n = a.length;
+  if (n === 0) return null;
+  const median = n % 2 ? a[(n - 1) / 2] : (a[n / 2 - 1] + a[n / 2]) / 2;
+  const p90 = a[Math.min(n - 1, Math.ceil(0.9 * n) - 1)];
+  const mean = a.reduce((s, x) => s + x, 0) / n;
+  const r = (x) => Math.round(x * 100) / 100;
+  return { median: r(median), p90: r(p90), mean: r(mean), min: r(a[0]), max: r(a[n - 1]), n };
+}
+
+/** /proc/<pid>/stat state letter, or null when the process is gone. */
+function procState(pid) {
+  try {
+    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return s.slice(s.lastIndexOf(')') + 2, s.lastIndexOf(')') + 3);
+  } catch {
+    return null;
+  }
+}
+
+/** Waits (untimed) until pid is a zombie or gone: every runtime calls that `stopped`. */
+function waitStopped(pid, timeoutMs = 10000) {
+  const t0 = now();
+  for (;;) {
+    const st = procState(pid);
+    if (st === null || st === 'Z' || st === 'X') return true;
+    if (msSince(t0) > timeoutMs) return false;
+    sleepMs(1);
+  }
+}
+
+function vmRssKiB(pid) {
+  try {
+    const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
+function isMountpoint(p) {
+  try {
+    return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => l.split(' ')[4] === p);
+  } catch {
+    return false;
+  }
+}
+
+function firstLine(s) {
+  return String(s ?? '').trim().split('\n')[0] ?? '';
+}
+
+// ---------------------------------------------------------------------------------------------
+// the bundle: busybox (static) and its applets as hard links, the runc-spec default config
+// (tools/bench/config.template.json, `runc spec` with terminal off), one config per command.
+
+function makeRootfs(rootfs) {
+  if (existsSync(MAKE_ROOTFS)) {
+    const r = spawnSync('bash', [MAKE_ROOTFS, rootfs], { encoding: 'utf8', env: ENV });
+    if (r.status === 0 && existsSync(path.join(rootfs, 'bin/busybox')) && existsSync(path.join(rootfs, 'bin/sleep'))) return 'tools/make-rootfs/make-rootfs.sh';
+    rmSync(rootfs, { recursive: true, force: true });
+  }
+  const busybox = ['/bin/busybox', '/usr/bin/busybox'].find((p) => existsSync(p));
+  if (!busybox) die('busybox not found (apt-get install busybox-static)');
+  const ldd = spawnSync('ldd', [busybox], { encoding: 'utf8' });
+  if (ldd.status === 0 && !/not a dynamic executable|statically linked/.test(ldd.stdout + ldd.stderr)) {
+    die(`${busybox} is dynamically linked; install busybox-static`);
+  }
+  for (const d of ['bin', 'proc', 'dev', 'sys', 'tmp', 'etc']) mkdirSync(path.join(rootfs, d), { recursive: true });
+  const bb = path.join(rootfs, 'bin/busybox');
+  copyFileSync(busybox, bb);
+  chmodSync(bb, 0o755);
+  const list = spawnSync(bb, ['--list'], { encoding: 'utf8' });
+  for (const applet of list.stdout.split('\n').map((s) => s.trim()).filter(Boolean)) {
+    if (applet === 'busybox' || applet.includes('/')) continue;
+    try { linkSync(bb, path.join(rootfs, 'bin', applet)); } catch { /* duplicate */ }
+  }
+  writeFileSync(path.join(rootfs, 'etc/passwd'), 'root:x:0:0:root:/:/bin/sh\n');
+  writeFileSync(path.join(rootfs, 'etc/group'), 'root:x:0:\n');
+  return `copy of ${busybox} with its applets as hard links`;
+}
+
+function makeBundles(dir) {
+  mkdirSync(dir, { recursive: true });
+  const rootfs = path.join(dir, 'rootfs');
+  const how = makeRootfs(rootfs);
+  const template = JSON.parse(readFileSync(path.join(HERE, 'config.template.json'), 'utf8'));
+  const bundles = {};
+  for (const [name, args] of [['true', ['true']], ['sleep', ['sleep', '3600']]]) {
+    const b = path.join(dir, name);
+    mkdirSync(b, { recursive: true });
+    const cfg = structuredClone(template);
+    cfg.process.args = args;
+    cfg.process.terminal = false;
+    cfg.root = { path: rootfs, readonly: true };
+    writeFileSync(path.join(b, 'config.json'), JSON.stringify(cfg, null, 2) + '\n');
+    bundles[name] = b;
+  }
+  return { rootfs, how, ...bundles };
+}
+
+if (OPTS.makeBundle) {
+  const b = makeBundles(OPTS.makeBundle);
+  console.log(JSON.stringify(b));
+  process.exit(0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// runtimes
+
+const WORK = mkdtempSync('/run/runts-bench-');
+chmodSync(WORK, 0o711);
+const LOG = path.join(WORK, 'cmd.log');
+const TIMEFILE = path.join(WORK, 'time.out');
+
+const CRUN_WRAPPER = [`umount ${CGROUP2_UNIFIED}; exec crun "$@"`];
+
+function makeRuntimes() {
+  const out = [];
+  const missing = {};
+  const want = (n) => !OPTS.runtimes || OPTS.runtimes.includes(n);
+  const mk = (name, argv0, prefix, extra = {}) => {
+    const root = path.join(WORK, 'root', name);
+    mkdirSync(root, { recursive: true, mode: 0o700 });
+    return { name, root, argv0, prefix, wrapperCalls: 0, live: new Set(), ...extra, cmd: (args) => [argv0, ...prefix, '--root', root, ...args] };
+  };
+  if (want('runts')) {
+    if (!existsSync(RUNTS_DIST)) missing.runts = `${path.relative(REPO, RUNTS_DIST)} does not exist (not built yet)`;
+    else {
+      const v = spawnSync(process.execPath, [RUNTS_BIN, '--version'], { encoding: 'utf8', env: ENV, timeout: 20000 });
+      if (v.status !== 0) missing.runts = `runts --version failed (exit ${v.status}): ${firstLine(v.stderr) || firstLine(v.stdout)}`;
+      else out.push(mk('runts', process.execPath, [RUNTS_BIN], { version: firstLine(v.stdout), invocation: `node ${path.relative(REPO, RUNTS_BIN)}` }));
+    }
+  }
+  if (want('runc')) {
+    const p = which('runc');
+    if (!p) missing.runc = 'runc not on PATH';
+    else out.push(mk('runc', p, [], { version: firstLine(spawnSync(p, ['--version'], { encoding: 'utf8' }).stdout), invocation: p }));
+  }
+  if (want('crun')) {
+    const p = which('crun');
+    if (!p) missing.crun = 'crun not on PATH';
+    else {
+      const version = firstLine(spawnSync(p, ['--version'], { encoding: 'utf8' }).stdout);
+      // crun 1.8 cannot cope with a cgroup2 mount next to the v1 hierarchies: hide it in a
+      // private mount namespace. The wrapper's own cost is measured in the baseline figure.
+      if (isMountpoint(CGROUP2_UNIFIED)) {
+        out.push(mk('crun', 'unshare', ['-m', 'sh', '-c', ...CRUN_WRAPPER, 'crun'], {
+          version, wrapperCalls: 1,
+          invocation: `unshare -m sh -c 'umount ${CGROUP2_UNIFIED}; exec crun "$@"' crun`,
+        }));
+      } else out.push(mk('crun', p, [], { version, invocation: p }));
+    }
+  }
+  const order = ['runts', 'runc', 'crun'];
+  out.sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
+  return { list: out, missing };
+}
+
+/** Spawns one runtime command. Output goes to a file unless captured: a created container
+ *  inherits the stdio of `create`, and a pipe would keep spawnSync waiting for the container. */
+function exec(rt, args, { capture = false, timeout = 60000, time = false } = {}) {
+  let full = rt.cmd(args);
+  if (time) full = [TIME_BIN, '-f', '%M', '-o', TIMEFILE, ...full];
+  const opts = { env: ENV, timeout, killSignal: 'SIGKILL', maxBuffer: 256 << 20 };
+  let fd = null;
+  if (capture) opts.stdio = ['ignore', 'pipe', 'pipe'];
+  else {
+    fd = openSync(LOG, 'w');
+    opts.stdio = ['ignore', fd, fd];
+  }
+  const t0 = now();
+  const r = spawnSync(full[0], full.slice(1), opts);
+  const ms = msSince(t0);
+  if (fd !== null) closeSync(fd);
+  const res = { ms, status: r.status, signal: r.signal, error: r.error, stdout: capture ? r.stdout.toString() : '', stderr: capture ? r.stderr.toString() : '' };
+  if (res.status !== 0 && !capture) res.stderr = readFileSync(LOG, 'utf8');
+  if (time && res.status === 0) {
+    const m = /(\d+)\s*$/.exec(readFileSync(TIMEFILE, 'utf8'));
+    res.maxrssKiB = m ? Number(m[1]) : null;
+  }
+  return res;
+}
+
+function must(rt, args, r) {
+  if (r.status === 0) return r;
+  const why = r.error ? r.error.message : r.signal ? `killed by ${r.signal}` : `exit ${r.status}`;
+  throw new Error(`${rt.name} ${args.join(' ')}: ${why}: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+}
+
+function run(rt, args, o) {
+  return must(rt, args, exec(rt, args, o));
+}
+
+let idSeq = 0;
+function newId(rt, tag) {
+  const id = `rb${process.pid}-${tag}-${++idSeq}-${rt.name}`;
+  rt.live.add(id);
+  return id;
+}
+
+const hasState = (rt, id) => existsSync(path.join(rt.root, id));
+
+/** Untimed: removes a container if it is still there. */
+function cleanup(rt, id) {
+  try {
+    if (hasState(rt, id)) {
+      const r = exec(rt, ['delete', '--force', id]);
+      if (r.status !== 0 && hasState(rt, id)) console.error(`  warning: ${rt.name} delete --force ${id}: ${firstLine(r.stderr)}`);
+    }
+  } finally {
+    if (!hasState(rt, id)) rt.live.delete(id);
+  }
+}
+
+function spawnAsync(rt, args, logPath) {
+  return new Promise((resolve) => {
+    const full = rt.cmd(args);
+    const fd = openSync(logPath, 'w');
+    const t0 = now();
+    const c = spawn(full[0], full.slice(1), { env: ENV, stdio: ['ignore', fd, fd] });
+    let done = false;
+    const finish = (status, error) => {
+      if (done) return;
+      done = true;
+      closeSync(fd);
+      resolve({ ms: msSince(t0), status, error, stderr: status === 0 ? '' : readFileSync(logPath, 'utf8') });
+    };
+    c.on('error', (e) => finish(null, e));
+    c.on('exit', (code) => finish(code, null));
+  });
+}
+
+async function cleanupParallel(rt, ids) {
+  const todo = ids.filter((id) => hasState(rt, id));
+  await Promise.all(todo.map((id, k) => spawnAsync(rt, ['delete', '--force', id], path.join(WORK, `del-${k}.log`))));
+  for (const id of ids) if (!hasState(rt, id)) rt.live.delete(id);
+  for (const id of ids) if (hasState(rt, id)) cleanup(rt, id);
+}
+
+/** Final sweep: delete what we know of, then whatever `list -q` still shows in our private root. */
+function sweep(rts) {
+  let clean = true;
+  for (const rt of rts) {
+    for (const id of [...rt.live]) cleanup(rt, id);
+    const l = exec(rt, ['list', '-q'], { capture: true });
+    const ids = l.status === 0 ? l.stdout.split('\n').map((s) => s.trim()).filter(Boolean) : [];
+    for (const id of ids) {
+      const r = exec(rt, ['delete', '--force', id]);
+      if (r.status !== 0) {
+        clean = false;
+        console.error(`  warning: sweep: ${rt.name} delete --force ${id}: ${firstLine(r.stderr)}`);
+      }
+    }
+    if (rt.live.size > 0) clean = false;
+  }
+  return clean;
+}
+
+// ---------------------------------------------------------------------------------------------
+// the figures
+
+const figures = []; // { key, group, title, unit, wrapperCalls, samples: {rt: []}, note }
+function figure(key, group, title, unit, wrapperCalls, note) {
+  let f = figures.find((x) => x.key === key);
+  if (!f) {
+    f = { key, group, title, unit, wrapperCalls, note, samples: {} };
+    figures.push(f);
+  }
+  return f;
+}
+const add = (f, rt, v) => {
+  if (v === null || v === undefined || Number.isNaN(v)) return;
+  (f.samples[rt.name] ??= []).push(v);
+};
+
+/** Rotates the runtime order every iteration so that no runtime always goes first. */
+function loop(rts, n, warm, body) {
+  for (let i = 0; i < warm + n; i++) {
+    for (let k = 0; k < rts.length; k++) {
+      checkInterrupted();
+      body(rts[(i + k) % rts.length], i >= warm, i);
+    }
+  }
+}
+
+function progress(f) {
+  const order = ['runts', 'runc', 'crun'];
+  const parts = Object.entries(f.samples).sort(([a], [b]) => order.indexOf(a) - order.indexOf(b)).map(([n, s]) => {
+    const st = stats(s);
+    return `${n} ${fmt(st.median, f.unit)} (p90 ${fmt(st.p90, f.unit)})`;
+  });
+  console.log(`  ${f.title.padEnd(40)} ${parts.join('   ')}`);
+}
+
+function fmt(v, unit) {
+  if (v === null || v === undefined) return '—';
+  if (unit === 'KiB') return `${Math.round(v).toLocaleString('en-US')}`;
+  return v >= 1000 ? v.toFixed(0) : v >= 100 ? v.toFixed(1) : v.toFixed(2);
+}
+
+function figBaseline(rts, bundles) {
+  console.log('\n[baseline] process-spawn floors (not runtime comparisons)');
+  const pseudo = (name, argv) => ({ name, live: new Set(), cmd: (args) => [...argv, ...args] });
+  const items = [
+    ['spawn /bin/true', pseudo('true', ['/bin/true'])],
+    ['node -e 0 (Node start floor)', pseudo('node', [process.execPath, '-e', '0'])],
+    ['crun wrapper running `true`', pseudo('wrapper', ['unshare', '-m', 'sh', '-c', `umount ${CGROUP2_UNIFIED} 2>/dev/null; exec "$@"`, 'sh', '/bin/true'])],
+  ];
+  if (rts.some((r) => r.name === 'runts')) items.push(['runts --version', pseudo('runts', [process.execPath, RUNTS_BIN, '--version'])]);
+  const out = {};
+  for (let i = 0; i < ITER.warm + ITER.baseN; i++) {
+    for (let k = 0; k < items.length; k++) {
+      checkInterrupted();
+      const [label, p] = items[(i + k) % items.length];
+      const r = must(p, [], exec(p, []));
+      if (i >= ITER.warm) (out[label] ??= []).push(r.ms);
+    }
+  }
+  // peak RSS of the wrapper itself (its exec chain: unshare, sh, true)
+  const w = items[2][1];
+  const wr = exec(w, [], { time: true });
+  const res = {};
+  for (const [label, s] of Object.entries(out)) {
+    res[label] = stats(s);
+    console.log(`  ${label.padEnd(40)} ${fmt(res[label].median, 'ms')} ms (p90 ${fmt(res[label].p90, 'ms')})`);
+  }
+  const overhead = Math.max(0, res['crun wrapper running `true`'].median - res['spawn /bin/true'].median);
+  console.log(`  crun wrapper overhead per call: ${overhead.toFixed(2)} ms; its own peak RSS ${wr.maxrssKiB ?? '?'} KiB`);
+  return { stats: res, crunWrapperOverheadMs: Math.round(overhead * 100) / 100, crunWrapperMaxRssKiB: wr.maxrssKiB ?? null };
+}
+
+function figRun(rts, bundles) {
+  console.log('\n[run] `run` of `true`: the whole lifecycle in one command');
+  const f = figure('run', 'run', 'run `true`', 'ms', 1);
+  loop(rts, ITER.n, ITER.warm, (rt, keep) => {
+    const id = newId(rt, 'run');
+    try {
+      const r = run(rt, ['run', '--bundle', bundles.true, id]);
+      if (keep) add(f, rt, r.ms);
+    } finally {
+      cleanup(rt, id);
+    }
+  });
+  progress(f);
+}
+
+function figLifecycle(rts, bundles) {
+  console.log('\n[lifecycle] create + start + delete --force of a sleeping container');
+  const f = figure('lifecycle', 'lifecycle', 'create + start + delete --force', 'ms', 3);
+  loop(rts, ITER.n, ITER.warm, (rt, keep) => {
+    const id = newId(rt, 'cyc');
+    try {
+      const a = run(rt, ['create', '--bundle', bundles.sleep, id]);
+      const b = run(rt, ['start', id]);
+      const c = run(rt, ['delete', '--force', id]);
+      if (keep) add(f, rt, a.ms + b.ms + c.ms);
+    } finally {
+      cleanup(rt, id);
+    }
+  });
+  progress(f);
+}
+
+function statePid(rt, r) {
+  const st = JSON.parse(r.stdout);
+  if (!(st.pid > 0)) throw new Error(`${rt.name} state: no pid in ${r.stdout.slice(0, 200)}`);
+  return st.pid;
+}
+
+/** create, state, (init RSS), start, exec true, kill 9, (wait), delete: each timed alone. */
+function figVerbs(rts, bundles) {
+  console.log('\n[verbs] each verb alone (sleeping container): create, state, start, exec `true`, kill 9, delete');
+  const V = {};
+  for (const v of ['create', 'state', 'start', 'exec', 'kill', 'delete']) {
+    const title = v === 'exec' ? 'exec `true`' : v === 'kill' ? 'kill 9' : v === 'delete' ? 'delete (stopped)' : v;
+    V[v] = figure(`verb-${v}`, 'verbs', title, 'ms', 1);
+  }
+  const rss = figure('rss-init', 'rss', 'init RSS, waiting between create and start', 'KiB', 0, 'VmRSS of the state pid');
+  loop(rts, ITER.n, ITER.warm, (rt, keep) => {
+    const id = newId(rt, 'verb');
+    try {
+      const c = run(rt, ['create', '--bundle', bundles.sleep, id]);
+      const s = run(rt, ['state', id], { capture: true });
+      const pid = statePid(rt, s);
+      const kib = vmRssKiB(pid);
+      const st = run(rt, ['start', id]);
+      const e = run(rt, ['exec', id, 'true']);
+      const k = run(rt, ['kill', id, '9']);
+      if (!waitStopped(pid)) throw new Error(`${rt.name}: init ${pid} still alive 10 s after kill 9`);
+      const d = run(rt, ['delete', id]);
+      if (keep) {
+        add(V.create, rt, c.ms); add(V.state, rt, s.ms); add(V.start, rt, st.ms);
+        add(V.exec, rt, e.ms); add(V.kill, rt, k.ms); add(V.delete, rt, d.ms); add(rss, rt, kib);
+      }
+    } finally {
+      cleanup(rt, id);
+    }
+  });
+  for (const f of Object.values(V)) progress(f);
+  progress(rss);
+}
+
+/** Peak RSS (wait4 ru_maxrss via /usr/bin/time -f %M) of each verb, and the waiting init's VmRSS. */
+function figRss(rts, bundles) {
+  console.log('\n[rss] init RSS between create and start; peak RSS of each verb (/usr/bin/time -f %M)');
+  const rss = figure('rss-init', 'rss', 'init RSS, waiting between create and start', 'KiB', 0, 'VmRSS of the state pid');
+  if (!existsSync(TIME_BIN)) {
+    console.log(`  ${TIME_BIN} missing (apt-get install time): peak RSS of the verbs skipped`);
+  }
+  const P = {};
+  for (const v of ['run', 'create', 'state', 'start', 'exec', 'kill', 'delete']) {
+    P[v] = figure(`maxrss-${v}`, 'rss', `peak RSS: ${v}`, 'KiB', 1, 'wait4 ru_maxrss of the command (its exec chain and the children it reaped)');
+  }
+  const T = existsSync(TIME_BIN);
+  loop(rts, ITER.rssN, 1, (rt, keep) => {
+    const id = newId(rt, 'rss');
+    const id2 = newId(rt, 'rssrun');
+    try {
+      const c = run(rt, ['create', '--bundle', bundles.sleep, id], { time: T });
+      const s = run(rt, ['state', id], { capture: !T, time: T });
+      const pid = T ? statePid(rt, run(rt, ['state', id], { capture: true })) : statePid(rt, s);
+      const kib = vmRssKiB(pid);
+      const st = run(rt, ['start', id], { time: T });
+      const e = run(rt, ['exec', id, 'true'], { time: T });
+      const k = run(rt, ['kill', id, '9'], { time: T });
+      waitStopped(pid);
+      const d = run(rt, ['delete', id], { time: T });
+      const r = run(rt, ['run', '--bundle', bundles.true, id2], { time: T });
+      if (keep) {
+        add(rss, rt, kib);
+        if (T) {
+          add(P.create, rt, c.maxrssKiB); add(P.state, rt, s.maxrssKiB); add(P.start, rt, st.maxrssKiB);
+          add(P.exec, rt, e.maxrssKiB); add(P.kill, rt, k.maxrssKiB); add(P.delete, rt, d.maxrssKiB); add(P.run, rt, r.maxrssKiB);
+        }
+      }
+    } finally {
+      cleanup(rt, id);
+      cleanup(rt, id2);
+    }
+  });
+  progress(rss);
+  if (T) for (const f of Object.values(P)) progress(f);
+}
+
+function figSeq(rts, bundles) {
+  const N = ITER.seqCount;
+  console.log(`\n[seq100] ${N} containers run sequentially (\`run\` of \`true\`), total wall time`);
+  const f = figure('seq100', 'scale', `${N} × run \`true\`, sequential (total)`, 'ms', N);
+  loop(rts, ITER.seqReps, 0, (rt, keep) => {
+    const ids = [];
+    try {
+      const t0 = now();
+      for (let k = 0; k < N; k++) {
+        const id = newId(rt, 'seq');
+        ids.push(id);
+        run(rt, ['run', '--bundle', bundles.true, id]);
+      }
+      const ms = msSince(t0);
+      if (keep) add(f, rt, ms);
+    } finally {
+      for (const id of ids) cleanup(rt, id);
+    }
+  });
+  progress(f);
+}
+
+async function figPar(rts, bundles) {
+  const N = ITER.parCount;
+  console.log(`\n[par20] ${N} containers created in parallel (sleeping), wall time until the last create exits`);
+  // no "crun − wrapper" here: the wrappers of parallel creates overlap on the CPUs
+  const f = figure('par20', 'scale', `${N} × create, in parallel (wall)`, 'ms', null);
+  for (let i = 0; i < 1 + ITER.parReps; i++) {
+    for (let k = 0; k < rts.length; k++) {
+      checkInterrupted();
+      const rt = rts[(i + k) % rts.length];
+      const ids = Array.from({ length: N }, () => newId(rt, 'par'));
+      try {
+        const t0 = now();
+        const rs = await Promise.all(ids.map((id, j) => spawnAsync(rt, ['create', '--bundle', bundles.sleep, id], path.join(WORK, `par-${j}.log`))));
+        const ms = msSince(t0);
+        const bad = rs.find((r) => r.status !== 0);
+        if (bad) throw new Error(`${rt.name} parallel create: ${bad.error?.message ?? `exit ${bad.status}`}: ${bad.stderr.trim().split('\n').pop()}`);
+        if (i >= 1) add(f, rt, ms);
+      } finally {
+        await cleanupParallel(rt, ids);
+      }
+    }
+  }
+  progress(f);
+}
+
+/** The state-dir record of one real container, taken while it exists, to fabricate others from. */
+function stateTemplate(rt, bundles) {
+  const id = newId(rt, 'tmpl');
+  try {
+    run(rt, ['create', '--bundle', bundles.sleep, id]);
+    const dir = path.join(rt.root, id);
+    const files = [];
+    for (const name of readdirSync(dir)) {
+      const p = path.join(dir, name);
+      const st = lstatSync(p);
+      if (!st.isFile()) continue; // exec.fifo, sockets: not part of a stopped container
+      files.push({ name, mode: st.mode & 0o7777, text: readFileSync(p, 'utf8') });
+    }
+    return { id, dirMode: statSync(dir).mode & 0o7777, files };
+  } finally {
+    cleanup(rt, id);
+  }
+}
+
+// Fields that name the init process, by runtime format: zeroed so the container reads as stopped.
+const PID_FIELDS = { pid: 0, init_process_pid: 0, init_process_start: 0, 'process-start-time': 0, startTime: '' };
+
+function fabricate(rt, tmpl, count) {
+  const ids = [];
+  for (let k = 0; k < count; k++) {
+    const id = `rbfab${process.pid}-${String(k).padStart(4, '0')}`;
+    const dir = path.join(rt.root, id);
+    mkdirSync(dir, { mode: tmpl.dirMode });
+    chmodSync(dir, tmpl.dirMode);
+    ids.push(id);
+    for (const f of tmpl.files) {
+      let text = f.text.split(tmpl.id).join(id);
+      try {
+        const j = JSON.parse(text);
+        if (j && typeof j === 'object' && !Array.isArray(j)) {
+          for (const [key, v] of Object.entries(PID_FIELDS)) if (key in j) j[key] = v;
+          text = JSON.stringify(j);
+        }
+      } catch { /* not JSON: copied with the id replaced */ }
+      writeFileSync(path.join(dir, f.name), text, { mode: f.mode });
+    }
+  }
+  return ids;
+}
+
+function figList(rts, bundles) {
+  const N = ITER.listCount;
+  console.log(`\n[list1000] \`list\` with ${N} (fabricated, stopped) containers in the state dir; and with none`);
+  const empty = figure('list-empty', 'list', '`list`, empty state dir', 'ms', 1);
+  const full = figure('list1000', 'list', `\`list\`, ${N} stopped containers`, 'ms', 1,
+    'state dirs fabricated in each runtime\'s own format from a real container\'s, with the init pid zeroed');
+  loop(rts, ITER.listN, ITER.listWarm, (rt, keep) => {
+    const r = run(rt, ['list'], { capture: true });
+    if (keep) add(empty, rt, r.ms);
+  });
+  const fab = new Map();
+  try {
+    for (const rt of rts) {
+      checkInterrupted();
+      const t0 = now();
+      const tmpl = stateTemplate(rt, bundles);
+      fab.set(rt, fabricate(rt, tmpl, N));
+      const q = run(rt, ['list', '-q'], { capture: true });
+      const seen = q.stdout.split('\n').filter((s) => s.trim()).length;
+      rt.listEntries = seen;
+      console.log(`  ${rt.name}: fabricated ${N} state dirs (${tmpl.files.map((f) => f.name).join(', ')}) in ${msSince(t0).toFixed(0)} ms; list -q shows ${seen}`);
+      if (seen !== N) console.log(`  warning: ${rt.name} list -q shows ${seen} entries, expected ${N}`);
+    }
+    loop(rts, ITER.listN, ITER.listWarm, (rt, keep) => {
+      const r = run(rt, ['list'], { capture: true });
+      if (keep) add(full, rt, r.ms);
+    });
+  } finally {
+    for (const [rt, ids] of fab) for (const id of ids) rmSync(path.join(rt.root, id), { recursive: true, force: true });
+  }
+  progress(empty);
+  progress(full);
+}
+
+// ---------------------------------------------------------------------------------------------
+// report: JSON, markdown, SVG
+
+function summarize(rts, baseline) {
+  const names = rts.map((r) => r.name);
+  const overhead = baseline?.crunWrapperOverheadMs ?? null;
+  return figures.map((f) => {
+    const st = {};
+    for (const n of names) if (f.samples[n]?.length) st[n] = stats(f.samples[n]);
+    const ratio = (a, b) => (st[a] && st[b] && st[b].median > 0 ? Math.round((st[a].median / st[b].median) * 1000) / 1000 : null);
+    const out = {
+      key: f.key, group: f.group, title: f.title, unit: f.unit, stats: st,
+      ratios: { 'runts/runc': ratio('runts', 'runc'), 'runts/crun': ratio('runts', 'crun'), 'crun/runc': ratio('crun', 'runc') },
+      samples: f.samples,
+    };
+    if (f.note) out.note = f.note;
+    if (f.unit === 'ms' && f.wrapperCalls && st.crun && overhead !== null && rts.find((r) => r.name === 'crun')?.wrapperCalls) {
+      out.crunNetOfWrapperMs = Math.round((st.crun.median - f.wrapperCalls * overhead) * 100) / 100;
+    }
+    return out;
+  });
+}
+
+function markdown(results) {
+  const names = results.runtimeOrder;
+  const hasRunts = names.includes('runts');
+  const head = ['figure', ...names.map((n) => `${n}`), ...(names.includes('crun') ? ['crun − wrapper'] : [])];
+  if (hasRunts && names.includes('runc')) head.push('runts/runc');
+  if (hasRunts && names.includes('crun')) head.push('runts/crun');
+  if (!hasRunts && names.includes('crun') && names.includes('runc')) head.push('crun/runc');
+  const lines = [`| ${head.join(' | ')} |`, `|${head.map((h, i) => (i === 0 ? '---' : '---:')).join('|')}|`];
+  for (const f of results.figures) {
+    const unit = f.unit === 'KiB' ? ' (KiB)' : ' (ms)';
+    const row = [f.title + unit];
+    for (const n of names) row.push(f.stats[n] ? fmt(f.stats[n].median, f.unit) : '—');
+    if (names.includes('crun')) row.push(f.crunNetOfWrapperMs !== undefined ? fmt(f.crunNetOfWrapperMs, 'ms') : '—');
+    const r = (x) => (x === null || x === undefined ? '—' : `${x.toFixed(2)}×`);
+    if (hasRunts && names.includes('runc')) row.push(r(f.ratios['runts/runc']));
+    if (hasRunts && names.includes('crun')) row.push(r(f.ratios['runts/crun']));
+    if (!hasRunts && names.includes('crun') && names.includes('runc')) row.push(r(f.ratios['crun/runc']));
+    lines.push(`| ${row.join(' | ')} |`);
+  }
+  return lines.join('\n');
+}
+
+const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+/** Horizontal bars of the ratios per figure on a log scale, anchored at a line at 1.0. */
+function svg(results) {
+  const hasRunts = results.runtimeOrder.includes('runts');
+  const series = hasRunts
+    ? [['runts/runc', '#1f77b4'], ['runts/crun', '#ff7f0e']]
+    : [['crun/runc', '#7f7f7f']];
+  const rows = results.figures.filter((f) => series.some(([k]) => f.ratios[k] !== null));
+  const all = rows.flatMap((f) => series.map(([k]) => f.ratios[k]).filter((x) => x !== null && x > 0));
+  let lo = Math.min(0.5, ...all.map((x) => x / 1.3));
+  let hi = Math.max(2, ...all.map((x) => x * 1.3));
+  lo = 2 ** Math.floor(Math.log2(lo));
+  hi = 2 ** Math.ceil(Math.log2(hi));
+  const W = 980, labelW = 330, plotW = W - labelW - 40, barH = 13, gap = 6;
+  const rowH = series.length * barH + gap * 2;
+  const top = 78, H = top + Math.max(1, rows.length) * rowH + 60;
+  const x = (v) => labelW + ((Math.log2(v) - Math.log2(lo)) / (Math.log2(hi) - Math.log2(lo))) * plotW;
+  const out = [];
+  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="DejaVu Sans, Helvetica, Arial, sans-serif" font-size="12">`);
+  out.push(`<rect width="${W}" height="${H}" fill="#fff"/>`);
+  const title = hasRunts ? 'runts vs runc and crun: ratio of medians (< 1 is faster / smaller than the other runtime)' : 'runts not built yet: crun/runc ratio of medians shown for reference';
+  out.push(`<text x="12" y="22" font-size="15" font-weight="bold">${esc(title)}</text>`);
+  out.push(`<text x="12" y="42" fill="#555">${esc(`${results.generated} · ${results.host.cpus} CPUs · Linux ${results.host.kernel} · Node ${results.host.node} · ${results.runtimeOrder.map((n) => results.runtimes[n].version).join(' · ')} · log scale`)}</text>`);
+  // legend
+  let lx = 12;
+  for (const [k, c] of series) {
+    out.push(`<rect x="${lx}" y="52" width="12" height="12" fill="${c}"/><text x="${lx + 17}" y="62">${esc(k)}</text>`);
+    lx += 110;
+  }
+  // grid
+  for (let v = lo; v <= hi + 1e-9; v *= 2) {
+    const gx = x(v).toFixed(1);
+    out.push(`<line x1="${gx}" y1="${top - 6}" x2="${gx}" y2="${H - 44}" stroke="${v === 1 ? '#000' : '#ddd'}" stroke-width="${v === 1 ? 1.5 : 1}"/>`);
+    out.push(`<text x="${gx}" y="${H - 28}" text-anchor="middle" fill="#333">${v >= 1 ? v : `1/${1 / v}`}${v === 1 ? '.0' : ''}</text>`);
+  }
+  out.push(`<text x="${x(1).toFixed(1)}" y="${H - 12}" text-anchor="middle" fill="#000">ratio (1.0 = same as the other runtime)</text>`);
+  rows.forEach((f, i) => {
+    const y0 = top + i * rowH + gap;
+    out.push(`<text x="${labelW - 10}" y="${y0 + (series.length * barH) / 2 + 4}" text-anchor="end">${esc(f.title + (f.unit === 'KiB' ? ' [RSS]' : ''))}</text>`);
+    series.forEach(([k, c], j) => {
+      const v = f.ratios[k];
+      if (v === null || !(v > 0)) return;
+      const y = y0 + j * barH;
+      const x1 = x(1), x2 = x(Math.min(hi, Math.max(lo, v)));
+      out.push(`<rect x="${Math.min(x1, x2).toFixed(1)}" y="${y}" width="${Math.max(1, Math.abs(x2 - x1)).toFixed(1)}" height="${barH - 2}" fill="${c}"><title>${esc(`${f.title}: ${k} = ${v}`)}</title></rect>`);
+      const tx = v >= 1 ? x2 + 4 : x2 - 4;
+      out.push(`<text x="${tx.toFixed(1)}" y="${y + barH - 3}" font-size="10" text-anchor="${v >= 1 ? 'start' : 'end'}" fill="#333">${v.toFixed(2)}</text>`);
+    });
+  });
+  if (rows.length === 0) out.push(`<text x="${labelW}" y="${top + 20}">no ratios to plot</text>`);
+  out.push('</svg>');
+  return out.join('\n') + '\n';
+}
+
+// ---------------------------------------------------------------------------------------------
+// main
+
+async function main() {
+  const t0 = now();
+  const { list: rts, missing } = makeRuntimes();
+  const bundles = makeBundles(path.join(WORK, 'bundle'));
+  const full = !OPTS.quick && !OPTS.only && !OPTS.runtimes && !OPTS.runtsBin;
+  const base = full ? 'latest' : 'partial';
+
+  console.log('# runts benchmark');
+  console.log(`runtimes: ${rts.map((r) => `${r.name} (${r.version})`).join(', ') || 'none'}`);
+  for (const [n, why] of Object.entries(missing)) console.log(`MISSING: ${n}: ${why}${n === 'runts' ? ' — benchmarking the others only' : ''}`);
+  console.log(`env: ${UNSET_ENV.join(' and ')} are unset for every runtime (and for the node baselines)`);
+  console.log(`reaper: ${REAPER}`);
+  console.log(`bundle: ${bundles.how}; config: runc spec default (terminal off), rootfs read-only; work dir ${WORK}`);
+  const crun = rts.find((r) => r.name === 'crun');
+  if (crun?.wrapperCalls) console.log(`crun runs as: ${crun.invocation} <args> (wrapper overhead measured in [baseline])`);
+  console.log(`mode: ${OPTS.quick ? 'quick' : 'default'}${OPTS.only ? `, only ${[...OPTS.only].join(',')}` : ''}; iterations: ${JSON.stringify(ITER)}`);
+  if (rts.length === 0) die('no runtime to benchmark');
+
+  let baseline = null;
+  let error = null;
+  try {
+    if (wants('baseline') || wants('run') || wants('lifecycle') || wants('verbs') || wants('seq100') || wants('par20') || wants('list1000')) baseline = figBaseline(rts, bundles);
+    if (wants('run')) figRun(rts, bundles);
+    if (wants('lifecycle')) figLifecycle(rts, bundles);
+    if (wants('verbs')) figVerbs(rts, bundles);
+    if (wants('rss')) figRss(rts, bundles);
+    if (wants('seq100')) figSeq(rts, bundles);
+    if (wants('par20')) await figPar(rts, bundles);
+    if (wants('list1000')) figList(rts, bundles);
+  } catch (err) {
+    error = err;
+    console.error(`\nbench: ${err.message}`);
+  } finally {
+    const clean = sweep(rts);
+    if (clean) rmSync(WORK, { recursive: true, force: true });
+    else console.error(`bench: some containers could not be deleted; left ${WORK} in place`);
+  }
+
+  const results = {
+    schema: 1,
+    generated: new Date().toISOString(),
+    mode: OPTS.quick ? 'quick' : 'default',
+    only: OPTS.only ? [...OPTS.only] : null,
+    complete: error === null,
+    error: error ? error.message : null,
+    durationS: Math.round(msSince(t0) / 100) / 10,
+    host: {
+      kernel: os.release(), cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? '',
+      memGiB: Math.round(os.totalmem() / 2 ** 30), node: process.versions.node,
+      cgroups: isMountpoint(CGROUP2_UNIFIED) ? `v1 hierarchies + cgroup2 at ${CGROUP2_UNIFIED}` : existsSync('/sys/fs/cgroup/cgroup.controllers') ? 'v2' : 'v1',
+    },
+    method: {
+      timing: 'child_process.spawnSync, process.hrtime.bigint() around each spawn; runtimes rotated every iteration; warm-up discarded; cleanup untimed',
+      env: `${UNSET_ENV.join(', ')} unset for every runtime`,
+      reaper: REAPER,
+      bundle: `${bundles.how}; runc spec default config (tools/bench/config.template.json), terminal off, read-only rootfs`,
+      peakRss: 'GNU time -f %M: wait4 ru_maxrss of the command, i.e. the largest of its exec chain and of the children it reaped (for crun that includes unshare and sh)',
+      initRss: 'VmRSS from /proc/<pid>/status of the pid `state` reports, between create and start',
+      list1000: 'one real container is created per runtime; its state-dir files are copied 1,000 times with the id replaced and the init pid/start time zeroed (stopped containers), in the runtime\'s own format: runc <root>/<id>/state.json, crun <root>/<id>/{status,config.json}, runts <root>/<id>/state.json',
+      iterations: ITER,
+    },
+    runtimes: Object.fromEntries(rts.map((r) => [r.name, { version: r.version, invocation: r.invocation, root: 'private temp dir under /run', ...(r.listEntries !== undefined ? { listEntriesSeen: r.listEntries } : {}) }])),
+    missing,
+    runtimeOrder: rts.map((r) => r.name),
+    baseline,
+    figures: summarize(rts, baseline),
+  };
+
+  const md = markdown(results);
+  console.log(`\n## Results (median; ${results.mode} run, ${results.durationS} s)\n`);
+  console.log(md);
+  if (missing.runts) console.log(`\nrunts is missing: ${missing.runts}. Ratios need it; crun/runc is shown for reference.`);
+  if (baseline) console.log(`\nFloors: spawn /bin/true ${fmt(baseline.stats['spawn /bin/true'].median, 'ms')} ms, node -e 0 ${fmt(baseline.stats['node -e 0 (Node start floor)'].median, 'ms')} ms; crun wrapper overhead ${baseline.crunWrapperOverheadMs} ms per call ("crun − wrapper" subtracts it once per crun command).`);
+  console.log(`${UNSET_ENV.join(' and ')} were unset for every runtime.`);
+
+  mkdirSync(OPTS.out, { recursive: true });
+  const jsonPath = path.join(OPTS.out, `${base}.json`);
+  writeFileSync(jsonPath, JSON.stringify(results, null, 2) + '\n');
+  writeFileSync(path.join(OPTS.out, `${base}.svg`), svg(results));
+  writeFileSync(path.join(OPTS.out, `${base}.md`), `${md}\n\nMedians; ${results.mode} run on ${results.generated}, ${results.host.cpus} CPUs, Linux ${results.host.kernel}, Node ${results.host.node}; ${results.method.env}. Reproduce: \`pnpm bench\`.\n`);
+  console.log(`\nwrote ${path.relative(process.cwd(), jsonPath)}, ${base}.svg and ${base}.md in ${path.relative(process.cwd(), OPTS.out) || '.'}`);
+  if (error) process.exitCode = 1;
+}
+
+await main();
