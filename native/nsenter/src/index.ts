@@ -213,7 +213,7 @@ export class InitProcess {
   readonly steps: SourcedStep[];
   private readonly sock: Socket;
   private buf: Buffer = Buffer.alloc(0);
-  private initPid: number | undefined;
+  private containerPid: number | undefined;
   private failure: RuntimeError | undefined;
   private readonly pidD = deferred<number>();
   private readonly readyD = deferred<void>();
@@ -238,7 +238,7 @@ export class InitProcess {
       // The init's exec closes the socket (close-on-exec): a program without WaitStart is ready
       // once that happens without an error. Before the pid, it means stage 0 failed.
       if (this.failure) this.readyD.reject(this.failure);
-      else if (this.initPid !== undefined) this.readyD.resolve();
+      else if (this.containerPid !== undefined) this.readyD.resolve();
       else this.readyD.reject(new RuntimeError('ESYS', 'runts-init: exited before reporting the init pid'));
     });
     sock.write(encodeMessage(Msg.Program, program));
@@ -270,6 +270,10 @@ export class InitProcess {
   }
   get stderr(): Readable | null {
     return this.child.stderr;
+  }
+  /** The init's pid once reported (see pid()). */
+  get initPid(): number | undefined {
+    return this.containerPid;
   }
   /** Stage 0's pid (the executor process itself). */
   get executorPid(): number | undefined {
@@ -305,7 +309,7 @@ export class InitProcess {
 
   /** SIGKILLs stage 0 and the init if its pid is known. */
   kill(): void {
-    for (const pid of [this.initPid, this.child.exitCode === null && this.child.signalCode === null ? this.child.pid : undefined]) {
+    for (const pid of [this.containerPid, this.child.exitCode === null && this.child.signalCode === null ? this.child.pid : undefined]) {
       if (pid === undefined) continue;
       try {
         process.kill(pid, 'SIGKILL');
@@ -354,8 +358,8 @@ export class InitProcess {
     switch (type) {
       case Msg.Pid:
         if (payload.length !== 4) return this.fail(new RuntimeError('ESYS', 'runts-init: bad pid message'));
-        this.initPid = payload.readUInt32LE(0);
-        this.pidD.resolve(this.initPid);
+        this.containerPid = payload.readUInt32LE(0);
+        this.pidD.resolve(this.containerPid);
         return;
       case Msg.Ready:
         this.readyD.resolve();

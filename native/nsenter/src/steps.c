@@ -415,7 +415,7 @@ void run_init(const struct program *p)
 	g.step = NO_STEP;
 	int r = recv_msg(g.sync_fd, &type, &buf, &len);
 	if (r == 0 || (r < 0 && (errno == EPIPE || errno == ECONNRESET)))
-		_exit(0); /* the parent went away before Go: leave quietly */
+		_exit(1); /* the parent went away before Go: leave quietly, having done nothing */
 	if (r < 0)
 		die(errno, "read go");
 	if (type != MSG_GO)
