@@ -331,6 +331,23 @@ describe('runts-init: create path', () => {
     // nothing leaked onto the host
     assert.ok(!readFileSync('/proc/self/mountinfo', 'utf8').includes(rootfs));
   });
+  it('moves the rootfs with MS_MOVE + chroot (PivotRoot mode 1) and binds a rootfs path onto another', async () => {
+    const out = await runOk(
+      container({
+        rootfs,
+        args: ['sh', '-c', 'ls / | tr "\\n" " "; echo; cat /mnt/sub/passwd; grep -c " /mnt/sub/passwd " /proc/mounts'],
+        beforePivot: [
+          st({ op: Op.Mount, source: '/etc/passwd', target: '/mnt/sub/passwd', fstype: '', flags: MS.bind, data: '', mflags: MountFlags.SourceInRootfs | MountFlags.MkfileTarget, propagation: 0n, attrSet: 0n, attrClr: 0n, remountFlags: MS.rdonly }, 'mounts[4]', '/mnt/sub/passwd'),
+        ],
+      }).map((s) => (s.step.op === Op.PivotRoot ? st({ op: Op.PivotRoot, mode: 1n }, 'root.path') : s)),
+    );
+    const lines = out.trim().split('\n');
+    const top = lines[0]!.trim().split(' ');
+    for (const d of ['bin', 'dev', 'etc', 'mnt', 'proc', 'root', 'sys', 'tmp']) assert.ok(top.includes(d), `${d} in ${lines[0]}`);
+    assert.ok(!top.includes('usr') && !top.includes('home'), `host root visible: ${lines[0]}`);
+    assert.equal(lines[1], 'root:x:0:0:root:/root:/bin/sh');
+    assert.equal(lines[2], '1');
+  });
 });
 
 describe('runts-init: errors', () => {

@@ -307,16 +307,24 @@ export class InitProcess {
     return this.exitD.promise;
   }
 
-  /** SIGKILLs stage 0 and the init if its pid is known. */
+  /** SIGKILLs the init if its pid is known (stage 0, when it waits, then reaps it and exits;
+   *  it gets SIGKILL too if it is still there a second later), else stage 0. */
   kill(): void {
-    for (const pid of [this.containerPid, this.child.exitCode === null && this.child.signalCode === null ? this.child.pid : undefined]) {
-      if (pid === undefined) continue;
+    const stage0Alive = (): boolean => this.child.exitCode === null && this.child.signalCode === null;
+    const sigkill = (pid: number | undefined): void => {
+      if (pid === undefined) return;
       try {
         process.kill(pid, 'SIGKILL');
       } catch {
         // already gone
       }
+    };
+    if (this.containerPid === undefined) {
+      if (stage0Alive()) sigkill(this.child.pid);
+      return;
     }
+    sigkill(this.containerPid);
+    if (stage0Alive()) setTimeout(() => stage0Alive() && sigkill(this.child.pid), 1000).unref();
   }
 
   /** Closes our end of the socket (an init still waiting for Go then exits). */
