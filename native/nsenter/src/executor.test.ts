@@ -564,11 +564,12 @@ describe('runts-init: join mode', () => {
       const steps: SourcedStep[] = [
         st({ op: Op.Config, flags: ExecFlags.Join | ExecFlags.Wait }),
         nsj('user', NS.user),
+        // mnt before the others: every namespace file is opened (in the host) before any setns
+        nsj('mnt', NS.mnt),
         nsj('ipc', NS.ipc),
         nsj('uts', NS.uts),
         nsj('net', NS.net),
         nsj('pid', NS.pid),
-        nsj('mnt', NS.mnt),
         st({ op: Op.User, uid: 0n, gid: 0n, additionalGids: [], setgroups: 0n }, 'process.user'),
         st({ op: Op.Chdir, cwd: '/tmp' }, 'process.cwd'),
         st({ op: Op.Resolve, name: 'sh', path: '/bin' }, 'process.args'),
@@ -591,10 +592,11 @@ describe('runts-init: join mode', () => {
   });
 });
 
-describe('runts-init: console', () => {
-  it('sends the pty master over the console socket and makes the slave the controlling terminal', async () => {
-    const sockPath = join(tmp, 'console.sock');
-    const helper = `
+/** A console socket receiver (python3: socket.recv_fds): prints the payload, the number of fds,
+ *  and everything read from the received pty master until EIO. */
+async function consoleReceiver(name: string): Promise<{ sockPath: string; pyOut: Promise<string>; py: ReturnType<typeof spawn> }> {
+  const sockPath = join(tmp, name);
+  const helper = `
 import socket, os, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 s.bind(sys.argv[1]); s.listen(1)
@@ -614,9 +616,47 @@ while True:
     out += d
 print("out=" + out.decode().replace("\\r", "").replace("\\n", "|"), flush=True)
 `;
-    const py = spawn('python3', ['-c', helper, sockPath], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const pyOut = collect(py.stdout);
-    await new Promise<void>((res) => py.stdout!.once('data', () => res()));
+  const py = spawn('python3', ['-c', helper, sockPath], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const pyOut = collect(py.stdout);
+  await new Promise<void>((res) => py.stdout!.once('data', () => res()));
+  return { sockPath, pyOut, py };
+}
+
+describe('runts-init: console', () => {
+  it('gives a process joined into a running container a terminal (exec -t)', async () => {
+    const a = InitProcess.spawn({ steps: container({ rootfs, hostname: 'ttyjoin', args: ['sleep', '60'] }), stdio: ['ignore', 'ignore', 'pipe'] });
+    const { sockPath, pyOut, py } = await consoleReceiver('console-exec.sock');
+    try {
+      const pid = await a.pid();
+      a.go('{}');
+      await a.ready();
+      const nsj = (type: string, nstype: bigint): SourcedStep => st({ op: Op.NsJoin, nstype, path: `/proc/${pid}/ns/${type}` }, 'linux.namespaces', type);
+      const r = await run([
+        st({ op: Op.Config, flags: ExecFlags.Join | ExecFlags.Wait }),
+        nsj('mnt', NS.mnt),
+        nsj('uts', NS.uts),
+        nsj('pid', NS.pid),
+        st({ op: Op.ConsoleSocket, path: sockPath }, 'console-socket'),
+        st({ op: Op.Setsid }),
+        st({ op: Op.Console, rows: 0n, cols: 0n, flags: 0n }, 'process.terminal'),
+        st({ op: Op.Resolve, name: 'sh', path: '' }, 'process.args'),
+        st({ op: Op.Exec, argv: ['sh', '-c', 'hostname; tty'], env: ENV, preserveFds: 0n }, 'process.args'),
+      ]);
+      assert.equal(r.error, undefined, r.err);
+      assert.equal(r.exit.code, 0, r.err);
+      const got = await pyOut;
+      assert.match(got, /^name=\/dev\/pts\/\d+$/m);
+      assert.match(got, /^out=ttyjoin\|\/dev\/pts\/\d+\|$/m);
+    } finally {
+      py.kill();
+      rmSync(sockPath, { force: true });
+      a.kill();
+      await a.exit();
+    }
+  });
+
+  it('sends the pty master over the console socket and makes the slave the controlling terminal', async () => {
+    const { sockPath, pyOut, py } = await consoleReceiver('console.sock');
     try {
       const r = await run(
         container({

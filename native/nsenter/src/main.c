@@ -170,9 +170,13 @@ int main(int argc, char **argv)
 	if (close_range(3 + (unsigned)preserve, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
 		die(errno, "close_range");
 
+	/* Pass 1: open every host path (namespace files, exec.fifo, console socket) before any setns,
+	 * so that joining a mount namespace cannot change what they resolve to. */
 	uint64_t nsflags = 0;
 	const struct step *uid_map = NULL, *gid_map = NULL, *setgroups = NULL, *nsnew = NULL;
-	int time_done = 0;
+	int *nsfd = calloc(prog.count + 1, sizeof(int));
+	if (!nsfd)
+		die(ENOMEM, "alloc");
 	for (uint32_t i = 0; i < prog.count; i++) {
 		const struct step *s = &prog.steps[i];
 		if (s->op >= OP_FIRST_INIT)
@@ -184,15 +188,11 @@ int main(int argc, char **argv)
 				die(EINVAL, "config must be the first step");
 			g.exec_flags = s->a[0].u;
 			break;
-		case OP_NS_JOIN: {
-			int fd = open(s->a[1].s, O_RDONLY | O_CLOEXEC);
-			if (fd < 0)
+		case OP_NS_JOIN:
+			nsfd[i] = open(s->a[1].s, O_RDONLY | O_CLOEXEC);
+			if (nsfd[i] < 0)
 				die(errno, "open %s", s->a[1].s);
-			if (setns(fd, (int)s->a[0].u) < 0)
-				die(errno, "setns %s", s->a[1].s);
-			close(fd);
 			break;
-		}
 		case OP_NS_NEW:
 			nsflags |= s->a[0].u;
 			nsnew = s;
@@ -207,16 +207,10 @@ int main(int argc, char **argv)
 			setgroups = s;
 			break;
 		case OP_TIME_OFFSETS:
-			if (unshare(CLONE_NEWTIME) < 0)
-				die(errno, "unshare time namespace");
-			if (write_file("/proc/self/timens_offsets", s->a[0].s, s->a[0].n) < 0)
-				die(errno, "write /proc/self/timens_offsets");
-			time_done = 1;
 			break;
 		case OP_FIFO:
-			/* The parent has no mkfifo (Node): stage 0 makes it, 0622 like runc. */
-			if (mkfifo(s->a[0].s, 0622) < 0 && errno != EEXIST)
-				die(errno, "mkfifo %s", s->a[0].s);
+			if (g.fifo_fd >= 0)
+				close(g.fifo_fd);
 			g.fifo_fd = open(s->a[0].s, O_PATH | O_CLOEXEC);
 			if (g.fifo_fd < 0)
 				die(errno, "open %s", s->a[0].s);
@@ -226,6 +220,8 @@ int main(int argc, char **argv)
 			if (s->a[0].n >= sizeof sun.sun_path)
 				die(ENAMETOOLONG, "console socket %s", s->a[0].s);
 			memcpy(sun.sun_path, s->a[0].s, s->a[0].n);
+			if (g.console_fd >= 0)
+				close(g.console_fd);
 			g.console_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 			if (g.console_fd < 0 || connect(g.console_fd, (struct sockaddr *)&sun, sizeof sun) < 0)
 				die(errno, "connect %s", s->a[0].s);
@@ -235,6 +231,24 @@ int main(int argc, char **argv)
 			die(EINVAL, "unknown op %u", s->op);
 		}
 	}
+	/* Pass 2: join (user first is the compiler's job) and set the time offsets, in program order. */
+	int time_done = 0;
+	for (uint32_t i = 0; i < prog.count; i++) {
+		const struct step *s = &prog.steps[i];
+		g.step = s->index;
+		if (s->op == OP_NS_JOIN) {
+			if (setns(nsfd[i], (int)s->a[0].u) < 0)
+				die(errno, "setns %s", s->a[1].s);
+			close(nsfd[i]);
+		} else if (s->op == OP_TIME_OFFSETS) {
+			if (unshare(CLONE_NEWTIME) < 0)
+				die(errno, "unshare time namespace");
+			if (write_file("/proc/self/timens_offsets", s->a[0].s, s->a[0].n) < 0)
+				die(errno, "write /proc/self/timens_offsets");
+			time_done = 1;
+		}
+	}
+	free(nsfd);
 
 	g.step = nsnew ? nsnew->index : NO_STEP;
 	if ((nsflags & CLONE_NEWTIME) && !time_done && unshare(CLONE_NEWTIME) < 0)
@@ -271,6 +285,12 @@ int main(int argc, char **argv)
 	}
 	g.child = pid;
 	close(mapsync[0]);
+	/* Only the init uses these: the console socket must see EOF when the init closes it. */
+	if (g.console_fd >= 0)
+		close(g.console_fd);
+	if (g.fifo_fd >= 0)
+		close(g.fifo_fd);
+	g.console_fd = g.fifo_fd = -1;
 
 	char path[64];
 	if (setgroups) {
