@@ -115,6 +115,11 @@ while True:
         code = os.waitstatus_to_exitcode(st)
         code = 128 - code if code < 0 else code
         break
+try:
+    while os.waitpid(-1, os.WNOHANG)[0] > 0:
+        pass
+except ChildProcessError:
+    pass
 sys.exit(code)
 `;
 
@@ -422,7 +427,7 @@ const figures = []; // { key, group, title, unit, wrapperCalls, samples: {rt: []
 function figure(key, group, title, unit, wrapperCalls, note) {
   let f = figures.find((x) => x.key === key);
   if (!f) {
-    f = { key, group, title, unit, wrapperCalls, note, samples: {} };
+    f = { key, group, title, unit, wrapperCalls, note, samples: {}, errors: {} };
     figures.push(f);
   }
   return f;
@@ -432,14 +437,32 @@ const add = (f, rt, v) => {
   (f.samples[rt.name] ??= []).push(v);
 };
 
-/** Rotates the runtime order every iteration so that no runtime always goes first. */
-function loop(rts, n, warm, body) {
+/** Rotates the runtime order every iteration so that no runtime always goes first. A runtime
+ *  that fails is recorded as failed for these figures and left out of their remaining
+ *  iterations; the others go on (runts is being written while this benchmark runs). */
+function loop(figs, rts, n, warm, body) {
   for (let i = 0; i < warm + n; i++) {
     for (let k = 0; k < rts.length; k++) {
       checkInterrupted();
-      body(rts[(i + k) % rts.length], i >= warm, i);
+      const rt = rts[(i + k) % rts.length];
+      if (figs.some((f) => f.errors[rt.name])) continue;
+      try {
+        body(rt, i >= warm, i);
+      } catch (err) {
+        if (interrupted) throw err;
+        fail(figs, rt, err);
+      }
     }
   }
+}
+
+function fail(figs, rt, err) {
+  const msg = err.message.replace(/\s+/g, ' ').slice(0, 400);
+  for (const f of figs) {
+    f.errors[rt.name] = msg;
+    delete f.samples[rt.name];
+  }
+  console.log(`  ${rt.name}: FAILED, left out of this figure: ${msg}`);
 }
 
 function progress(f) {
@@ -448,6 +471,7 @@ function progress(f) {
     const st = stats(s);
     return `${n} ${fmt(st.median, f.unit)} (p90 ${fmt(st.p90, f.unit)})`;
   });
+  for (const n of Object.keys(f.errors)) parts.push(`${n} FAILED`);
   console.log(`  ${f.title.padEnd(40)} ${parts.join('   ')}`);
 }
 
@@ -491,7 +515,7 @@ function figBaseline(rts, bundles) {
 function figRun(rts, bundles) {
   console.log('\n[run] `run` of `true`: the whole lifecycle in one command');
   const f = figure('run', 'run', 'run `true`', 'ms', 1);
-  loop(rts, ITER.n, ITER.warm, (rt, keep) => {
+  loop([f], rts, ITER.n, ITER.warm, (rt, keep) => {
     const id = newId(rt, 'run');
     try {
       const r = run(rt, ['run', '--bundle', bundles.true, id]);
@@ -506,7 +530,7 @@ function figRun(rts, bundles) {
 function figLifecycle(rts, bundles) {
   console.log('\n[lifecycle] create + start + delete --force of a sleeping container');
   const f = figure('lifecycle', 'lifecycle', 'create + start + delete --force', 'ms', 3);
-  loop(rts, ITER.n, ITER.warm, (rt, keep) => {
+  loop([f], rts, ITER.n, ITER.warm, (rt, keep) => {
     const id = newId(rt, 'cyc');
     try {
       const a = run(rt, ['create', '--bundle', bundles.sleep, id]);
@@ -535,7 +559,7 @@ function figVerbs(rts, bundles) {
     V[v] = figure(`verb-${v}`, 'verbs', title, 'ms', 1);
   }
   const rss = figure('rss-init', 'rss', 'init RSS, waiting between create and start', 'KiB', 0, 'VmRSS of the state pid');
-  loop(rts, ITER.n, ITER.warm, (rt, keep) => {
+  loop([...Object.values(V), rss], rts, ITER.n, ITER.warm, (rt, keep) => {
     const id = newId(rt, 'verb');
     try {
       const c = run(rt, ['create', '--bundle', bundles.sleep, id]);
@@ -571,7 +595,8 @@ function figRss(rts, bundles) {
     P[v] = figure(`maxrss-${v}`, 'rss', `peak RSS: ${v}`, 'KiB', 1, 'wait4 ru_maxrss of the command (its exec chain and the children it reaped)');
   }
   const T = existsSync(TIME_BIN);
-  loop(rts, ITER.rssN, 1, (rt, keep) => {
+  // the init RSS figure is shared with [verbs]: a failure here only marks the peak-RSS figures
+  loop(Object.values(P), rts, ITER.rssN, 1, (rt, keep) => {
     const id = newId(rt, 'rss');
     const id2 = newId(rt, 'rssrun');
     try {
@@ -605,7 +630,7 @@ function figSeq(rts, bundles) {
   const N = ITER.seqCount;
   console.log(`\n[seq100] ${N} containers run sequentially (\`run\` of \`true\`), total wall time`);
   const f = figure('seq100', 'scale', `${N} × run \`true\`, sequential (total)`, 'ms', N);
-  loop(rts, ITER.seqReps, 0, (rt, keep) => {
+  loop([f], rts, ITER.seqReps, 0, (rt, keep) => {
     const ids = [];
     try {
       const t0 = now();
@@ -632,6 +657,7 @@ async function figPar(rts, bundles) {
     for (let k = 0; k < rts.length; k++) {
       checkInterrupted();
       const rt = rts[(i + k) % rts.length];
+      if (f.errors[rt.name]) continue;
       const ids = Array.from({ length: N }, () => newId(rt, 'par'));
       try {
         const t0 = now();
@@ -640,6 +666,9 @@ async function figPar(rts, bundles) {
         const bad = rs.find((r) => r.status !== 0);
         if (bad) throw new Error(`${rt.name} parallel create: ${bad.error?.message ?? `exit ${bad.status}`}: ${bad.stderr.trim().split('\n').pop()}`);
         if (i >= 1) add(f, rt, ms);
+      } catch (err) {
+        if (interrupted) throw err;
+        fail([f], rt, err);
       } finally {
         await cleanupParallel(rt, ids);
       }
@@ -670,8 +699,7 @@ function stateTemplate(rt, bundles) {
 // Fields that name the init process, by runtime format: zeroed so the container reads as stopped.
 const PID_FIELDS = { pid: 0, init_process_pid: 0, init_process_start: 0, 'process-start-time': 0, startTime: '' };
 
-function fabricate(rt, tmpl, count) {
-  const ids = [];
+function fabricate(rt, tmpl, count, ids) {
   for (let k = 0; k < count; k++) {
     const id = `rbfab${process.pid}-${String(k).padStart(4, '0')}`;
     const dir = path.join(rt.root, id);
@@ -690,7 +718,6 @@ function fabricate(rt, tmpl, count) {
       writeFileSync(path.join(dir, f.name), text, { mode: f.mode });
     }
   }
-  return ids;
 }
 
 function figList(rts, bundles) {
@@ -699,7 +726,7 @@ function figList(rts, bundles) {
   const empty = figure('list-empty', 'list', '`list`, empty state dir', 'ms', 1);
   const full = figure('list1000', 'list', `\`list\`, ${N} stopped containers`, 'ms', 1,
     'state dirs fabricated in each runtime\'s own format from a real container\'s, with the init pid zeroed');
-  loop(rts, ITER.listN, ITER.listWarm, (rt, keep) => {
+  loop([empty], rts, ITER.listN, ITER.listWarm, (rt, keep) => {
     const r = run(rt, ['list'], { capture: true });
     if (keep) add(empty, rt, r.ms);
   });
@@ -707,16 +734,23 @@ function figList(rts, bundles) {
   try {
     for (const rt of rts) {
       checkInterrupted();
-      const t0 = now();
-      const tmpl = stateTemplate(rt, bundles);
-      fab.set(rt, fabricate(rt, tmpl, N));
-      const q = run(rt, ['list', '-q'], { capture: true });
-      const seen = q.stdout.split('\n').filter((s) => s.trim()).length;
-      rt.listEntries = seen;
-      console.log(`  ${rt.name}: fabricated ${N} state dirs (${tmpl.files.map((f) => f.name).join(', ')}) in ${msSince(t0).toFixed(0)} ms; list -q shows ${seen}`);
-      if (seen !== N) console.log(`  warning: ${rt.name} list -q shows ${seen} entries, expected ${N}`);
+      try {
+        const t0 = now();
+        const tmpl = stateTemplate(rt, bundles);
+        const ids = [];
+        fab.set(rt, ids);
+        fabricate(rt, tmpl, N, ids);
+        const q = run(rt, ['list', '-q'], { capture: true });
+        const seen = q.stdout.split('\n').filter((s) => s.trim()).length;
+        rt.listEntries = seen;
+        console.log(`  ${rt.name}: fabricated ${N} state dirs (${tmpl.files.map((f) => f.name).join(', ')}) in ${msSince(t0).toFixed(0)} ms; list -q shows ${seen}`);
+        if (seen !== N) console.log(`  warning: ${rt.name} list -q shows ${seen} entries, expected ${N}`);
+      } catch (err) {
+        if (interrupted) throw err;
+        fail([full], rt, err);
+      }
     }
-    loop(rts, ITER.listN, ITER.listWarm, (rt, keep) => {
+    loop([full], rts, ITER.listN, ITER.listWarm, (rt, keep) => {
       const r = run(rt, ['list'], { capture: true });
       if (keep) add(full, rt, r.ms);
     });
@@ -743,6 +777,7 @@ function summarize(rts, baseline) {
       samples: f.samples,
     };
     if (f.note) out.note = f.note;
+    if (Object.keys(f.errors).length) out.errors = f.errors;
     if (f.unit === 'ms' && f.wrapperCalls && st.crun && overhead !== null && rts.find((r) => r.name === 'crun')?.wrapperCalls) {
       out.crunNetOfWrapperMs = Math.round((st.crun.median - f.wrapperCalls * overhead) * 100) / 100;
     }
@@ -761,13 +796,28 @@ function markdown(results) {
   for (const f of results.figures) {
     const unit = f.unit === 'KiB' ? ' (KiB)' : ' (ms)';
     const row = [f.title + unit];
-    for (const n of names) row.push(f.stats[n] ? fmt(f.stats[n].median, f.unit) : '—');
+    for (const n of names) row.push(f.stats[n] ? fmt(f.stats[n].median, f.unit) : f.errors?.[n] ? 'failed' : '—');
     if (names.includes('crun')) row.push(f.crunNetOfWrapperMs !== undefined ? fmt(f.crunNetOfWrapperMs, 'ms') : '—');
     const r = (x) => (x === null || x === undefined ? '—' : `${x.toFixed(2)}×`);
     if (hasRunts && names.includes('runc')) row.push(r(f.ratios['runts/runc']));
     if (hasRunts && names.includes('crun')) row.push(r(f.ratios['runts/crun']));
     if (!hasRunts && names.includes('crun') && names.includes('runc')) row.push(r(f.ratios['crun/runc']));
     lines.push(`| ${row.join(' | ')} |`);
+  }
+  const byMsg = new Map();
+  for (const f of results.figures) {
+    for (const [n, m] of Object.entries(f.errors ?? {})) {
+      const k = `${n}\0${m.replace(/rb\d+-[a-z]+-\d+-/g, 'ID-').replace(/ \/run\/runts-bench-\w+/g, ' ')}`;
+      if (!byMsg.has(k)) byMsg.set(k, []);
+      byMsg.get(k).push(f.title);
+    }
+  }
+  if (byMsg.size) {
+    lines.push('', 'Failures (the runtime was left out of these figures):');
+    for (const [k, titles] of byMsg) {
+      const [n, m] = k.split('\0');
+      lines.push(`- ${n}, ${titles.join('; ')}: ${m}`);
+    }
   }
   return lines.join('\n');
 }
@@ -832,6 +882,7 @@ function svg(results) {
 
 async function main() {
   const t0 = now();
+  const loadStart = os.loadavg();
   const { list: rts, missing } = makeRuntimes();
   const bundles = makeBundles(path.join(WORK, 'bundle'));
   const full = !OPTS.quick && !OPTS.only && !OPTS.runtimes && !OPTS.runtsBin;
@@ -846,6 +897,8 @@ async function main() {
   const crun = rts.find((r) => r.name === 'crun');
   if (crun?.wrapperCalls) console.log(`crun runs as: ${crun.invocation} <args> (wrapper overhead measured in [baseline])`);
   console.log(`mode: ${OPTS.quick ? 'quick' : 'default'}${OPTS.only ? `, only ${[...OPTS.only].join(',')}` : ''}; iterations: ${JSON.stringify(ITER)}`);
+  console.log(`load average at start: ${loadStart.map((x) => x.toFixed(2)).join(' ')} on ${os.cpus().length} CPUs`);
+  if (loadStart[0] > os.cpus().length * 0.5) console.log('warning: the machine is busy (load average above half the CPUs): figures will be noisier; ratios are still taken side by side');
   if (rts.length === 0) die('no runtime to benchmark');
 
   let baseline = null;
@@ -879,6 +932,8 @@ async function main() {
     host: {
       kernel: os.release(), cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? '',
       memGiB: Math.round(os.totalmem() / 2 ** 30), node: process.versions.node,
+      loadavgStart: loadStart.map((x) => Math.round(x * 100) / 100),
+      loadavgEnd: os.loadavg().map((x) => Math.round(x * 100) / 100),
       cgroups: isMountpoint(CGROUP2_UNIFIED) ? `v1 hierarchies + cgroup2 at ${CGROUP2_UNIFIED}` : existsSync('/sys/fs/cgroup/cgroup.controllers') ? 'v2' : 'v1',
     },
     method: {

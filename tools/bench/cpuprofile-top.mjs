@@ -39,7 +39,24 @@ for (const [id, ms] of self) {
   byFile.set(f, (byFile.get(f) ?? 0) + ms);
 }
 
-// inclusive time of the top-level phases: module evaluation vs the rest
+// inclusive (total) time per function: each sample counts once for every distinct function on its stack
+const parent = new Map();
+for (const n of prof.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+const incl = new Map();
+prof.samples.forEach((id, i) => {
+  const dt = (prof.timeDeltas?.[i] ?? 0) / 1000;
+  const seen = new Set();
+  for (let cur = id; cur !== undefined; cur = parent.get(cur)) {
+    const n = byId.get(cur);
+    if (!n || n.callFrame.functionName === '(root)') continue;
+    const k = fnKey(n);
+    if (!seen.has(k)) {
+      seen.add(k);
+      incl.set(k, (incl.get(k) ?? 0) + dt);
+    }
+  }
+});
+
 const span = (prof.endTime - prof.startTime) / 1000;
 console.log(`${file}`);
 console.log(`profile span ${span.toFixed(1)} ms, sampled ${total.toFixed(1)} ms, ${prof.samples.length} samples`);
@@ -51,3 +68,4 @@ const print = (title, m) => {
 };
 print('self time by file', byFile);
 print('self time by function', byFn);
+print('total (inclusive) time by function', incl);

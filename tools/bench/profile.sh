@@ -67,7 +67,8 @@ echo "== cpu profiles (node --cpu-prof, 100 µs sampling) -> $OUT/cpuprof"
 prof() { # name, node-args...
   local name=$1; shift
   "$NODE" --cpu-prof --cpu-prof-interval 100 --cpu-prof-dir "$OUT/cpuprof" --cpu-prof-name "$name.cpuprofile" \
-    "$RUNTS" --root "$ROOT/runts" "$@" </dev/null >"$OUT/cpuprof/$name.out" 2>&1
+    "$RUNTS" --root "$ROOT/runts" "$@" </dev/null >"$OUT/cpuprof/$name.out" 2>&1 ||
+    echo "  runts $1 failed (exit $?): $(tail -1 "$OUT/cpuprof/$name.out")"
 }
 prof version --version
 prof create create --bundle "$B/sleep" "$ID"
@@ -75,10 +76,12 @@ prof state state "$ID"
 prof start start "$ID"
 prof delete delete --force "$ID"
 prof run run --bundle "$B/true" "$ID-run"
-for p in version create state run; do
-  "$NODE" "$HERE/cpuprofile-top.mjs" "$OUT/cpuprof/$p.cpuprofile" 20 >"$OUT/cpuprof/$p.top.txt"
+for p in version create state start delete run; do
+  [ -e "$OUT/cpuprof/$p.cpuprofile" ] &&
+    "$NODE" "$HERE/cpuprofile-top.mjs" "$OUT/cpuprof/$p.cpuprofile" 20 >"$OUT/cpuprof/$p.top.txt"
 done
 sed -n '1,30p' "$OUT/cpuprof/create.top.txt"
+echo "--version (startup + module loading only):"; sed -n '1,12p' "$OUT/cpuprof/version.top.txt"
 
 echo
 echo "== strace -f -c of run \`true\` -> $OUT/strace-run-*.txt"
