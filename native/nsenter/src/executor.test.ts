@@ -3,7 +3,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, copyFileSync, symlinkSync, rmSync, readFileSync, readlinkSync, existsSync, writeFileSync, openSync, closeSync, chmodSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, copyFileSync, symlinkSync, rmSync, readFileSync, readlinkSync, existsSync, statSync, writeFileSync, openSync, closeSync, chmodSync } from 'node:fs';
 import { open as openAsync } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -476,8 +476,7 @@ describe('runts-init: hooks', () => {
 
 describe('runts-init: start, exec and wait', () => {
   it('waits on exec.fifo after Ready, runs from a sealed memfd, then execs once start opens the fifo', async () => {
-    const fifo = join(tmp, 'exec.fifo');
-    execFileSync('mkfifo', [fifo]);
+    const fifo = join(tmp, 'exec.fifo'); // made by stage 0 (Op.Fifo)
     const p = InitProcess.spawn({ steps: container({ rootfs, wait: false, fifo, args: ['echo', 'started'] }), stdio: ['ignore', 'pipe', 'pipe'] });
     const out = collect(p.stdout);
     try {
@@ -486,6 +485,8 @@ describe('runts-init: start, exec and wait', () => {
       p.go('{}');
       await p.ready();
       assert.ok(alive(pid));
+      assert.ok(statSync(fifo).isFIFO());
+      assert.equal(statSync(fifo).mode & 0o777, 0o622);
       const exe = readlinkSync(`/proc/${pid}/exe`);
       assert.match(exe, /^\/memfd:runts-init/);
       assert.throws(() => writeFileSync(`/proc/${pid}/exe`, 'x'));

@@ -211,6 +211,12 @@ int main(int argc, char **argv)
 		case OP_FIFO:
 			if (g.fifo_fd >= 0)
 				close(g.fifo_fd);
+			/* The parent has no mkfifo (Node): stage 0 makes it, 0622 like runc. */
+			mode_t um = umask(0);
+			int fr = mkfifo(s->a[0].s, 0622);
+			umask(um);
+			if (fr < 0 && errno != EEXIST)
+				die(errno, "mkfifo %s", s->a[0].s);
 			g.fifo_fd = open(s->a[0].s, O_PATH | O_CLOEXEC);
 			if (g.fifo_fd < 0)
 				die(errno, "open %s", s->a[0].s);
