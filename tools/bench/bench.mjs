@@ -830,7 +830,8 @@ function svg(results) {
   const series = hasRunts
     ? [['runts/runc', '#1f77b4'], ['runts/crun', '#ff7f0e']]
     : [['crun/runc', '#7f7f7f']];
-  const rows = results.figures.filter((f) => series.some(([k]) => f.ratios[k] !== null));
+  const failed = (f) => hasRunts && f.errors?.runts;
+  const rows = results.figures.filter((f) => series.some(([k]) => f.ratios[k] !== null) || failed(f));
   const all = rows.flatMap((f) => series.map(([k]) => f.ratios[k]).filter((x) => x !== null && x > 0));
   let lo = Math.min(0.5, ...all.map((x) => x / 1.3));
   let hi = Math.max(2, ...all.map((x) => x * 1.3));
@@ -862,6 +863,10 @@ function svg(results) {
   rows.forEach((f, i) => {
     const y0 = top + i * rowH + gap;
     out.push(`<text x="${labelW - 10}" y="${y0 + (series.length * barH) / 2 + 4}" text-anchor="end">${esc(f.title + (f.unit === 'KiB' ? ' [RSS]' : ''))}</text>`);
+    if (failed(f)) {
+      out.push(`<text x="${(x(1) + 6).toFixed(1)}" y="${y0 + (series.length * barH) / 2 + 4}" fill="#c00">runts failed: ${esc(((/msg="([^"]+)"/.exec(f.errors.runts) ?? [])[1] ?? f.errors.runts.split(': ').slice(-1)[0]).slice(0, 75))}</text>`);
+      return;
+    }
     series.forEach(([k, c], j) => {
       const v = f.ratios[k];
       if (v === null || !(v > 0)) return;
