@@ -26,6 +26,8 @@ export interface CompileFs {
   mountinfo(): string;
   /** Whether path is on procfs (statfs f_type == PROC_SUPER_MAGIC). */
   isProcfs(path: string): boolean;
+  /** Reads a trusted host file (e.g. /proc/sys/kernel/cap_last_cap); undefined when missing. */
+  readHostFile(path: string): string | undefined;
 }
 
 function info(st: nodeFs.Stats): FileInfo {
@@ -69,6 +71,13 @@ export const hostFs: CompileFs = {
       return undefined;
     } finally {
       nodeFs.closeSync(fd);
+    }
+  },
+  readHostFile(p) {
+    try {
+      return nodeFs.readFileSync(p, 'utf8');
+    } catch {
+      return undefined;
     }
   },
   mountinfo: () => nodeFs.readFileSync('/proc/self/mountinfo', 'utf8'),

@@ -1,0 +1,611 @@
+// compileCreate: config.json -> the init program of a new container, in runc 1.1's order
+// (nsexec.c, standard_init_linux.go, rootfs_linux.go, specconv).
+import { posix } from 'node:path';
+import { MS, NAMESPACES, NAMESPACE_ORDER, S_IFBLK, S_IFCHR, S_IFIFO } from './constants.ts';
+import { invalid } from './errors.ts';
+import { hostFs, type CompileFs } from './fs.ts';
+import { parseMountOptions, PROPAGATION } from './mountopts.ts';
+import {
+  checkConsole,
+  checkHook,
+  compileProcess,
+  consoleStep,
+  hookStep,
+  oomScoreAdjSteps,
+  validateProcess,
+  type CompiledSeccomp,
+} from './process.ts';
+import { ExecFlags, MountFlags, Op, type SourcedStep, type Step } from './program.ts';
+import type { InitIDMapping, InitLinux, InitMount, InitSpec } from './types.ts';
+import { checkString, containerPath, i64, lookupHome, parentMount, parseMountinfo, u32, u64 } from './util.ts';
+
+export interface CgroupLayout {
+  /** pure cgroup v2 (unified) host */
+  unified: boolean;
+  /** v1 hierarchies (v1 or hybrid host): controllers as in /proc/self/cgroup ("cpu,cpuacct",
+   *  "name=systemd") and the container's cgroup directory on the host in that hierarchy */
+  v1: Array<{ controllers: string; hostDir: string }>;
+  /** the container's directory in the cgroup2 hierarchy, if any */
+  v2Dir?: string;
+}
+
+export interface CompileCreateOptions {
+  id: string;
+  /** absolute path of the bundle */
+  bundle: string;
+  /** parsed config.json */
+  spec: InitSpec;
+  /** create: exec.fifo path; omitted for run-without-fifo */
+  fifoPath?: string;
+  consoleSocket?: string;
+  noPivot?: boolean;
+  noNewKeyring?: boolean;
+  preserveFds?: number;
+  /** run mode: stage 0 waits for the init and exits with its status (ExecFlags.Wait) */
+  wait?: boolean;
+  cgroup: CgroupLayout;
+  /** a rootless runtime (euid != 0): setgroups "deny", no additional gids. Default: geteuid() != 0. */
+  rootless?: boolean;
+  /** the seccomp filter compiled from linux.seccomp (required when linux.seccomp is set) */
+  seccomp?: CompiledSeccomp;
+  /** host file-system reads (tests inject a fake) */
+  fs?: CompileFs;
+  /** non-fatal problems (unknown capabilities, ignored apparmor profile, ...) */
+  warn?: (message: string) => void;
+}
+
+type MountFields = Extract<Step, { op: typeof Op.Mount }>;
+function mount(p: Partial<Omit<MountFields, 'op'>> & { target: string }): MountFields {
+  return {
+    op: Op.Mount,
+    source: p.source ?? '',
+    target: p.target,
+    fstype: p.fstype ?? '',
+    flags: p.flags ?? 0n,
+    data: p.data ?? '',
+    mflags: p.mflags ?? 0n,
+    propagation: p.propagation ?? 0n,
+    attrSet: p.attrSet ?? 0n,
+    attrClr: p.attrClr ?? 0n,
+    remountFlags: p.remountFlags ?? 0n,
+  };
+}
+
+/** runc's defaultMountFlags for the cgroup v1 tmpfs and hierarchies. */
+const DEFAULT_MOUNT_FLAGS = MS.NOEXEC | MS.NOSUID | MS.NODEV;
+
+/** runc's mountPropagationMapping for linux.rootfsPropagation. */
+const ROOTFS_PROPAGATION: Readonly<Record<string, bigint>> = { ...PROPAGATION, '': 0n };
+
+/** /proc entries a mount may cover (lxcfs), runc's checkProcMount. */
+const VALID_PROC_MOUNTS = [
+  '/proc/cpuinfo',
+  '/proc/diskstats',
+  '/proc/meminfo',
+  '/proc/stat',
+  '/proc/swaps',
+  '/proc/uptime',
+  '/proc/loadavg',
+  '/proc/slabinfo',
+  '/proc/net/dev',
+  '/proc/sys/kernel/ns_last_pid',
+];
+
+/** runc's specconv.AllowedDevices that have a path, in runc's order. */
+const DEFAULT_DEVICES: ReadonlyArray<{ path: string; major: bigint; minor: bigint }> = [
+  { path: '/dev/null', major: 1n, minor: 3n },
+  { path: '/dev/random', major: 1n, minor: 8n },
+  { path: '/dev/full', major: 1n, minor: 7n },
+  { path: '/dev/tty', major: 5n, minor: 0n },
+  { path: '/dev/zero', major: 1n, minor: 5n },
+  { path: '/dev/urandom', major: 1n, minor: 9n },
+];
+
+const IPC_SYSCTLS = new Set([
+  'kernel.msgmax',
+  'kernel.msgmnb',
+  'kernel.msgmni',
+  'kernel.sem',
+  'kernel.shmall',
+  'kernel.shmmax',
+  'kernel.shmmni',
+  'kernel.shm_rmid_forced',
+]);
+
+interface NsEntry {
+  type: string;
+  path: string | undefined;
+  index: number;
+}
+
+/** linux.namespaces: known types, no duplicates, absolute paths. */
+export function parseNamespaces(linux: InitLinux | undefined): Map<string, NsEntry> {
+  const m = new Map<string, NsEntry>();
+  (linux?.namespaces ?? []).forEach((ns, i) => {
+    const f = `linux.namespaces[${i}]`;
+    if (ns === null || typeof ns !== 'object') throw invalid(f, 'must be an object');
+    if (NAMESPACES[ns.type] === undefined) throw invalid(`${f}.type`, `unknown namespace type ${JSON.stringify(ns.type)}`);
+    if (m.has(ns.type)) throw invalid(f, `duplicate namespace ${JSON.stringify(ns.type)}`);
+    if (ns.path !== undefined && ns.path !== '') {
+      checkString(ns.path, `${f}.path`);
+      if (!ns.path.startsWith('/')) throw invalid(`${f}.path`, `must be an absolute path: ${JSON.stringify(ns.path)}`);
+    }
+    m.set(ns.type, { type: ns.type, path: ns.path || undefined, index: i });
+  });
+  return m;
+}
+
+function idMap(maps: readonly InitIDMapping[], field: string): string {
+  return maps
+    .map((m, i) => `${u32(m.containerID, `${field}[${i}].containerID`)} ${u32(m.hostID, `${field}[${i}].hostID`)} ${u32(m.size, `${field}[${i}].size`)}\n`)
+    .join('');
+}
+
+function timeOffsets(linux: InitLinux, field: string): string {
+  let s = '';
+  for (const [clock, v] of Object.entries(linux.timeOffsets ?? {})) {
+    if (clock !== 'monotonic' && clock !== 'boottime') throw invalid(`${field}.${clock}`, `unknown clock ${JSON.stringify(clock)}`);
+    if (v === undefined) continue;
+    const secs = i64(v.secs, `${field}.${clock}.secs`, 0n);
+    const ns = u32(v.nanosecs, `${field}.${clock}.nanosecs`, 0n);
+    if (ns >= 1_000_000_000n) throw invalid(`${field}.${clock}.nanosecs`, `${ns} is out of range`);
+    s += `${clock} ${secs} ${ns}\n`;
+  }
+  return s;
+}
+
+/** runc's configs/validate sysctl rules: only namespaced sysctls, in a namespace the container owns. */
+function checkSysctl(key: string, ns: Map<string, NsEntry>, field: string): void {
+  if (IPC_SYSCTLS.has(key) || key.startsWith('fs.mqueue.')) {
+    if (ns.has('ipc')) return;
+    throw invalid(field, `sysctl ${JSON.stringify(key)} is not allowed in the hosts ipc namespace`);
+  }
+  if (key.startsWith('net.')) {
+    if (ns.has('network')) return;
+    throw invalid(field, `sysctl ${JSON.stringify(key)} is not allowed in the hosts network namespace`);
+  }
+  if (ns.has('uts')) {
+    if (key === 'kernel.domainname') return;
+    if (key === 'kernel.hostname') throw invalid(field, `sysctl ${JSON.stringify(key)} is not allowed as it conflicts with the OCI "hostname" field`);
+  }
+  throw invalid(field, `sysctl ${JSON.stringify(key)} is not in a separate kernel namespace`);
+}
+
+function checkProcMount(dest: string, field: string, sourceIsProc: () => boolean): void {
+  if (dest !== '/proc' && !dest.startsWith('/proc/')) return;
+  if (dest === '/proc') {
+    if (sourceIsProc()) return;
+    throw invalid(field, `${JSON.stringify(dest)} cannot be mounted because it is not of type proc`);
+  }
+  if (VALID_PROC_MOUNTS.includes(dest)) return;
+  throw invalid(field, `${JSON.stringify(dest)} cannot be mounted because it is inside /proc`);
+}
+
+function isUnder(p: string, dir: string): boolean {
+  return dir === '/' || p === dir || p.startsWith(dir + '/');
+}
+
+export function compileCreate(o: CompileCreateOptions): SourcedStep[] {
+  const fs = o.fs ?? hostFs;
+  const warn = o.warn ?? (() => {});
+  const spec = o.spec;
+  if (spec === null || typeof spec !== 'object') throw invalid('config.json', 'must be an object');
+  if (typeof o.bundle !== 'string' || !o.bundle.startsWith('/')) throw invalid('bundle', 'must be an absolute path');
+  const linux: InitLinux = spec.linux ?? {};
+  const proc = spec.process;
+  validateProcess(proc);
+  if (spec.root === undefined || typeof spec.root.path !== 'string' || spec.root.path === '') throw invalid('root.path', 'required');
+  checkString(spec.root.path, 'root.path');
+  const rootless = o.rootless ?? (typeof process.geteuid === 'function' && process.geteuid() !== 0);
+  if (linux.seccomp !== undefined && linux.seccomp !== null && o.seccomp === undefined)
+    throw invalid('linux.seccomp', 'no compiled seccomp filter was given to the init compiler');
+  if (linux.mountLabel) throw invalid('linux.mountLabel', 'selinux label is specified in config, but selinux is not supported');
+  if (proc.apparmorProfile) warn(`apparmor profile ${JSON.stringify(proc.apparmorProfile)} ignored: apparmor is not supported`);
+  checkConsole(proc, o.consoleSocket);
+
+  const ns = parseNamespaces(linux);
+  const userNs = ns.get('user');
+  const newUser = userNs !== undefined && userNs.path === undefined;
+  if (!ns.has('mount')) throw invalid('linux.namespaces', 'a mount namespace is required');
+
+  // ---- user namespace maps (runc's configs/validate usernamespace) ----
+  const uidMappings = linux.uidMappings ?? [];
+  const gidMappings = linux.gidMappings ?? [];
+  if (userNs === undefined && (linux.uidMappings !== undefined || linux.gidMappings !== undefined))
+    throw invalid('linux.uidMappings', 'user namespace mappings specified, but the config is not using user namespaces');
+  if (newUser) {
+    if (uidMappings.length === 0) throw invalid('linux.uidMappings', 'user namespaces enabled, but no uid mappings found');
+    if (gidMappings.length === 0) throw invalid('linux.gidMappings', 'user namespaces enabled, but no gid mappings found');
+  }
+  const setgroupsDenied = newUser && rootless;
+
+  // ---- stage 0 ----
+  const out: SourcedStep[] = [];
+  const add = (step: Step, field: string, label?: string) => out.push(label === undefined ? { step, field } : { step, field, label });
+  add({ op: Op.Config, flags: o.wait ? ExecFlags.Wait : 0n }, 'process');
+  for (const t of NAMESPACE_ORDER) {
+    const e = ns.get(t);
+    if (e?.path !== undefined) add({ op: Op.NsJoin, nstype: NAMESPACES[t]!.flag, path: e.path }, `linux.namespaces[${e.index}]`, e.path);
+  }
+  let cloneFlags = 0n;
+  for (const t of NAMESPACE_ORDER) {
+    const e = ns.get(t);
+    if (e !== undefined && e.path === undefined) cloneFlags |= NAMESPACES[t]!.flag;
+  }
+  add({ op: Op.NsNew, flags: cloneFlags }, 'linux.namespaces');
+  if (newUser) {
+    add({ op: Op.UidMap, content: idMap(uidMappings, 'linux.uidMappings') }, 'linux.uidMappings');
+    if (setgroupsDenied) add({ op: Op.Setgroups, value: 'deny' }, 'linux.gidMappings');
+    add({ op: Op.GidMap, content: idMap(gidMappings, 'linux.gidMappings') }, 'linux.gidMappings');
+  }
+  if (linux.timeOffsets !== undefined && linux.timeOffsets !== null) {
+    const t = ns.get('time');
+    if (t === undefined || t.path !== undefined) throw invalid('linux.timeOffsets', 'time namespace offsets specified, but no new time namespace');
+    const content = timeOffsets(linux, 'linux.timeOffsets');
+    if (content !== '') add({ op: Op.TimeOffsets, content }, 'linux.timeOffsets');
+  }
+  if (o.fifoPath !== undefined) add({ op: Op.Fifo, path: o.fifoPath }, 'exec.fifo', o.fifoPath);
+  if (proc.terminal && o.consoleSocket) add({ op: Op.ConsoleSocket, path: o.consoleSocket }, '--console-socket', o.consoleSocket);
+
+  // ---- the init: before the rootfs ----
+  out.push(...oomScoreAdjSteps(proc));
+  if (newUser) add({ op: Op.BecomeRoot, gid: 0n }, `linux.namespaces[${userNs.index}]`, 'user');
+  add({ op: Op.Setsid }, 'process');
+  if (!o.noNewKeyring) add({ op: Op.SessionKeyring, name: `_ses.${o.id}` }, 'process', 'session keyring');
+
+  // ---- prepareRoot ----
+  const rootPath = posix.resolve(o.bundle, spec.root.path);
+  let rootfs: string;
+  try {
+    rootfs = fs.realpath(rootPath);
+  } catch {
+    throw invalid('root.path', `${rootPath}: no such file or directory`);
+  }
+  const rp = linux.rootfsPropagation ?? '';
+  const rootProp = ROOTFS_PROPAGATION[rp];
+  if (rootProp === undefined) throw invalid('linux.rootfsPropagation', `rootfsPropagation=${rp} is not supported`);
+  add(mount({ target: '/', mflags: MountFlags.TargetHost | MountFlags.NoMount, propagation: rootProp || MS.SLAVE | MS.REC }), 'linux.rootfsPropagation', '/');
+  // runc's rootfsParentMountPrivate: pivot_root fails under a shared parent, and the rootfs bind
+  // must not propagate back to the host
+  const slavedAll = rootProp === 0n || ((rootProp & MS.REC) !== 0n && (rootProp & MS.SHARED) === 0n);
+  if (!slavedAll) {
+    const parent = parentMount(parseMountinfo(fs.mountinfo()), rootfs);
+    const shared = (rootProp & MS.SHARED) !== 0n || parent?.optional.some((x) => x.startsWith('shared:'));
+    if (parent && shared)
+      add(mount({ target: parent.mountpoint, mflags: MountFlags.TargetHost | MountFlags.NoMount, propagation: MS.PRIVATE }), 'linux.rootfsPropagation', parent.mountpoint);
+  }
+  add(mount({ source: rootfs, target: rootfs, fstype: 'bind', flags: MS.BIND | MS.REC, mflags: MountFlags.TargetHost }), 'root.path', rootfs);
+  add({ op: Op.Rootfs, path: rootfs }, 'root.path', rootfs);
+
+  // ---- mounts ----
+  const usernsInvolved = userNs !== undefined || rootless;
+  const cgroupns = ns.has('cgroup');
+  const newCgroupns = cgroupns && ns.get('cgroup')!.path === undefined;
+  const finalize: SourcedStep[] = [];
+  const earlier: string[] = [];
+  let devBind = false;
+  (spec.mounts ?? []).forEach((m, i) => {
+    const field = `mounts[${i}]`;
+    const r = compileMount(m, i, {
+      fs,
+      rootfs,
+      bundle: o.bundle,
+      cgroup: o.cgroup,
+      cgroupns,
+      cgroupFallbackBind: usernsInvolved && !newCgroupns,
+      earlier,
+    });
+    for (const s of r.steps) out.push({ step: s, field, label: r.dest });
+    for (const s of r.finalize) finalize.push({ step: s, field, label: r.dest });
+    if (r.bind && r.dest === '/dev') devBind = true;
+    earlier.push(r.dest);
+  });
+
+  // ---- /dev ----
+  if (!devBind) out.push(...devSteps(linux, fs));
+
+  // ---- createContainer hooks, in the container's mount namespace before pivot_root ----
+  (spec.hooks?.createContainer ?? []).forEach((h, i) => out.push(hookStep(h, `hooks.createContainer[${i}]`)));
+  for (const k of ['prestart', 'createRuntime', 'poststart', 'poststop', 'startContainer'] as const)
+    (spec.hooks?.[k] ?? []).forEach((h, i) => checkHook(h, `hooks.${k}[${i}]`));
+
+  add({ op: Op.PivotRoot, mode: o.noPivot ? 1n : 0n }, 'root.path', rootfs);
+  // runc applies a non-private rootfsPropagation to the new "/" after pivot_root (the bind of the
+  // rootfs was made under a private parent)
+  if (rootProp !== 0n && (rootProp & MS.PRIVATE) === 0n) add(mount({ target: '/', mflags: MountFlags.NoMount, propagation: rootProp }), 'linux.rootfsPropagation', '/');
+  // runc creates the cwd after pivot_root
+  add({ op: Op.Mkdir, path: proc.cwd!, mode: 0o755n }, 'process.cwd', proc.cwd);
+  if (proc.terminal) out.push(consoleStep(proc, true));
+
+  // ---- finalizeRootfs: read-only tmpfs and /dev, then the read-only root ----
+  out.push(...finalize);
+  if (spec.root.readonly) {
+    add(mount({ target: '/', mflags: MountFlags.NoMount | MountFlags.KeepLocked, remountFlags: MS.BIND | MS.REMOUNT | MS.RDONLY }), 'root.readonly', '/');
+  }
+
+  // ---- hostname, sysctl, read-only and masked paths ----
+  if (spec.hostname !== undefined && spec.hostname !== '') {
+    checkString(spec.hostname, 'hostname');
+    if (!ns.has('uts')) throw invalid('hostname', 'unable to set hostname without a private UTS namespace');
+    add({ op: Op.Hostname, name: spec.hostname }, 'hostname', spec.hostname);
+  }
+  if (spec.domainname !== undefined && spec.domainname !== '') {
+    checkString(spec.domainname, 'domainname');
+    if (!ns.has('uts')) throw invalid('domainname', 'unable to set domainname without a private UTS namespace');
+    add({ op: Op.Domainname, name: spec.domainname }, 'domainname', spec.domainname);
+  }
+  for (const [key, value] of Object.entries(linux.sysctl ?? {})) {
+    const field = `linux.sysctl[${JSON.stringify(key)}]`;
+    checkString(key, field);
+    checkString(value, field);
+    if (key === '') throw invalid(field, 'empty sysctl name');
+    checkSysctl(key, ns, field);
+    add({ op: Op.WriteProc, path: '/proc/sys/' + key.replaceAll('.', '/'), content: value, wflags: 0n }, field, key);
+  }
+  (linux.readonlyPaths ?? []).forEach((p, i) => {
+    const f = `linux.readonlyPaths[${i}]`;
+    checkString(p, f);
+    add({ op: Op.ReadonlyPath, path: containerPath(p) }, f, p);
+  });
+  (linux.maskedPaths ?? []).forEach((p, i) => {
+    const f = `linux.maskedPaths[${i}]`;
+    checkString(p, f);
+    add({ op: Op.MaskPath, path: containerPath(p) }, f, p);
+  });
+
+  // ---- the process ----
+  const capLast = Number.parseInt(fs.readHostFile('/proc/sys/kernel/cap_last_cap') ?? '', 10);
+  out.push(
+    ...compileProcess({
+      proc,
+      linux,
+      rootless,
+      setgroupsDenied,
+      ...(newUser ? { newUserns: { uidMappings, gidMappings } } : {}),
+      seccomp: linux.seccomp ? o.seccomp : undefined,
+      capLastCap: Number.isInteger(capLast) ? capLast : undefined,
+      preserveFds: o.preserveFds ?? 0,
+      home: (uid) => lookupHome(rootfs, uid, fs),
+      rlimits: 'afterNoNewPrivs',
+      startContainer: spec.hooks?.startContainer ?? [],
+      warn,
+    }),
+  );
+  return out;
+}
+
+interface MountContext {
+  fs: CompileFs;
+  rootfs: string;
+  bundle: string;
+  cgroup: CgroupLayout;
+  /** the container has a cgroup namespace (new or joined) */
+  cgroupns: boolean;
+  /** cgroup2 cannot be mounted (user namespace without its own cgroup namespace): bind it instead */
+  cgroupFallbackBind: boolean;
+  /** destinations of the mounts before this one */
+  earlier: readonly string[];
+}
+
+interface CompiledMount {
+  dest: string;
+  bind: boolean;
+  steps: Step[];
+  /** steps for finalizeRootfs (read-only remount of tmpfs and /dev), after pivot_root */
+  finalize: Step[];
+}
+
+/** One entry of config.json mounts, as runc's mountToRootfs. */
+export function compileMount(m: InitMount, i: number, c: MountContext): CompiledMount {
+  const field = `mounts[${i}]`;
+  if (m === null || typeof m !== 'object') throw invalid(field, 'must be an object');
+  checkString(m.destination, `${field}.destination`);
+  if (m.destination === '') throw invalid(`${field}.destination`, 'must not be empty');
+  const dest = containerPath(m.destination);
+  if (m.uidMappings !== undefined || m.gidMappings !== undefined) throw invalid(`${field}.uidMappings`, 'idmapped mounts are not supported');
+  const type = m.type === undefined ? '' : checkString(m.type, `${field}.type`);
+  const source = m.source === undefined ? '' : checkString(m.source, `${field}.source`);
+  const opts = parseMountOptions(m.options, field);
+  let flags = opts.flags;
+  // a "bind" type is a bind mount even without the option (crun, youki; mount(2) knows no "bind" fs)
+  if (type === 'bind') flags |= MS.BIND;
+  const bind = (flags & MS.BIND) !== 0n;
+  const device = bind ? 'bind' : type;
+  if (device === '' && (flags & MS.REMOUNT) === 0n) throw invalid(`${field}.type`, 'required for a mount that is not a bind mount');
+  const data = opts.data.join(',');
+  const attrs =
+    opts.attrSet !== 0n || opts.attrClr !== 0n ? { attrSet: opts.attrSet, attrClr: opts.attrClr, attr: MountFlags.AttrRecursive } : { attrSet: 0n, attrClr: 0n, attr: 0n };
+  const [prop0, ...moreProps] = opts.propagation;
+  const extraProps = (target: string) => moreProps.map((p) => mount({ target, mflags: MountFlags.NoMount, propagation: p }));
+  const steps: Step[] = [];
+  const finalize: Step[] = [];
+  const ro = (flags & MS.RDONLY) !== 0n;
+
+  if (device === 'cgroup') {
+    steps.push(...cgroupMount(dest, source, flags, data, prop0, c, field));
+    return { dest, bind: false, steps, finalize };
+  }
+
+  // mountPropagate: tmpfs and /dev are mounted read-write and made read-only in finalizeRootfs
+  const delayRo = device === 'tmpfs' || dest === '/dev';
+  const mountFlags = delayRo ? flags & ~MS.RDONLY : flags;
+
+  if (bind) {
+    const src = posix.resolve(c.bundle, source);
+    checkProcMount(dest, field, () => c.fs.isProcfs(src));
+    // the target is created as a file when the source is not a directory (missing sources are left
+    // to fail at mount time: a hook may still create them)
+    const st = c.fs.stat(src);
+    const mk = st === undefined || st.isDirectory ? MountFlags.MkdirTarget : MountFlags.MkfileTarget;
+    // a bind ignores every flag but MS_REC: runc remounts when others are asked for
+    const needsRemount = (flags & ~(MS.BIND | MS.REC | MS.REMOUNT)) !== 0n;
+    steps.push(
+      mount({
+        source: src,
+        target: dest,
+        fstype: 'bind',
+        flags: mountFlags,
+        data,
+        mflags: mk | attrs.attr | (needsRemount ? MountFlags.KeepLocked : 0n),
+        propagation: prop0 ?? 0n,
+        attrSet: attrs.attrSet,
+        attrClr: attrs.attrClr,
+        remountFlags: needsRemount ? flags | MS.BIND | MS.REMOUNT : 0n,
+      }),
+      ...extraProps(dest),
+    );
+  } else {
+    if (device !== 'proc' && device !== 'sysfs' && device !== 'tmpfs' && device !== 'mqueue') checkProcMount(dest, field, () => false);
+    let d = data;
+    if (device === 'tmpfs') {
+      // runc keeps the mode of an existing directory (mode=%04o in front of the user's options)
+      const covered = c.earlier.some((e) => e !== '/' && isUnder(dest, e));
+      const st = covered ? undefined : c.fs.stat(resolveDest(c, dest));
+      if (st?.isDirectory) d = `mode=${st.perm.toString(8).padStart(4, '0')}` + (d === '' ? '' : ',' + d);
+    }
+    steps.push(
+      mount({
+        source,
+        target: dest,
+        fstype: device,
+        flags: mountFlags,
+        data: d,
+        mflags: MountFlags.MkdirTarget | attrs.attr,
+        propagation: prop0 ?? 0n,
+        attrSet: attrs.attrSet,
+        attrClr: attrs.attrClr,
+      }),
+      ...extraProps(dest),
+    );
+  }
+  if (delayRo && ro) finalize.push(mount({ target: dest, mflags: MountFlags.NoMount | MountFlags.KeepLocked, remountFlags: flags | MS.REMOUNT | MS.BIND | MS.RDONLY }));
+  return { dest, bind, steps, finalize };
+}
+
+function resolveDest(c: MountContext, dest: string): string {
+  // lexical join is enough for a mode lookup; symlinks are followed by stat() but only a mode leaks
+  return posix.join(c.rootfs, dest);
+}
+
+function cgroupMount(dest: string, source: string, flags: bigint, data: string, prop: bigint | undefined, c: MountContext, field: string): Step[] {
+  const steps: Step[] = [];
+  const ro = (flags & MS.RDONLY) !== 0n;
+  if (c.cgroup.unified) {
+    if (!c.cgroupFallbackBind) {
+      steps.push(mount({ source: source || 'cgroup', target: dest, fstype: 'cgroup2', flags, data, mflags: MountFlags.MkdirTarget, propagation: prop ?? 0n }));
+      return steps;
+    }
+    // runc's fallback when cgroup2 cannot be mounted (user namespace, no cgroup namespace of its own)
+    const bindFlags = MS.BIND | flags;
+    const needsRemount = (bindFlags & ~(MS.BIND | MS.REC | MS.REMOUNT)) !== 0n;
+    steps.push(
+      mount({
+        source: c.cgroupns && c.cgroup.v2Dir ? c.cgroup.v2Dir : '/sys/fs/cgroup',
+        target: dest,
+        fstype: 'bind',
+        flags: bindFlags,
+        mflags: MountFlags.MkdirTarget | (needsRemount ? MountFlags.KeepLocked : 0n),
+        propagation: prop ?? 0n,
+        remountFlags: needsRemount ? bindFlags | MS.REMOUNT : 0n,
+      }),
+    );
+    return steps;
+  }
+  // cgroup v1 (or hybrid): a tmpfs with one mount per hierarchy, and symlinks for co-mounted ones
+  steps.push(mount({ source: 'tmpfs', target: dest, fstype: 'tmpfs', flags: DEFAULT_MOUNT_FLAGS, data: 'mode=755', mflags: MountFlags.MkdirTarget, propagation: prop ?? 0n }));
+  const merged: string[] = [];
+  c.cgroup.v1.forEach((h) => {
+    const sub = h.controllers.startsWith('name=') ? h.controllers.slice(5) : h.controllers;
+    if (sub === '' || sub.includes('/') || sub === '.' || sub === '..') throw invalid(field, `bad cgroup hierarchy ${JSON.stringify(h.controllers)}`);
+    if (sub.includes(',')) merged.push(sub);
+    const target = `${dest === '/' ? '' : dest}/${sub}`;
+    if (c.cgroupns) {
+      steps.push(
+        mount({
+          source: h.controllers.startsWith('name=') ? sub : 'cgroup',
+          target,
+          fstype: 'cgroup',
+          flags: DEFAULT_MOUNT_FLAGS | (ro ? MS.RDONLY : 0n),
+          data: h.controllers,
+          mflags: MountFlags.MkdirTarget,
+        }),
+      );
+    } else {
+      const bindFlags = MS.BIND | MS.REC | flags;
+      const needsRemount = (bindFlags & ~(MS.BIND | MS.REC | MS.REMOUNT)) !== 0n;
+      steps.push(
+        mount({
+          source: h.hostDir,
+          target,
+          fstype: 'bind',
+          flags: bindFlags,
+          mflags: MountFlags.MkdirTarget | (needsRemount ? MountFlags.KeepLocked : 0n),
+          propagation: prop ?? 0n,
+          remountFlags: needsRemount ? bindFlags | MS.REMOUNT : 0n,
+        }),
+      );
+    }
+  });
+  for (const mc of merged) {
+    for (const ss of mc.split(',')) steps.push({ op: Op.Symlink, target: mc, path: `${dest === '/' ? '' : dest}/${ss}` });
+  }
+  if (ro) steps.push(mount({ target: dest, mflags: MountFlags.NoMount | MountFlags.KeepLocked, remountFlags: DEFAULT_MOUNT_FLAGS | MS.RDONLY | MS.BIND | MS.REMOUNT }));
+  return steps;
+}
+
+/** runc's createDevices, setupPtmx and setupDevSymlinks (when /dev is not a bind mount). */
+function devSteps(linux: InitLinux, fs: CompileFs): SourcedStep[] {
+  const out: SourcedStep[] = [];
+  const dirs = new Set<string>();
+  const specDevices = linux.devices ?? [];
+  const mknod = (path: string, mode: bigint, major: bigint, minor: bigint, uid: bigint, gid: bigint, hostPath: string, field: string) => {
+    if (path === '/dev/ptmx') return; // set up by the ptmx symlink below, as runc does
+    const dir = posix.dirname(path);
+    if (!dirs.has(dir)) {
+      dirs.add(dir);
+      out.push({ step: { op: Op.Mkdir, path: dir, mode: 0o755n }, field, label: dir });
+    }
+    out.push({ step: { op: Op.Mknod, path, mode, major, minor, uid, gid, hostPath }, field, label: path });
+  };
+  for (const d of DEFAULT_DEVICES) {
+    if (specDevices.some((s) => s?.path === d.path)) continue; // a device of the spec replaces the default
+    mknod(d.path, S_IFCHR | 0o666n, d.major, d.minor, 0n, 0n, d.path, 'linux.devices');
+  }
+  specDevices.forEach((d, i) => {
+    const f = `linux.devices[${i}]`;
+    if (d === null || typeof d !== 'object') throw invalid(f, 'must be an object');
+    checkString(d.path, `${f}.path`);
+    if (d.path === '') throw invalid(`${f}.path`, 'must not be empty');
+    let type: bigint;
+    switch (d.type) {
+      case 'c':
+      case 'u':
+        type = S_IFCHR;
+        break;
+      case 'b':
+        type = S_IFBLK;
+        break;
+      case 'p':
+        type = S_IFIFO;
+        break;
+      default:
+        throw invalid(`${f}.type`, `invalid device type ${JSON.stringify(d.type)}`);
+    }
+    const fifo = d.type === 'p';
+    const major = fifo ? u32(d.major, `${f}.major`, 0n) : u32(d.major, `${f}.major`);
+    const minor = fifo ? u32(d.minor, `${f}.minor`, 0n) : u32(d.minor, `${f}.minor`);
+    const perm = u32(d.fileMode, `${f}.fileMode`, 0o666n) & ~0o170000n;
+    const path = containerPath(d.path);
+    mknod(path, type | perm, major, minor, u32(d.uid, `${f}.uid`, 0n), u32(d.gid, `${f}.gid`, 0n), path, f);
+  });
+  const link = (target: string, path: string) => out.push({ step: { op: Op.Symlink, target, path }, field: 'linux.devices', label: path });
+  link('pts/ptmx', '/dev/ptmx');
+  link('/proc/self/fd', '/dev/fd');
+  link('/proc/self/fd/0', '/dev/stdin');
+  link('/proc/self/fd/1', '/dev/stdout');
+  link('/proc/self/fd/2', '/dev/stderr');
+  // kcore can be compiled out (CONFIG_PROC_KCORE): runc only links it when the host has it
+  if (fs.stat('/proc/kcore') !== undefined) link('/proc/kcore', '/dev/core');
+  return out;
+}
+

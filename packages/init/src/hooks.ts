@@ -1,0 +1,147 @@
+// Host-side hooks (prestart, createRuntime, poststart, poststop): run in the runtime's namespaces
+// with the container state on stdin, like runc's configs.Command.Run.
+import { spawn as nodeSpawn } from 'node:child_process';
+import { RuntimeError, strerror } from '@runts/core';
+import { checkHook } from './process.ts';
+import type { Hook } from './types.ts';
+
+export interface RunHooksOptions {
+  /** working directory of the hooks (runc runs them from the bundle directory) */
+  cwd?: string;
+  /** poststop semantics (runtime.md): a failing hook is reported through warn() and the next hooks
+   *  still run; otherwise the first failure rejects */
+  continueOnError?: boolean;
+  warn?: (message: string) => void;
+  /** for tests */
+  spawn?: typeof nodeSpawn;
+}
+
+/** How Go's os.ProcessState prints a death by signal ("signal: killed"). */
+const SIGNAL_TEXT: Record<string, string> = {
+  SIGHUP: 'hangup',
+  SIGINT: 'interrupt',
+  SIGQUIT: 'quit',
+  SIGILL: 'illegal instruction',
+  SIGTRAP: 'trace/breakpoint trap',
+  SIGABRT: 'aborted',
+  SIGBUS: 'bus error',
+  SIGFPE: 'floating point exception',
+  SIGKILL: 'killed',
+  SIGUSR1: 'user defined signal 1',
+  SIGSEGV: 'segmentation fault',
+  SIGUSR2: 'user defined signal 2',
+  SIGPIPE: 'broken pipe',
+  SIGALRM: 'alarm clock',
+  SIGTERM: 'terminated',
+};
+
+const MAX_OUTPUT = 4096;
+
+/** Runs `hooks` in order; `field` names them in errors: `hooks.prestart[0] (/usr/bin/x): exit status 1`. */
+export async function runHooks(hooks: Hook[] | undefined, field: string, state: object, opts: RunHooksOptions = {}): Promise<void> {
+  if (!hooks || hooks.length === 0) return;
+  const input = JSON.stringify(state);
+  for (let i = 0; i < hooks.length; i++) {
+    const h = hooks[i]!;
+    const f = `${field}[${i}]`;
+    try {
+      checkHook(h, f);
+      await runHook(h, input, opts);
+    } catch (err) {
+      const e =
+        err instanceof RuntimeError && err.code === 'EINVAL'
+          ? err
+          : new RuntimeError('EHOOK', `${f} (${h?.path}): ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      if (opts.continueOnError) {
+        opts.warn?.(e.message);
+        continue;
+      }
+      throw e;
+    }
+  }
+}
+
+function envObject(env: readonly string[] | undefined): Record<string, string> {
+  const o: Record<string, string> = {};
+  for (const e of env ?? []) {
+    const eq = e.indexOf('=');
+    if (eq > 0) o[e.slice(0, eq)] = e.slice(eq + 1);
+  }
+  return o;
+}
+
+function runHook(h: Hook, input: string, opts: RunHooksOptions): Promise<void> {
+  const spawn = opts.spawn ?? nodeSpawn;
+  const args = h.args && h.args.length > 0 ? h.args : [h.path];
+  return new Promise<void>((resolve, reject) => {
+    let child: ReturnType<typeof nodeSpawn>;
+    try {
+      child = spawn(h.path, args.slice(1), {
+        argv0: args[0]!,
+        env: envObject(h.env),
+        cwd: opts.cwd,
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+    } catch (err) {
+      reject(new Error(`fork/exec ${h.path}: ${describe(err)}`));
+      return;
+    }
+    let stdout = '';
+    let stderr = '';
+    let settled = false;
+    let timedOut = false;
+    let timer: NodeJS.Timeout | undefined;
+    let grace: NodeJS.Timeout | undefined;
+    let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+    const finish = (err?: Error) => {
+      if (settled) return;
+      settled = true;
+      if (timer) clearTimeout(timer);
+      if (grace) clearTimeout(grace);
+      child.stdout?.destroy();
+      child.stderr?.destroy();
+      if (err) reject(err);
+      else resolve();
+    };
+    const done = () => {
+      if (!exit) return;
+      if (timedOut) return finish(new Error(`hook ran past specified timeout of ${h.timeout}s`));
+      let msg: string | undefined;
+      if (exit.signal) msg = `signal: ${SIGNAL_TEXT[exit.signal] ?? exit.signal}`;
+      else if (exit.code !== 0) msg = `exit status ${exit.code}`;
+      if (msg === undefined) return finish();
+      const out = stdout.trim();
+      const errText = stderr.trim();
+      if (out !== '') msg += `, stdout: ${out}`;
+      if (errText !== '') msg += `, stderr: ${errText}`;
+      finish(new Error(msg));
+    };
+    child.stdout?.setEncoding('utf8').on('data', (d: string) => {
+      if (stdout.length < MAX_OUTPUT) stdout += d.slice(0, MAX_OUTPUT - stdout.length);
+    });
+    child.stderr?.setEncoding('utf8').on('data', (d: string) => {
+      if (stderr.length < MAX_OUTPUT) stderr += d.slice(0, MAX_OUTPUT - stderr.length);
+    });
+    child.on('error', (err) => finish(new Error(`fork/exec ${h.path}: ${describe(err)}`)));
+    child.on('exit', (code, signal) => {
+      exit = { code, signal };
+      // a hook that leaves a daemon holding its stdout must not hang the runtime
+      grace = setTimeout(done, 200);
+    });
+    child.on('close', () => done());
+    // a hook that does not read its stdin is fine
+    child.stdin?.on('error', () => {});
+    child.stdin?.end(input);
+    if (h.timeout !== undefined) {
+      timer = setTimeout(() => {
+        timedOut = true;
+        child.kill('SIGKILL');
+      }, h.timeout * 1000);
+    }
+  });
+}
+
+function describe(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException)?.code;
+  return typeof code === 'string' ? strerror(code) : err instanceof Error ? err.message : String(err);
+}
