@@ -129,7 +129,8 @@ describe('compileCreate: the default `runc spec` config', () => {
     assert.deepEqual(tail, [Op.NoNewPrivs, Op.Rlimit, Op.Chdir, Op.CapsBounding, Op.User, Op.Caps, Op.Umask, Op.Resolve, Op.WaitStart, Op.Exec]);
     const caps = (1n << 29n) | (1n << 5n) | (1n << 10n); // AUDIT_WRITE, KILL, NET_BIND_SERVICE
     assert.equal(find(steps, Op.CapsBounding)[0]!.step.bounding, caps);
-    assert.deepEqual(find(steps, Op.Caps)[0]!.step, { op: Op.Caps, effective: caps, permitted: caps, inheritable: 0n, ambient: caps });
+    // ambient capabilities that are not also permitted and inheritable cannot be raised: dropped
+    assert.deepEqual(find(steps, Op.Caps)[0]!.step, { op: Op.Caps, effective: caps, permitted: caps, inheritable: 0n, ambient: 0n });
     assert.deepEqual(find(steps, Op.Rlimit)[0]!.step, { op: Op.Rlimit, resource: 7n, soft: 1024n, hard: 1024n });
     const exec = find(steps, Op.Exec)[0]!;
     assert.equal(exec.field, 'process.args');
@@ -165,7 +166,10 @@ describe('compileCreate: stage 0', () => {
       ],
     );
     assert.equal(find(steps, Op.NsNew)[0]!.step.flags, CLONE.NEWNS | CLONE.NEWIPC);
-    assert.ok(!ops(steps).includes(Op.UidMap) && !ops(steps).includes(Op.BecomeRoot));
+    assert.ok(!ops(steps).includes(Op.UidMap));
+    // a joined user namespace: become its root too (nsexec's setuid(0)/setgid(0))
+    assert.deepEqual(find(steps, Op.BecomeRoot).map((s) => [s.field, s.step.gid]), [['linux.namespaces[2]', 0n]]);
+    assert.ok(!ops(compile(minimal())).includes(Op.BecomeRoot));
   });
 
   it('Wait flag in run mode; no Fifo without a fifo path', () => {
@@ -237,6 +241,15 @@ describe('compileCreate: stage 0', () => {
     const steps = compile(minimal({ process: { args: ['sh'], cwd: '/', terminal: true, consoleSize: { height: 40, width: 120 } } }), { consoleSocket: '/s' });
     assert.deepEqual(find(steps, Op.Console)[0]!.step, { op: Op.Console, rows: 40n, cols: 120n, flags: 1n });
     assert.equal(find(steps, Op.ConsoleSocket)[0]!.step.path, '/s');
+  });
+
+  it('rejects what the executor cannot do', () => {
+    throwsField(() => compile(withLinux({ netDevices: { eth0: {} } })), /^linux\.netDevices: /);
+    throwsField(() => compile(withLinux({ memoryPolicy: { mode: 'MPOL_BIND' } })), /^linux\.memoryPolicy: not supported$/);
+    throwsField(() => compile(withLinux({ mountLabel: 'system_u:object_r:x:s0' })), /^linux\.mountLabel: /);
+    const warnings: string[] = [];
+    compile(minimal({ process: { args: ['x'], cwd: '/', apparmorProfile: 'docker-default' } }), { warn: (m) => warnings.push(m) });
+    assert.deepEqual(warnings, ['apparmor profile "docker-default" ignored: apparmor is not supported']);
   });
 
   it('noPivot, noNewKeyring, preserveFds', () => {
@@ -586,6 +599,8 @@ describe('compileCreate: the rest of the config', () => {
     assert.equal(find(steps, Op.CapsBounding)[0]!.step.bounding, 1n);
     assert.equal(find(steps, Op.Caps)[0]!.step.effective, 1n << 21n);
     assert.deepEqual(warnings, ['ignoring unknown or unavailable capabilities: [CAP_NOPE CAP_CHECKPOINT_RESTORE]']);
+    const amb = compile(minimal({ process: { args: ['x'], cwd: '/', capabilities: { permitted: ['CAP_KILL', 'CAP_CHOWN'], inheritable: ['CAP_KILL'], ambient: ['CAP_KILL', 'CAP_CHOWN'] } } }));
+    assert.equal(find(amb, Op.Caps)[0]!.step.ambient, 1n << 5n);
     // no capabilities object: everything is dropped, like runc
     const none = compile(minimal());
     assert.equal(find(none, Op.CapsBounding)[0]!.step.bounding, 0n);

@@ -199,6 +199,9 @@ export function compileCreate(o: CompileCreateOptions): SourcedStep[] {
   const rootless = o.rootless ?? (typeof process.geteuid === 'function' && process.geteuid() !== 0);
   if (linux.seccomp !== undefined && linux.seccomp !== null && o.seccomp === undefined)
     throw invalid('linux.seccomp', 'no compiled seccomp filter was given to the init compiler');
+  if (linux.netDevices !== undefined && linux.netDevices !== null && Object.keys(linux.netDevices).length > 0)
+    throw invalid('linux.netDevices', 'moving network devices into the container is not supported');
+  if (linux.memoryPolicy !== undefined && linux.memoryPolicy !== null) throw invalid('linux.memoryPolicy', 'not supported');
   if (linux.mountLabel) throw invalid('linux.mountLabel', 'selinux label is specified in config, but selinux is not supported');
   if (proc.apparmorProfile) warn(`apparmor profile ${JSON.stringify(proc.apparmorProfile)} ignored: apparmor is not supported`);
   checkConsole(proc, o.consoleSocket);
@@ -249,7 +252,9 @@ export function compileCreate(o: CompileCreateOptions): SourcedStep[] {
 
   // ---- the init: before the rootfs ----
   out.push(...oomScoreAdjSteps(proc));
-  if (newUser) add({ op: Op.BecomeRoot, gid: 0n }, `linux.namespaces[${userNs.index}]`, 'user');
+  // nsexec's setresuid(0)/setgid(0): mounts and mknod run as the root of the (new or joined) user
+  // namespace, whose ids are mapped
+  if (userNs !== undefined) add({ op: Op.BecomeRoot, gid: 0n }, `linux.namespaces[${userNs.index}]`, 'user');
   add({ op: Op.Setsid }, 'process');
   if (!o.noNewKeyring) add({ op: Op.SessionKeyring, name: `_ses.${o.id}` }, 'process', 'session keyring');
 

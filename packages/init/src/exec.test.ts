@@ -57,9 +57,12 @@ describe('compileExec', () => {
     assert.ok(!ops(steps).includes(Op.Fifo));
   });
 
-  it('user namespace first; Wait in the foreground', () => {
+  it('user namespace first; Wait in the foreground; becomes root of the user namespace', () => {
     const spec: InitSpec = { ...container, linux: { namespaces: [{ type: 'mount' }, { type: 'user' }] } };
     const steps = exec({ containerSpec: spec, wait: true });
+    const br = steps.findIndex((s) => s.step.op === Op.BecomeRoot);
+    assert.ok(br > 0 && br < ops(steps).indexOf(Op.Setsid));
+    assert.ok(!ops(exec()).includes(Op.BecomeRoot));
     assert.deepEqual(showAll(steps).slice(0, 3), [
       `Config 0x${(ExecFlags.Join | ExecFlags.Wait).toString(16)}`,
       `NsJoin 0x${CLONE.NEWUSER.toString(16)} /proc/42/ns/user`,

@@ -62,6 +62,8 @@ export function compileExec(o: CompileExecOptions): SourcedStep[] {
   // runc sets an exec's rlimits from the parent right after setns, before anything else
   out.push(...rlimitSteps(proc));
   out.push(...oomScoreAdjSteps(proc.oomScoreAdj !== undefined ? proc : (spec?.process ?? {})));
+  const userNs = ns.get('user');
+  if (userNs !== undefined) out.push({ step: { op: Op.BecomeRoot, gid: 0n }, field: `linux.namespaces[${userNs.index}]`, label: 'user' });
   out.push({ step: { op: Op.Setsid }, field: 'process' });
   if (!o.noNewKeyring && o.id !== undefined) out.push({ step: { op: Op.SessionKeyring, name: `_ses.${o.id}` }, field: 'process', label: 'session keyring' });
   if (proc.terminal) out.push(consoleStep(proc, false));

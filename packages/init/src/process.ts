@@ -179,7 +179,9 @@ export function compileProcess(c: ProcessContext): SourcedStep[] {
   const setgroups = !c.rootless && !c.setgroupsDenied;
   out.push({ step: { op: Op.User, uid, gid, additionalGids, setgroups: setgroups ? 1n : 0n }, field: 'process.user', label: `${uid}:${gid}` });
   out.push({
-    step: { op: Op.Caps, effective: caps.effective, permitted: caps.permitted, inheritable: caps.inheritable, ambient: caps.ambient },
+    // The kernel raises an ambient capability only when it is permitted and inheritable; runc
+    // skips the others (runc spec's default lists ambient caps without inheritable ones).
+    step: { op: Op.Caps, effective: caps.effective, permitted: caps.permitted, inheritable: caps.inheritable, ambient: caps.ambient & caps.permitted & caps.inheritable },
     field: 'process.capabilities',
   });
   out.push(...personalityStep(c.linux, c.warn));

@@ -53,7 +53,7 @@ export const RUNC_SPEC_PROGRAM = [
   "process.cwd (/): Chdir /",
   "process.capabilities.bounding: CapsBounding 0x20000420",
   "process.user (0:0): User 0:0 [] setgroups=1",
-  "process.capabilities: Caps e=0x20000420 p=0x20000420 i=0x0 a=0x20000420",
+  "process.capabilities: Caps e=0x20000420 p=0x20000420 i=0x0 a=0x0",
   "process.user.umask: Umask 022",
   "process.args (sh): Resolve sh /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
   "process: WaitStart",

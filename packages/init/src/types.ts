@@ -91,6 +91,7 @@ export interface InitLinux {
   personality?: { domain?: string; flags?: string[] };
   seccomp?: object;
   netDevices?: object;
+  memoryPolicy?: object;
 }
 
 export interface InitSpec {
