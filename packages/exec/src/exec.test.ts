@@ -1,0 +1,32 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildProcess, type ExecProcess } from './index.ts';
+
+const base: ExecProcess = { user: { uid: 0, gid: 0 }, cwd: '/', args: ['sh'], env: ['PATH=/bin'], terminal: true, capabilities: { bounding: ['CAP_KILL'], effective: ['CAP_KILL'] }, noNewPrivileges: false };
+
+test('exec builds on the container process with runc overrides', () => {
+  const p = buildProcess(base, { root: '/r', id: 'c', args: ['ls', '-l'], env: ['A=1'], cwd: '/tmp', user: '1000:1001', additionalGids: ['5', '6'], caps: ['CAP_CHOWN'], noNewPrivs: true, tty: false });
+  assert.deepEqual(p.args, ['ls', '-l']);
+  assert.deepEqual(p.env, ['PATH=/bin', 'A=1']);
+  assert.equal(p.cwd, '/tmp');
+  assert.deepEqual(p.user, { uid: 1000, gid: 1001, additionalGids: [5, 6] });
+  assert.deepEqual(p.capabilities?.effective, ['CAP_KILL', 'CAP_CHOWN']);
+  assert.equal(p.noNewPrivileges, true);
+  assert.equal(p.terminal, false);
+  assert.deepEqual(base.args, ['sh'], 'the container config is not modified');
+  assert.equal(buildProcess(base, { root: '/r', id: 'c', args: ['id'], user: '7' }).user.gid, 0);
+});
+
+test('exec rejects bad users and empty commands, and reads process.json', () => {
+  assert.throws(() => buildProcess(base, { root: '/r', id: 'c', args: ['id'], user: 'bob' }), /--user: invalid value "bob"/);
+  assert.throws(() => buildProcess(base, { root: '/r', id: 'c', args: [] }), /missing command/);
+  const d = mkdtempSync(join(tmpdir(), 'runts-exec-'));
+  writeFileSync(join(d, 'p.json'), JSON.stringify({ args: ['echo', 'x'], cwd: '/', user: { uid: 1, gid: 2 } }));
+  assert.deepEqual(buildProcess(base, { root: '/r', id: 'c', processFile: join(d, 'p.json') }).args, ['echo', 'x']);
+  writeFileSync(join(d, 'bad.json'), JSON.stringify({ args: [], cwd: '/', user: { uid: 1, gid: 2 } }));
+  assert.throws(() => buildProcess(base, { root: '/r', id: 'c', processFile: join(d, 'bad.json') }), /bad.json: args: must not be empty/);
+  assert.throws(() => buildProcess(base, { root: '/r', id: 'c', processFile: join(d, 'none.json') }), /open .*none.json: no such file or directory/);
+});
