@@ -6,11 +6,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { runtime, available, makeBundle, newId, show, waitPidExit, waitStatus, cgroupsOf } from '../lib/index.mjs';
 
-// TEMPORARY skip: the oci-* commands are being written (issue 3). Remove this condition (and
-// this comment) as soon as packages/create/dist/cli.js exists; the file must then always run.
-const skip = available('oci') ? false : 'oci-* commands not built yet (packages/create/dist/cli.js is missing); issue 3';
-
-describe('oci-* commands', { skip }, () => {
+// Always runs, whatever E2E_RUNTIME says: these are the oci-* commands (build them first).
+describe('oci-* commands', () => {
   const oci = runtime('oci');
   // The runc-compatible verbs on the same state root: runts when built, else runc
   // (runc can read nothing of runts's state, so then only oci-* is exercised).
