@@ -206,6 +206,15 @@ void op_mount(const struct step *s)
 			die(errno, "openat2 %s", src);
 		source = fdpath(sfd, sbuf, sizeof sbuf);
 	}
+	int old_mode = -1;
+	if ((mf & MF_KEEP_MODE) && !(mf & MF_TARGET_HOST)) {
+		int ofd = open_in_root(tgt, O_PATH, MK_NONE, 0);
+		struct stat st;
+		if (ofd >= 0 && fstat(ofd, &st) == 0)
+			old_mode = (int)(st.st_mode & 07777);
+		if (ofd >= 0)
+			close(ofd);
+	}
 	if (!(mf & MF_TARGET_HOST)) {
 		tfd = open_target(tgt, create, create == MK_FILE ? 0644 : 0755);
 		target = fdpath(tfd, tbuf, sizeof tbuf);
@@ -218,6 +227,9 @@ void op_mount(const struct step *s)
 			tfd = open_target(tgt, MK_NONE, 0);
 			target = fdpath(tfd, tbuf, sizeof tbuf);
 		}
+		/* runc gives a tmpfs on an existing directory that directory's mode */
+		if (old_mode >= 0 && chmod(target, (mode_t)old_mode) < 0)
+			die(errno, "chmod");
 	}
 	if (sfd >= 0)
 		close(sfd);

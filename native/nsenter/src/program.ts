@@ -126,6 +126,9 @@ export const MountFlags = {
   NoMount: 64n,
   /** the source is a pre-opened fd number (decimal string) of the executor (reserved). */
   SourceFd: 128n,
+  /** when the target existed before the mount, give the new mount's root its former mode
+   *  (runc does this for tmpfs: a tmpfs on /sys/fs/cgroup gets sysfs's 0555). */
+  KeepMode: 256n,
 } as const;
 
 /** Op.WriteProc flags. */

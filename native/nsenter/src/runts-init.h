@@ -36,6 +36,7 @@ enum {
 #define MF_KEEP_LOCKED 32u
 #define MF_NO_MOUNT 64u
 #define MF_SOURCE_FD 128u
+#define MF_KEEP_MODE 256u
 #define WF_IGNORE_MISSING 1u
 
 #define MAX_MSG (4u << 20) /* the cap on any message, the program included */
@@ -76,6 +77,8 @@ struct ctx {
 	uint64_t exec_flags;
 	char *state;        /* state JSON from Go, for hooks */
 	uint32_t state_len;
+	char *state_after;  /* after a NUL in Go's payload: the state for hooks after WaitStart */
+	uint32_t state_after_len;
 	char *exe;          /* path found by Resolve */
 };
 extern struct ctx g;

@@ -389,7 +389,13 @@ static void run_step(const struct step *s)
 		break;
 	}
 	case OP_RESOLVE: op_resolve(s); break;
-	case OP_WAIT_START: op_wait_start(); break;
+	case OP_WAIT_START:
+		op_wait_start();
+		if (g.state_after) { /* hooks after start see the state as it is then */
+			g.state = g.state_after;
+			g.state_len = g.state_after_len;
+		}
+		break;
 	case OP_EXEC: op_exec(s); break;
 	case OP_CONSOLE: op_console(s); break;
 	case OP_SESSION_KEYRING: {
@@ -422,6 +428,12 @@ void run_init(const struct program *p)
 		die(EINVAL, "expected go message, got %u", type);
 	g.state = (char *)buf;
 	g.state_len = len;
+	unsigned char *nul = memchr(buf, 0, len);
+	if (nul) {
+		g.state_len = (uint32_t)(nul - buf);
+		g.state_after = (char *)nul + 1;
+		g.state_after_len = len - g.state_len - 1;
+	}
 	for (uint32_t i = 0; i < p->count; i++) {
 		const struct step *s = &p->steps[i];
 		if (s->op < OP_FIRST_INIT)

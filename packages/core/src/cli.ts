@@ -167,7 +167,8 @@ export async function runCli(cli: CAC, argv: string[] = process.argv, opts: { ve
     if (typeof r === 'number') code = r;
   } catch (err) {
     const e = toRuntimeError(err);
-    code = logFatal(e.message.replace(/^CACError: /, ''));
+    logFatal(e.message.replace(/^CACError: /, ''));
+    code = e.exitCode;
   }
   process.exitCode = code;
 }

@@ -14,6 +14,8 @@ export type ErrorCode =
 export class RuntimeError extends Error {
   readonly code: ErrorCode;
   readonly errno: string | undefined;
+  /** The process exit code the CLI uses for this error (1 unless a verb says otherwise, e.g. exec's 255). */
+  exitCode = 1;
   constructor(code: ErrorCode, message: string, options?: { cause?: unknown; errno?: string }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'RuntimeError';
@@ -21,9 +23,17 @@ export class RuntimeError extends Error {
     this.errno = options?.errno;
   }
 
+  /** The same error with another exit code. */
+  withExitCode(exitCode: number): RuntimeError {
+    const e = new RuntimeError(this.code, this.message, { cause: this.cause, errno: this.errno });
+    e.exitCode = exitCode;
+    return e;
+  }
+
   /** Adds context in front: `container web: <message>`. */
   context(prefix: string): RuntimeError {
     const e = new RuntimeError(this.code, `${prefix}: ${this.message}`, { cause: this.cause, errno: this.errno });
+    e.exitCode = this.exitCode;
     return e;
   }
 }

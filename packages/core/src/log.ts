@@ -49,11 +49,10 @@ export function log(level: LogLevel, msg: string): void {
   process.stderr.write(line);
 }
 
-/** Reports a fatal error the way runc does and returns the exit code (1). */
-export function logFatal(msg: string): number {
+/** Reports a fatal error the way runc does. */
+export function logFatal(msg: string): void {
   log('error', msg);
   if (current.log) process.stderr.write(msg + '\n');
-  return 1;
 }
 
 export const debug = (msg: string): void => log('debug', msg);

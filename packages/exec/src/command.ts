@@ -1,5 +1,5 @@
 import type { CAC } from 'cac';
-import { globalOptions, parseCount } from '@runts/core';
+import { globalOptions, parseCount, toRuntimeError } from '@runts/core';
 
 const list = (v: unknown): string[] => (v === undefined ? [] : Array.isArray(v) ? v.map(String) : [String(v)]);
 
@@ -26,7 +26,7 @@ export function register(cli: CAC, name = ''): void {
     .option('--ignore-paused', 'allow exec in a paused container')
     .action(async (id: string, command: string[], opts: Record<string, unknown>) => {
       const { exec } = await import('./index.ts');
-      return exec({
+      return execOrExit255({
         root: globalOptions(opts).root,
         id,
         args: command,
@@ -46,6 +46,15 @@ export function register(cli: CAC, name = ''): void {
         preserveFds: parseCount('--preserve-fds', opts.preserveFds),
         ignorePaused: opts.ignorePaused === true,
         cgroup: list(opts.cgroup),
-      });
+      }, exec);
     });
+}
+
+/** runc exits 255 when exec itself fails (`exec failed: ...`), keeping 1..254 for the process. */
+async function execOrExit255<O>(o: O, exec: (o: O) => Promise<number>): Promise<number> {
+  try {
+    return await exec(o);
+  } catch (err) {
+    throw toRuntimeError(err, 'exec failed').withExitCode(255);
+  }
 }

@@ -21,7 +21,7 @@ test('exec builds on the container process with runc overrides', () => {
 });
 
 test('exec rejects bad users and empty commands, and reads process.json', () => {
-  assert.throws(() => buildProcess(base, { root: '/r', id: 'c', args: ['id'], user: 'bob' }), /--user: invalid value "bob"/);
+  assert.throws(() => buildProcess(base, { root: '/r', id: 'c', args: ['id'], user: 'bob' }), /parsing bob as int for uid failed/);
   assert.throws(() => buildProcess(base, { root: '/r', id: 'c', args: [] }), /missing command/);
   const d = mkdtempSync(join(tmpdir(), 'runts-exec-'));
   writeFileSync(join(d, 'p.json'), JSON.stringify({ args: ['echo', 'x'], cwd: '/', user: { uid: 1, gid: 2 } }));

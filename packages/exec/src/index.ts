@@ -51,8 +51,9 @@ export interface ExecOptions {
   cgroup?: string[];
 }
 
+/** runc's wording: `parsing bob as int for uid failed: strconv.Atoi: parsing "bob": invalid syntax`. */
 function parseId(what: string, v: string): number {
-  if (!/^\d+$/.test(v)) throw new RuntimeError('EINVAL', `${what}: invalid value ${JSON.stringify(v)}`);
+  if (!/^\d+$/.test(v)) throw new RuntimeError('EINVAL', `parsing ${v} as int for ${what} failed: strconv.Atoi: parsing ${JSON.stringify(v)}: invalid syntax`);
   return Number(v);
 }
 
@@ -80,9 +81,9 @@ export function buildProcess(base: ExecProcess | undefined, o: ExecOptions): Exe
   if (o.cwd) p.cwd = o.cwd;
   if (o.user) {
     const [u, g] = o.user.split(':');
-    p.user = { ...p.user, uid: parseId('--user', u ?? ''), gid: g === undefined ? p.user.gid : parseId('--user', g) };
+    p.user = { ...p.user, uid: parseId('uid', u ?? ''), gid: g === undefined ? p.user.gid : parseId('gid', g) };
   }
-  if (o.additionalGids?.length) p.user = { ...p.user, additionalGids: o.additionalGids.map((g) => parseId('--additional-gids', g)) };
+  if (o.additionalGids?.length) p.user = { ...p.user, additionalGids: o.additionalGids.map((g) => parseId('additional gid', g)) };
   if (o.caps?.length) {
     const c = { ...(p.capabilities ?? {}) };
     for (const set of ['bounding', 'effective', 'permitted', 'ambient'] as const) c[set] = [...new Set([...(c[set] ?? []), ...o.caps])];

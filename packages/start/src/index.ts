@@ -61,7 +61,8 @@ export async function start(o: StartOptions): Promise<void> {
   const hooks = (loaded.record.config as { hooks?: { poststart?: unknown[] } }).hooks?.poststart;
   if (hooks && hooks.length > 0) {
     try {
-      await runHooks(hooks as never, 'hooks.poststart', hookState(loaded.record, 'running'));
+      // runc gives poststart hooks the state as start saw it: created
+      await runHooks(hooks as never, 'hooks.poststart', hookState(loaded.record, 'created'));
     } catch (err) {
       // runtime.md: a failing poststart hook is logged as a warning; the lifecycle goes on
       warn(`container ${o.id}: ${(err as Error).message}`);
