@@ -336,7 +336,10 @@ describe('compileCreate: mounts', () => {
   it('tmpfs: keeps the mode of an existing directory; a read-only tmpfs is remounted after pivot_root', () => {
     const steps = compile(minimal({ mounts: [{ destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['ro', 'size=1m'] }] }), {}, fsWith);
     const lines = mountsOf(steps, 'mounts[0]');
-    assert.deepEqual(lines, ['Mount tmpfs /tmp tmpfs 0 data=mode=1777,size=1m [MkdirTarget]', 'Mount - /tmp - 0 [KeepLocked|NoMount] remount=RDONLY|REMOUNT|BIND']);
+    assert.deepEqual(lines, ['Mount tmpfs /tmp tmpfs 0 data=size=1m,mode=1777 [MkdirTarget]', 'Mount - /tmp - 0 [KeepLocked|NoMount] remount=RDONLY|REMOUNT|BIND']);
+    // the directory's mode wins over the user's mode= (runc 1.1 chmods the mount point afterwards)
+    const m2 = compile(minimal({ mounts: [{ destination: '/tmp', type: 'tmpfs', options: ['mode=1770', 'uid=1000'] }] }), {}, fsWith);
+    assert.equal(find(m2, Op.Mount).find((s) => s.field === 'mounts[0]')!.step.data, 'mode=1770,uid=1000,mode=1777');
     const idx = steps.map((s, i) => (s.field === 'mounts[0]' ? i : -1)).filter((i) => i >= 0);
     const pivot = ops(steps).indexOf(Op.PivotRoot);
     assert.ok(idx[0]! < pivot && idx[1]! > pivot);
@@ -354,6 +357,30 @@ describe('compileCreate: mounts', () => {
       { ...fsWith, files: { ...fsWith.files, '/b/rootfs/dev/shm': { type: 'dir', perm: 0o700 } } },
     );
     assert.deepEqual(mountsOf(steps, 'mounts[1]'), ['Mount shm /dev/shm tmpfs 0 data=size=1m [MkdirTarget]']);
+  });
+
+  it('a tmpfs under a bind or under sysfs finds the directory where the container will see it', () => {
+    const steps = compile(
+      minimal({
+        mounts: [
+          { destination: '/sys', type: 'sysfs', source: 'sysfs' },
+          { destination: '/sys/fs/cgroup', type: 'tmpfs', source: 'tmpfs' },
+          { destination: '/sys/kernel', type: 'tmpfs', source: 'tmpfs' },
+          { destination: '/srv', source: '/b/vol', options: ['rbind'] },
+          { destination: '/srv/cache', type: 'tmpfs' },
+        ],
+      }),
+      {},
+      {
+        ...fsWith,
+        files: { ...fsWith.files, '/sys/kernel': { type: 'dir', perm: 0o755 }, '/b/vol/cache': { type: 'dir', perm: 0o700 } },
+        mountinfo: '30 22 0:26 / /sys/fs/cgroup ro,nosuid - tmpfs tmpfs ro,mode=755\n',
+      },
+    );
+    // a sysfs mount point is an empty 0555 directory in a fresh sysfs
+    assert.equal(find(steps, Op.Mount).find((s) => s.field === 'mounts[1]')!.step.data, 'mode=0555');
+    assert.equal(find(steps, Op.Mount).find((s) => s.field === 'mounts[2]')!.step.data, 'mode=0755');
+    assert.equal(find(steps, Op.Mount).find((s) => s.field === 'mounts[4]')!.step.data, 'mode=0700');
   });
 
   it('/proc is protected (runc checkProcMount)', () => {
@@ -402,7 +429,7 @@ describe('compileCreate: cgroup mounts', () => {
     assert.deepEqual(mountsOf(compile(withNs), 'mounts[0]'), ['Mount cgroup /sys/fs/cgroup cgroup2 RDONLY|NOSUID|NODEV|NOEXEC|RELATIME [MkdirTarget]']);
   });
 
-  it('cgroup v1: a tmpfs, one bind per hierarchy, co-mount symlinks, read-only root', () => {
+  it('cgroup v1: a tmpfs (left read-write, as runc 1.1), one read-only bind per hierarchy, co-mount symlinks', () => {
     const steps = compile(minimal({ mounts: [cg] }), { cgroup: { unified: false, v1 } });
     assert.deepEqual(mountsOf(steps, 'mounts[0]'), [
       'Mount tmpfs /sys/fs/cgroup tmpfs NOSUID|NODEV|NOEXEC data=mode=755 [MkdirTarget]',
@@ -411,8 +438,13 @@ describe('compileCreate: cgroup mounts', () => {
       'Mount /sys/fs/cgroup/systemd/runts/c1 /sys/fs/cgroup/systemd bind RDONLY|NOSUID|NODEV|NOEXEC|BIND|REC|RELATIME [MkdirTarget|KeepLocked] remount=RDONLY|NOSUID|NODEV|NOEXEC|REMOUNT|BIND|REC|RELATIME',
       'Symlink /sys/fs/cgroup/cpu -> cpu,cpuacct',
       'Symlink /sys/fs/cgroup/cpuacct -> cpu,cpuacct',
-      'Mount - /sys/fs/cgroup - 0 [KeepLocked|NoMount] remount=RDONLY|NOSUID|NODEV|NOEXEC|REMOUNT|BIND',
     ]);
+  });
+
+  it('cgroup v1 under /sys: the tmpfs keeps the 0555 of the sysfs mount point (runc 1.1 chmod)', () => {
+    const spec = minimal({ mounts: [{ destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['ro'] }, cg] });
+    const steps = compile(spec, { cgroup: { unified: false, v1 } }, { ...baseFs, mountinfo: '30 22 0:26 / /sys/fs/cgroup ro - tmpfs tmpfs ro\n' });
+    assert.equal(mountsOf(steps, 'mounts[1]')[0], 'Mount tmpfs /sys/fs/cgroup tmpfs NOSUID|NODEV|NOEXEC data=mode=755,mode=0555 [MkdirTarget]');
   });
 
   it('cgroup v1 with a cgroup namespace: real cgroup mounts with the controllers as data', () => {

@@ -287,7 +287,9 @@ export function compileCreate(o: CompileCreateOptions): SourcedStep[] {
   const cgroupns = ns.has('cgroup');
   const newCgroupns = cgroupns && ns.get('cgroup')!.path === undefined;
   const finalize: SourcedStep[] = [];
-  const earlier: string[] = [];
+  const earlier: EarlierMount[] = [];
+  let hostMounts: Set<string> | undefined;
+  const hostMountpoints = () => (hostMounts ??= new Set(parseMountinfo(fs.mountinfo()).map((m) => m.mountpoint)));
   let devBind = false;
   (spec.mounts ?? []).forEach((m, i) => {
     const field = `mounts[${i}]`;
@@ -299,11 +301,12 @@ export function compileCreate(o: CompileCreateOptions): SourcedStep[] {
       cgroupns,
       cgroupFallbackBind: usernsInvolved && !newCgroupns,
       earlier,
+      hostMountpoints,
     });
     for (const s of r.steps) out.push({ step: s, field, label: r.dest });
     for (const s of r.finalize) finalize.push({ step: s, field, label: r.dest });
     if (r.bind && r.dest === '/dev') devBind = true;
-    earlier.push(r.dest);
+    earlier.push({ dest: r.dest, device: r.device, source: r.source });
   });
 
   // ---- /dev ----
@@ -389,12 +392,23 @@ interface MountContext {
   /** cgroup2 cannot be mounted (user namespace without its own cgroup namespace): bind it instead */
   cgroupFallbackBind: boolean;
   /** destinations of the mounts before this one */
-  earlier: readonly string[];
+  earlier: readonly EarlierMount[];
+  /** mount points of the host (runtime) mount namespace */
+  hostMountpoints: () => Set<string>;
+}
+
+interface EarlierMount {
+  dest: string;
+  device: string;
+  /** host path of a bind source */
+  source: string;
 }
 
 interface CompiledMount {
   dest: string;
   bind: boolean;
+  device: string;
+  source: string;
   steps: Step[];
   /** steps for finalizeRootfs (read-only remount of tmpfs and /dev), after pivot_root */
   finalize: Step[];
@@ -428,7 +442,7 @@ export function compileMount(m: InitMount, i: number, c: MountContext): Compiled
 
   if (device === 'cgroup') {
     steps.push(...cgroupMount(dest, source, flags, data, prop0, c, field));
-    return { dest, bind: false, steps, finalize };
+    return { dest, bind: false, device, source, steps, finalize };
   }
 
   // mountPropagate: tmpfs and /dev are mounted read-write and made read-only in finalizeRootfs
@@ -462,12 +476,7 @@ export function compileMount(m: InitMount, i: number, c: MountContext): Compiled
   } else {
     if (device !== 'proc' && device !== 'sysfs' && device !== 'tmpfs' && device !== 'mqueue') checkProcMount(dest, field, () => false);
     let d = data;
-    if (device === 'tmpfs') {
-      // runc keeps the mode of an existing directory (mode=%04o in front of the user's options)
-      const covered = c.earlier.some((e) => e !== '/' && isUnder(dest, e));
-      const st = covered ? undefined : c.fs.stat(resolveDest(c, dest));
-      if (st?.isDirectory) d = `mode=${st.perm.toString(8).padStart(4, '0')}` + (d === '' ? '' : ',' + d);
-    }
+    if (device === 'tmpfs') d = withDirMode(d, dest, c);
     steps.push(
       mount({
         source,
@@ -484,12 +493,37 @@ export function compileMount(m: InitMount, i: number, c: MountContext): Compiled
     );
   }
   if (delayRo && ro) finalize.push(mount({ target: dest, mflags: MountFlags.NoMount | MountFlags.KeepLocked, remountFlags: flags | MS.REMOUNT | MS.BIND | MS.RDONLY }));
-  return { dest, bind, steps, finalize };
+  return { dest, bind, device, source: bind ? posix.resolve(c.bundle, source) : source, steps, finalize };
 }
 
-function resolveDest(c: MountContext, dest: string): string {
-  // lexical join is enough for a mode lookup; symlinks are followed by stat() but only a mode leaks
-  return posix.join(c.rootfs, dest);
+/** runc 1.1 chmods the root of a tmpfs mounted on an existing directory to that directory's mode,
+ *  whatever mode= asked for; a last mode= option has the same effect. The directory is looked up
+ *  where the container will see it at that point: in the rootfs, or under an earlier mount. */
+function withDirMode(data: string, dest: string, c: MountContext): string {
+  const perm = existingDirPerm(dest, c);
+  if (perm === undefined) return data;
+  return (data === '' ? '' : data + ',') + `mode=${perm.toString(8).padStart(4, '0')}`;
+}
+
+function existingDirPerm(dest: string, c: MountContext): number | undefined {
+  let cover: EarlierMount | undefined;
+  for (const e of c.earlier) if (e.dest !== '/' && isUnder(dest, e.dest)) cover = e;
+  if (cover === undefined) {
+    // only a mode is read: a lexical join (stat follows symlinks) is enough
+    const st = c.fs.stat(posix.join(c.rootfs, dest));
+    return st?.isDirectory ? st.perm : undefined;
+  }
+  const rel = posix.relative(cover.dest, dest);
+  let host: string;
+  if (cover.device === 'bind') host = posix.join(cover.source, rel);
+  else if (cover.device === 'sysfs') {
+    host = posix.join('/sys', rel);
+    // a sysfs mount point (fs/cgroup, kernel/debug, ...) is an empty 0555 directory in a fresh
+    // sysfs; on the host something is mounted over it
+    if (c.hostMountpoints().has(host)) return 0o555;
+  } else return undefined; // a fresh file system (tmpfs, proc, ...) has no such directory
+  const st = c.fs.stat(host);
+  return st?.isDirectory ? st.perm : undefined;
 }
 
 function cgroupMount(dest: string, source: string, flags: bigint, data: string, prop: bigint | undefined, c: MountContext, field: string): Step[] {
@@ -517,7 +551,9 @@ function cgroupMount(dest: string, source: string, flags: bigint, data: string, 
     return steps;
   }
   // cgroup v1 (or hybrid): a tmpfs with one mount per hierarchy, and symlinks for co-mounted ones
-  steps.push(mount({ source: 'tmpfs', target: dest, fstype: 'tmpfs', flags: DEFAULT_MOUNT_FLAGS, data: 'mode=755', mflags: MountFlags.MkdirTarget, propagation: prop ?? 0n }));
+  steps.push(
+    mount({ source: 'tmpfs', target: dest, fstype: 'tmpfs', flags: DEFAULT_MOUNT_FLAGS, data: withDirMode('mode=755', dest, c), mflags: MountFlags.MkdirTarget, propagation: prop ?? 0n }),
+  );
   const merged: string[] = [];
   c.cgroup.v1.forEach((h) => {
     const sub = h.controllers.startsWith('name=') ? h.controllers.slice(5) : h.controllers;
@@ -554,7 +590,7 @@ function cgroupMount(dest: string, source: string, flags: bigint, data: string, 
   for (const mc of merged) {
     for (const ss of mc.split(',')) steps.push({ op: Op.Symlink, target: mc, path: `${dest === '/' ? '' : dest}/${ss}` });
   }
-  if (ro) steps.push(mount({ target: dest, mflags: MountFlags.NoMount | MountFlags.KeepLocked, remountFlags: DEFAULT_MOUNT_FLAGS | MS.RDONLY | MS.BIND | MS.REMOUNT }));
+  // runc 1.1 leaves the tmpfs itself read-write (the hierarchies are read-only with "ro")
   return steps;
 }
 

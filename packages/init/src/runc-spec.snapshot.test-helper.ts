@@ -9,7 +9,7 @@ export const RUNC_SPEC_PROGRAM = [
   "root.path (/b/rootfs): Mount /b/rootfs /b/rootfs bind BIND|REC [TargetHost]",
   "root.path (/b/rootfs): Rootfs /b/rootfs",
   "mounts[0] (/proc): Mount proc /proc proc 0 [MkdirTarget]",
-  "mounts[1] (/dev): Mount tmpfs /dev tmpfs NOSUID|STRICTATIME data=mode=0755,mode=755,size=65536k [MkdirTarget]",
+  "mounts[1] (/dev): Mount tmpfs /dev tmpfs NOSUID|STRICTATIME data=mode=755,size=65536k,mode=0755 [MkdirTarget]",
   "mounts[2] (/dev/pts): Mount devpts /dev/pts devpts NOSUID|NOEXEC data=newinstance,ptmxmode=0666,mode=0620,gid=5 [MkdirTarget]",
   "mounts[3] (/dev/shm): Mount shm /dev/shm tmpfs NOSUID|NODEV|NOEXEC data=mode=1777,size=65536k [MkdirTarget]",
   "mounts[4] (/dev/mqueue): Mount mqueue /dev/mqueue mqueue NOSUID|NODEV|NOEXEC [MkdirTarget]",
