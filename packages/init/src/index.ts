@@ -8,3 +8,4 @@ export { CAPABILITIES, RLIMITS, MS, MOUNT_ATTR, CLONE, NAMESPACES, PERSONALITY_D
 export { hostFs, type CompileFs, type FileInfo } from './fs.ts';
 export { formatStepError } from './format.ts';
 export type * from './types.ts';
+export { fakeFs, type FakeEntry, type FakeFsOptions } from './testing.ts';
