@@ -91,9 +91,13 @@ export const Op = {
   SessionKeyring: 46,
   /** setsid(): new session (always before Console). */
   Setsid: 47,
-  /** u64 gid: setresgid inside a fresh user namespace so that mounts/mknod run as its root
-   *  (uid and gid 0 of the new user namespace, after the maps are written). */
+  /** u64 gid: setresgid(gid) and setresuid(0) inside a user namespace so that mounts/mknod run as
+   *  its root (after the maps are written); gid ~0 (2^64-1) changes only the uid, as runc's nsexec. */
   BecomeRoot: 48,
+  /** u64 flags: unshare() in the init. Namespaces made after the user namespace's maps are
+   *  written and the init became its root are owned by that root (ipc's mqueue, as with runc), and
+   *  a cgroup namespace made after the parent put the init in its cgroup is rooted there. */
+  Unshare: 49,
 } as const;
 export type OpCode = (typeof Op)[keyof typeof Op];
 
@@ -200,7 +204,8 @@ export type Step =
   | { op: typeof Op.Console; rows: bigint; cols: bigint; flags: bigint }
   | { op: typeof Op.SessionKeyring; name: string }
   | { op: typeof Op.Setsid }
-  | { op: typeof Op.BecomeRoot; gid: bigint };
+  | { op: typeof Op.BecomeRoot; gid: bigint }
+  | { op: typeof Op.Unshare; flags: bigint };
 
 /** A step with the config.json field it came from, so an error can name it:
  *  `mounts[2] (/data): mount: no such file or directory`. */
@@ -273,4 +278,5 @@ export const Signatures: { [K in Step['op']]: ReadonlyArray<readonly [string, Ar
   [Op.SessionKeyring]: [['name', 'str']],
   [Op.Setsid]: [],
   [Op.BecomeRoot]: [['gid', 'u64']],
+  [Op.Unshare]: [['flags', 'u64']],
 };

@@ -53,6 +53,7 @@ static const char *const signatures[OP_MAX + 1] = {
 	[OP_SESSION_KEYRING] = "s",
 	[OP_SETSID] = "",
 	[OP_BECOME_ROOT] = "u",
+	[OP_UNSHARE] = "u",
 };
 
 const char *op_signature(unsigned op)

@@ -2,6 +2,7 @@
 #include "runts-init.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
@@ -196,7 +197,8 @@ static void op_user(const struct step *s)
 static void op_become_root(const struct step *s)
 {
 	gid_t gid = (gid_t)s->a[0].u;
-	if (setresgid(gid, gid, gid) < 0)
+	/* ~0: only the uid (runc's nsexec does setresuid(0) alone before unsharing the rest) */
+	if (s->a[0].u != UINT64_MAX && setresgid(gid, gid, gid) < 0)
 		die(errno, "setresgid %u", gid);
 	if (setresuid(0, 0, 0) < 0)
 		die(errno, "setresuid 0");
@@ -320,7 +322,8 @@ static void op_wait_start(void)
 		die(errno, "open exec fifo");
 	if (write_full(fd, "0", 1) < 0)
 		die(errno, "write exec fifo");
-	close(fd);
+	/* fd stays open (close-on-exec): start reads EOF once the user's process is exec'd (or the
+	 * init died), so poststart hooks run after the process started, as runtime.md asks */
 	close(g.fifo_fd);
 	g.fifo_fd = -1;
 }
@@ -400,7 +403,8 @@ static void run_step(const struct step *s)
 	case OP_CONSOLE: op_console(s); break;
 	case OP_SESSION_KEYRING: {
 		const char *name = s->a[0].n ? s->a[0].s : NULL;
-		if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, name, 0, 0, 0) < 0 && errno != ENOSYS)
+		/* runc tolerates both: no keyrings (ENOSYS) or not allowed (EPERM, e.g. under a seccomp profile) */
+		if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, name, 0, 0, 0) < 0 && errno != ENOSYS && errno != EPERM)
 			die(errno, "join session keyring");
 		break;
 	}
@@ -409,6 +413,10 @@ static void run_step(const struct step *s)
 			die(errno, "setsid");
 		break;
 	case OP_BECOME_ROOT: op_become_root(s); break;
+	case OP_UNSHARE:
+		if (unshare((int)s->a[0].u) < 0)
+			die(errno, "unshare");
+		break;
 	default:
 		die(EINVAL, "unknown op %u", s->op);
 	}

@@ -101,6 +101,23 @@ const STRERROR: Record<string, string> = {
   ECONNREFUSED: 'connection refused',
   ETIMEDOUT: 'connection timed out',
   EUSERS: 'too many users',
+  EOVERFLOW: 'value too large for defined data type',
+  ENOTSOCK: 'socket operation on non-socket',
+  EADDRINUSE: 'address already in use',
+  ECONNRESET: 'connection reset by peer',
+  ENOTCONN: 'transport endpoint is not connected',
+  ESTALE: 'stale file handle',
+  EDQUOT: 'disk quota exceeded',
+  ENOKEY: 'required key not available',
+  ENOMEDIUM: 'no medium found',
+  ECANCELED: 'operation canceled',
+  EOWNERDEAD: 'owner died',
+  EKEYREJECTED: 'key was rejected by service',
+  ENOTBLK: 'block device required',
+  EDEADLK: 'resource deadlock avoided',
+  ENOLCK: 'no locks available',
+  ENODATA: 'no data available',
+  EDOM: 'numerical argument out of domain',
 };
 
 /** strerror() for an errno name (`ENOENT`) or number, in glibc's words, lowercase as Go prints them. */
@@ -119,5 +136,8 @@ export const ERRNO_NAMES: Record<number, string> = {
   17: 'EEXIST', 18: 'EXDEV', 19: 'ENODEV', 20: 'ENOTDIR', 21: 'EISDIR', 22: 'EINVAL', 23: 'ENFILE',
   24: 'EMFILE', 25: 'ENOTTY', 26: 'ETXTBSY', 27: 'EFBIG', 28: 'ENOSPC', 29: 'ESPIPE', 30: 'EROFS',
   31: 'EMLINK', 32: 'EPIPE', 34: 'ERANGE', 36: 'ENAMETOOLONG', 38: 'ENOSYS', 39: 'ENOTEMPTY',
-  40: 'ELOOP', 87: 'EUSERS', 95: 'EOPNOTSUPP', 110: 'ETIMEDOUT', 111: 'ECONNREFUSED',
+  15: 'ENOTBLK', 33: 'EDOM', 35: 'EDEADLK', 37: 'ENOLCK', 40: 'ELOOP', 61: 'ENODATA', 75: 'EOVERFLOW',
+  87: 'EUSERS', 88: 'ENOTSOCK', 95: 'EOPNOTSUPP', 98: 'EADDRINUSE', 104: 'ECONNRESET', 107: 'ENOTCONN',
+  110: 'ETIMEDOUT', 111: 'ECONNREFUSED', 116: 'ESTALE', 122: 'EDQUOT', 123: 'ENOMEDIUM', 125: 'ECANCELED',
+  126: 'ENOKEY', 129: 'EKEYREJECTED', 130: 'EOWNERDEAD',
 };

@@ -146,7 +146,8 @@ export function ociState(rec: ContainerRecord, status: Status): OciState {
 
 /** The state a hook gets on stdin (runtime.md: ociVersion, id, status, pid, bundle, annotations). */
 export function hookState(rec: ContainerRecord, status: Status): Record<string, unknown> {
-  const s: Record<string, unknown> = { ociVersion: rec.ociVersion, id: rec.id, status, pid: rec.pid, bundle: rec.bundle };
+  // runc omits the pid (Go's omitempty) once the container has stopped
+  const s: Record<string, unknown> = status === 'stopped' ? { ociVersion: rec.ociVersion, id: rec.id, status, bundle: rec.bundle } : { ociVersion: rec.ociVersion, id: rec.id, status, pid: rec.pid, bundle: rec.bundle };
   if (rec.annotations && Object.keys(rec.annotations).length > 0) s.annotations = rec.annotations;
   return s;
 }

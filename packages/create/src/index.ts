@@ -92,7 +92,7 @@ export async function launch(o: CreateOptions, mode: { wait: boolean; stdio?: Ar
       ...(spec.annotations ? { annotations: spec.annotations as Record<string, string> } : {}),
       owner: '',
       cgroupPaths,
-      config: spec as Record<string, unknown>,
+      config: spec as unknown as Record<string, unknown>,
       ownPidNs: !(linux.namespaces ?? []).some((n) => n.type === 'pid' && n.path) && (linux.namespaces ?? []).some((n) => n.type === 'pid'),
       root: o.root,
     };

@@ -168,7 +168,7 @@ describe('compileCreate: stage 0', () => {
     assert.equal(find(steps, Op.NsNew)[0]!.step.flags, CLONE.NEWNS | CLONE.NEWIPC);
     assert.ok(!ops(steps).includes(Op.UidMap));
     // a joined user namespace: become its root too (nsexec's setuid(0)/setgid(0))
-    assert.deepEqual(find(steps, Op.BecomeRoot).map((s) => [s.field, s.step.gid]), [['linux.namespaces[2]', 0n]]);
+    assert.deepEqual(find(steps, Op.BecomeRoot).map((s) => [s.field, s.step.gid]), [['linux.namespaces[2]', (1n << 64n) - 1n], ['linux.namespaces[2]', 0n]]);
     assert.ok(!ops(compile(minimal())).includes(Op.BecomeRoot));
   });
 
@@ -189,9 +189,14 @@ describe('compileCreate: stage 0', () => {
       ],
     });
     const steps = compile(spec);
-    assert.deepEqual(showAll(steps).slice(0, 5), ['Config 0x0', 'NsNew 0x10020000', 'UidMap "0 100000 65536\\n"', 'GidMap "0 100000 1000\\n1000 2000 1\\n"', 'Fifo /run/runts/c1/exec.fifo']);
+    // only the user namespace is cloned; the mount namespace is made by the init once it is root
+    assert.deepEqual(showAll(steps).slice(0, 5), ['Config 0x0', 'NsNew 0x10000000', 'UidMap "0 100000 65536\\n"', 'GidMap "0 100000 1000\\n1000 2000 1\\n"', 'Fifo /run/runts/c1/exec.fifo']);
     const br = steps.findIndex((s) => s.step.op === Op.BecomeRoot);
     assert.ok(br >= 0 && br < ops(steps).indexOf(Op.Setsid));
+    const un = find(steps, Op.Unshare);
+    assert.equal(un.length, 1);
+    assert.equal(un[0]!.step.flags, 0x20000n, 'CLONE_NEWNS, after BecomeRoot');
+    assert.equal(ops(steps).indexOf(Op.Unshare), br + 1);
     assert.equal(find(steps, Op.User)[0]!.step.setgroups, 1n);
   });
 
@@ -333,54 +338,34 @@ describe('compileCreate: mounts', () => {
     assert.deepEqual(lines, ['Mount /data /data bind BIND [MkdirTarget] prop=SHARED', 'Mount - /data - 0 [NoMount] prop=REC|UNBINDABLE']);
   });
 
-  it('tmpfs: keeps the mode of an existing directory; a read-only tmpfs is remounted after pivot_root', () => {
+  it('tmpfs: the executor keeps the mode of an existing directory (KeepMode); a read-only tmpfs is remounted after pivot_root', () => {
     const steps = compile(minimal({ mounts: [{ destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['ro', 'size=1m'] }] }), {}, fsWith);
     const lines = mountsOf(steps, 'mounts[0]');
-    assert.deepEqual(lines, ['Mount tmpfs /tmp tmpfs 0 data=size=1m,mode=1777 [MkdirTarget]', 'Mount - /tmp - 0 [KeepLocked|NoMount] remount=RDONLY|REMOUNT|BIND']);
-    // the directory's mode wins over the user's mode= (runc 1.1 chmods the mount point afterwards)
+    assert.deepEqual(lines, ['Mount tmpfs /tmp tmpfs 0 data=size=1m [MkdirTarget|KeepMode]', 'Mount - /tmp - 0 [KeepLocked|NoMount] remount=RDONLY|REMOUNT|BIND']);
+    // the user's data is passed as given; runc 1.1's chmod of an existing mount point is done at mount time
     const m2 = compile(minimal({ mounts: [{ destination: '/tmp', type: 'tmpfs', options: ['mode=1770', 'uid=1000'] }] }), {}, fsWith);
-    assert.equal(find(m2, Op.Mount).find((s) => s.field === 'mounts[0]')!.step.data, 'mode=1770,uid=1000,mode=1777');
+    const s2 = find(m2, Op.Mount).find((s) => s.field === 'mounts[0]')!.step;
+    assert.equal(s2.data, 'mode=1770,uid=1000');
+    assert.equal(s2.mflags & MountFlags.KeepMode, MountFlags.KeepMode);
     const idx = steps.map((s, i) => (s.field === 'mounts[0]' ? i : -1)).filter((i) => i >= 0);
     const pivot = ops(steps).indexOf(Op.PivotRoot);
     assert.ok(idx[0]! < pivot && idx[1]! > pivot);
   });
 
-  it('a tmpfs under an earlier mount does not look at the rootfs', () => {
-    const steps = compile(
-      minimal({
-        mounts: [
-          { destination: '/dev', type: 'tmpfs', source: 'tmpfs' },
-          { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['size=1m'] },
-        ],
-      }),
-      {},
-      { ...fsWith, files: { ...fsWith.files, '/b/rootfs/dev/shm': { type: 'dir', perm: 0o700 } } },
-    );
-    assert.deepEqual(mountsOf(steps, 'mounts[1]'), ['Mount shm /dev/shm tmpfs 0 data=size=1m [MkdirTarget]']);
-  });
-
-  it('a tmpfs under a bind or under sysfs finds the directory where the container will see it', () => {
+  it('only tmpfs mounts keep the mode of the directory they cover', () => {
     const steps = compile(
       minimal({
         mounts: [
           { destination: '/sys', type: 'sysfs', source: 'sysfs' },
           { destination: '/sys/fs/cgroup', type: 'tmpfs', source: 'tmpfs' },
-          { destination: '/sys/kernel', type: 'tmpfs', source: 'tmpfs' },
           { destination: '/srv', source: '/b/vol', options: ['rbind'] },
-          { destination: '/srv/cache', type: 'tmpfs' },
         ],
       }),
       {},
-      {
-        ...fsWith,
-        files: { ...fsWith.files, '/sys/kernel': { type: 'dir', perm: 0o755 }, '/b/vol/cache': { type: 'dir', perm: 0o700 } },
-        mountinfo: '30 22 0:26 / /sys/fs/cgroup ro,nosuid - tmpfs tmpfs ro,mode=755\n',
-      },
+      fsWith,
     );
-    // a sysfs mount point is an empty 0555 directory in a fresh sysfs
-    assert.equal(find(steps, Op.Mount).find((s) => s.field === 'mounts[1]')!.step.data, 'mode=0555');
-    assert.equal(find(steps, Op.Mount).find((s) => s.field === 'mounts[2]')!.step.data, 'mode=0755');
-    assert.equal(find(steps, Op.Mount).find((s) => s.field === 'mounts[4]')!.step.data, 'mode=0700');
+    const mf = (i: number) => find(steps, Op.Mount).find((s) => s.field === `mounts[${i}]`)!.step.mflags & MountFlags.KeepMode;
+    assert.deepEqual([mf(0), mf(1), mf(2)], [0n, MountFlags.KeepMode, 0n]);
   });
 
   it('/proc is protected (runc checkProcMount)', () => {
@@ -432,7 +417,7 @@ describe('compileCreate: cgroup mounts', () => {
   it('cgroup v1: a tmpfs (left read-write, as runc 1.1), one read-only bind per hierarchy, co-mount symlinks', () => {
     const steps = compile(minimal({ mounts: [cg] }), { cgroup: { unified: false, v1 } });
     assert.deepEqual(mountsOf(steps, 'mounts[0]'), [
-      'Mount tmpfs /sys/fs/cgroup tmpfs NOSUID|NODEV|NOEXEC data=mode=755 [MkdirTarget]',
+      'Mount tmpfs /sys/fs/cgroup tmpfs NOSUID|NODEV|NOEXEC data=mode=755 [MkdirTarget|KeepMode]',
       'Mount /sys/fs/cgroup/cpu,cpuacct/runts/c1 /sys/fs/cgroup/cpu,cpuacct bind RDONLY|NOSUID|NODEV|NOEXEC|BIND|REC|RELATIME [MkdirTarget|KeepLocked] remount=RDONLY|NOSUID|NODEV|NOEXEC|REMOUNT|BIND|REC|RELATIME',
       'Mount /sys/fs/cgroup/memory/runts/c1 /sys/fs/cgroup/memory bind RDONLY|NOSUID|NODEV|NOEXEC|BIND|REC|RELATIME [MkdirTarget|KeepLocked] remount=RDONLY|NOSUID|NODEV|NOEXEC|REMOUNT|BIND|REC|RELATIME',
       'Mount /sys/fs/cgroup/systemd/runts/c1 /sys/fs/cgroup/systemd bind RDONLY|NOSUID|NODEV|NOEXEC|BIND|REC|RELATIME [MkdirTarget|KeepLocked] remount=RDONLY|NOSUID|NODEV|NOEXEC|REMOUNT|BIND|REC|RELATIME',
@@ -441,16 +426,10 @@ describe('compileCreate: cgroup mounts', () => {
     ]);
   });
 
-  it('cgroup v1 under /sys: the tmpfs keeps the 0555 of the sysfs mount point (runc 1.1 chmod)', () => {
-    const spec = minimal({ mounts: [{ destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['ro'] }, cg] });
-    const steps = compile(spec, { cgroup: { unified: false, v1 } }, { ...baseFs, mountinfo: '30 22 0:26 / /sys/fs/cgroup ro - tmpfs tmpfs ro\n' });
-    assert.equal(mountsOf(steps, 'mounts[1]')[0], 'Mount tmpfs /sys/fs/cgroup tmpfs NOSUID|NODEV|NOEXEC data=mode=755,mode=0555 [MkdirTarget]');
-  });
-
   it('cgroup v1 with a cgroup namespace: real cgroup mounts with the controllers as data', () => {
     const spec = withLinux({ namespaces: [{ type: 'mount' }, { type: 'cgroup' }] }, { mounts: [{ ...cg, options: ['nosuid'] }] });
     assert.deepEqual(mountsOf(compile(spec, { cgroup: { unified: false, v1 } }), 'mounts[0]'), [
-      'Mount tmpfs /sys/fs/cgroup tmpfs NOSUID|NODEV|NOEXEC data=mode=755 [MkdirTarget]',
+      'Mount tmpfs /sys/fs/cgroup tmpfs NOSUID|NODEV|NOEXEC data=mode=755 [MkdirTarget|KeepMode]',
       'Mount cgroup /sys/fs/cgroup/cpu,cpuacct cgroup NOSUID|NODEV|NOEXEC data=cpu,cpuacct [MkdirTarget]',
       'Mount cgroup /sys/fs/cgroup/memory cgroup NOSUID|NODEV|NOEXEC data=memory [MkdirTarget]',
       'Mount systemd /sys/fs/cgroup/systemd cgroup NOSUID|NODEV|NOEXEC data=name=systemd [MkdirTarget]',

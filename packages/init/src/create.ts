@@ -1,7 +1,7 @@
 // compileCreate: config.json -> the init program of a new container, in runc 1.1's order
 // (nsexec.c, standard_init_linux.go, rootfs_linux.go, specconv).
 import { posix } from 'node:path';
-import { MS, NAMESPACES, NAMESPACE_ORDER, S_IFBLK, S_IFCHR, S_IFIFO } from './constants.ts';
+import { CLONE, MS, NAMESPACES, NAMESPACE_ORDER, S_IFBLK, S_IFCHR, S_IFIFO, U64_MAX } from './constants.ts';
 import { invalid } from './errors.ts';
 import { hostFs, type CompileFs } from './fs.ts';
 import { parseMountOptions, PROPAGATION } from './mountopts.ts';
@@ -235,7 +235,12 @@ export function compileCreate(o: CompileCreateOptions): SourcedStep[] {
     const e = ns.get(t);
     if (e !== undefined && e.path === undefined) cloneFlags |= NAMESPACES[t]!.flag;
   }
-  add({ op: Op.NsNew, flags: cloneFlags }, 'linux.namespaces');
+  // Like runc's nsexec: with a new user namespace only it (and the pid namespace, which only a
+  // clone can enter) are made by the clone; the init makes the others once it is the namespace's
+  // root, so they are owned by it. A new cgroup namespace is always made by the init after Go,
+  // when the parent has put it in its cgroup: the namespace is rooted there.
+  const lateFlags = (newUser ? cloneFlags & ~(CLONE.NEWUSER | CLONE.NEWPID | CLONE.NEWTIME) : 0n) | (cloneFlags & CLONE.NEWCGROUP);
+  add({ op: Op.NsNew, flags: cloneFlags & ~lateFlags }, 'linux.namespaces');
   if (newUser) {
     add({ op: Op.UidMap, content: idMap(uidMappings, 'linux.uidMappings') }, 'linux.uidMappings');
     if (setgroupsDenied) add({ op: Op.Setgroups, value: 'deny' }, 'linux.gidMappings');
@@ -254,6 +259,12 @@ export function compileCreate(o: CompileCreateOptions): SourcedStep[] {
   out.push(...oomScoreAdjSteps(proc));
   // nsexec's setresuid(0)/setgid(0): mounts and mknod run as the root of the (new or joined) user
   // namespace, whose ids are mapped
+  // (runc's stage 1 changes only the uid before it unshares the other namespaces: their files,
+  // like mqueue's root, get the unmapped gid; the process's gid is set by the User step)
+  if (userNs !== undefined) add({ op: Op.BecomeRoot, gid: U64_MAX }, `linux.namespaces[${userNs.index}]`, 'user');
+  if (lateFlags !== 0n) add({ op: Op.Unshare, flags: lateFlags }, 'linux.namespaces');
+  // runc's stage 2: setuid(0) and setgid(0) in the namespaces just made (files it creates on the
+  // container's own file systems need a mapped gid)
   if (userNs !== undefined) add({ op: Op.BecomeRoot, gid: 0n }, `linux.namespaces[${userNs.index}]`, 'user');
   add({ op: Op.Setsid }, 'process');
   if (!o.noNewKeyring) add({ op: Op.SessionKeyring, name: `_ses.${o.id}` }, 'process', 'session keyring');
@@ -475,16 +486,15 @@ export function compileMount(m: InitMount, i: number, c: MountContext): Compiled
     );
   } else {
     if (device !== 'proc' && device !== 'sysfs' && device !== 'tmpfs' && device !== 'mqueue') checkProcMount(dest, field, () => false);
-    let d = data;
-    if (device === 'tmpfs') d = withDirMode(d, dest, c);
     steps.push(
       mount({
         source,
         target: dest,
         fstype: device,
         flags: mountFlags,
-        data: d,
-        mflags: MountFlags.MkdirTarget | attrs.attr,
+        data,
+        // runc 1.1 chmods a tmpfs on an existing directory to that directory's mode
+        mflags: MountFlags.MkdirTarget | attrs.attr | (device === 'tmpfs' ? MountFlags.KeepMode : 0n),
         propagation: prop0 ?? 0n,
         attrSet: attrs.attrSet,
         attrClr: attrs.attrClr,
@@ -499,33 +509,6 @@ export function compileMount(m: InitMount, i: number, c: MountContext): Compiled
 /** runc 1.1 chmods the root of a tmpfs mounted on an existing directory to that directory's mode,
  *  whatever mode= asked for; a last mode= option has the same effect. The directory is looked up
  *  where the container will see it at that point: in the rootfs, or under an earlier mount. */
-function withDirMode(data: string, dest: string, c: MountContext): string {
-  const perm = existingDirPerm(dest, c);
-  if (perm === undefined) return data;
-  return (data === '' ? '' : data + ',') + `mode=${perm.toString(8).padStart(4, '0')}`;
-}
-
-function existingDirPerm(dest: string, c: MountContext): number | undefined {
-  let cover: EarlierMount | undefined;
-  for (const e of c.earlier) if (e.dest !== '/' && isUnder(dest, e.dest)) cover = e;
-  if (cover === undefined) {
-    // only a mode is read: a lexical join (stat follows symlinks) is enough
-    const st = c.fs.stat(posix.join(c.rootfs, dest));
-    return st?.isDirectory ? st.perm : undefined;
-  }
-  const rel = posix.relative(cover.dest, dest);
-  let host: string;
-  if (cover.device === 'bind') host = posix.join(cover.source, rel);
-  else if (cover.device === 'sysfs') {
-    host = posix.join('/sys', rel);
-    // a sysfs mount point (fs/cgroup, kernel/debug, ...) is an empty 0555 directory in a fresh
-    // sysfs; on the host something is mounted over it
-    if (c.hostMountpoints().has(host)) return 0o555;
-  } else return undefined; // a fresh file system (tmpfs, proc, ...) has no such directory
-  const st = c.fs.stat(host);
-  return st?.isDirectory ? st.perm : undefined;
-}
-
 function cgroupMount(dest: string, source: string, flags: bigint, data: string, prop: bigint | undefined, c: MountContext, field: string): Step[] {
   const steps: Step[] = [];
   const ro = (flags & MS.RDONLY) !== 0n;
@@ -552,7 +535,7 @@ function cgroupMount(dest: string, source: string, flags: bigint, data: string, 
   }
   // cgroup v1 (or hybrid): a tmpfs with one mount per hierarchy, and symlinks for co-mounted ones
   steps.push(
-    mount({ source: 'tmpfs', target: dest, fstype: 'tmpfs', flags: DEFAULT_MOUNT_FLAGS, data: withDirMode('mode=755', dest, c), mflags: MountFlags.MkdirTarget, propagation: prop ?? 0n }),
+    mount({ source: 'tmpfs', target: dest, fstype: 'tmpfs', flags: DEFAULT_MOUNT_FLAGS, data: 'mode=755', mflags: MountFlags.MkdirTarget | MountFlags.KeepMode, propagation: prop ?? 0n }),
   );
   const merged: string[] = [];
   c.cgroup.v1.forEach((h) => {

@@ -14,22 +14,33 @@ export function releaseInit(loaded: Loaded): void {
   const { paths, record } = loaded;
   let fd: number;
   try {
-    fd = openSync(paths.fifo, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_CLOEXEC);
+    fd = openSync(paths.fifo, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new RuntimeError('EBADSTATE', 'cannot start an already running container');
     throw err;
   }
   try {
+    // First the init's "0" (an EOF before it only means the init has not opened its end yet),
+    // then the EOF of its close-on-exec write end: the user's process has been exec'd (after
+    // the startContainer hooks), or the init died.
     const buf = Buffer.alloc(1);
+    let released = false;
     for (let delay = 0.05; ; delay = Math.min(delay * 2, 5)) {
-      let n = 0;
+      let n = -1;
       try {
         n = readSync(fd, buf, 0, 1, null);
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
       }
-      if (n === 1) break;
-      if (!isAlive(record.pid, record.startTime)) throw new RuntimeError('EBADSTATE', 'cannot start a container that has stopped');
+      if (n === 1) {
+        released = true;
+        continue;
+      }
+      if (n === 0 && released) break;
+      if (!isAlive(record.pid, record.startTime)) {
+        if (released) break;
+        throw new RuntimeError('EBADSTATE', 'cannot start a container that has stopped');
+      }
       sleepMs(delay);
     }
   } finally {
