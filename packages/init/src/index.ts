@@ -3,7 +3,7 @@ export { compileCreate, compileMount, type CompileCreateOptions, type CgroupLayo
 export { compileExec, type CompileExecOptions } from './exec.ts';
 export { runHooks, type RunHooksOptions } from './hooks.ts';
 export { compileProcess, type CompiledSeccomp, type ProcessContext } from './process.ts';
-export { parseMountOptions, PROPAGATION, type ParsedMountOptions } from './mountopts.ts';
+export { parseMountOptions, mountOptionNames, PROPAGATION, type ParsedMountOptions } from './mountopts.ts';
 export { CAPABILITIES, RLIMITS, MS, MOUNT_ATTR, CLONE, NAMESPACES, PERSONALITY_DOMAINS } from './constants.ts';
 export { hostFs, type CompileFs, type FileInfo } from './fs.ts';
 export { formatStepError } from './format.ts';

@@ -87,6 +87,11 @@ const REC_ATTRS: Readonly<Record<string, { clear: boolean; flag: bigint }>> = {
   rsymfollow: { clear: true, flag: MOUNT_ATTR.NOSYMFOLLOW },
 };
 
+/** Every mount option runts understands, sorted (features.md `mountOptions`). */
+export function mountOptionNames(): string[] {
+  return [...Object.keys(FLAGS), ...Object.keys(PROPAGATION), ...Object.keys(REC_ATTRS)].sort();
+}
+
 /** Options that need work the init program cannot express. */
 const REJECTED: Readonly<Record<string, string>> = {
   idmap: 'idmapped mounts are not supported',

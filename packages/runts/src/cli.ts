@@ -13,6 +13,7 @@ import { register as exec } from '@runts/exec/command';
 import { register as pause } from '@runts/pause/command';
 import { register as ps } from '@runts/ps/command';
 import { register as spec } from '@runts/spec/command';
+import { register as features } from '@runts/features/command';
 import { RuntimeError } from '@runts/core';
 
 const cli = addGlobalOptions(cac('runts'));
@@ -27,6 +28,7 @@ exec(cli, 'exec');
 pause(cli, 'pause');
 ps(cli, 'ps');
 spec(cli, 'spec');
+features(cli, 'features');
 // Podman offers checkpointing when `checkpoint --help` exits 0; runts has no CRIU support yet, so
 // the commands exist (with runc's flags) and fail with a clear message.
 for (const verb of ['checkpoint', 'restore']) {

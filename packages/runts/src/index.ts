@@ -9,3 +9,4 @@ export { run } from '@runts/run';
 export { exec, buildProcess, type ExecOptions } from '@runts/exec';
 export { pause, resume } from '@runts/pause';
 export { ps, psTable } from '@runts/ps';
+export { features } from '@runts/features';
