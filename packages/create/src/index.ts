@@ -99,8 +99,8 @@ export async function launch(o: CreateOptions, mode: { wait: boolean; stdio?: Ar
     // runtime.md's order (and runc's): prestart, then createRuntime, in the runtime namespace.
     const hooks = (spec.hooks ?? {}) as { createRuntime?: unknown[]; prestart?: unknown[] };
     const creating = hookState(record, 'creating');
-    if (hooks.prestart?.length) await runHooks(hooks.prestart as never, 'hooks.prestart', creating);
-    if (hooks.createRuntime?.length) await runHooks(hooks.createRuntime as never, 'hooks.createRuntime', creating);
+    if (hooks.prestart?.length) await runHooks(hooks.prestart as never, 'hooks.prestart', creating, { cwd: bundle });
+    if (hooks.createRuntime?.length) await runHooks(hooks.createRuntime as never, 'hooks.createRuntime', creating, { cwd: bundle });
     // createContainer hooks see "creating"; startContainer hooks (after the fifo) see "created".
     init.go(`${JSON.stringify(creating)}\0${JSON.stringify(hookState(record, 'created'))}`);
     await init.ready();

@@ -70,13 +70,8 @@ export async function destroy(record: ContainerRecord, paths: ContainerPaths): P
   }
   removeCgroups(record.cgroupPaths);
   const poststop = (record.config as { hooks?: { poststop?: unknown[] } }).hooks?.poststop;
-  if (poststop && poststop.length > 0) {
-    try {
-      await runHooks(poststop as never, 'hooks.poststop', hookState(record, 'stopped'));
-    } catch (err) {
-      // runtime.md: a failing poststop hook is logged as a warning; delete goes on
-      warn(`container ${record.id}: ${(err as Error).message}`);
-    }
-  }
+  // runtime.md: a failing poststop hook is logged as a warning; the others still run, delete goes on
+  if (poststop && poststop.length > 0)
+    await runHooks(poststop as never, 'hooks.poststop', hookState(record, 'stopped'), { cwd: record.bundle, continueOnError: true, warn: (m) => warn(`container ${record.id}: ${m}`) });
   rmSync(paths.dir, { recursive: true, force: true });
 }

@@ -73,7 +73,7 @@ export async function start(o: StartOptions): Promise<void> {
   if (hooks && hooks.length > 0) {
     try {
       // runc gives poststart hooks the state as start saw it: created
-      await runHooks(hooks as never, 'hooks.poststart', hookState(loaded.record, 'created'));
+      await runHooks(hooks as never, 'hooks.poststart', hookState(loaded.record, 'created'), { cwd: loaded.record.bundle });
     } catch (err) {
       // runtime.md: a failing poststart hook is logged as a warning; the lifecycle goes on
       warn(`container ${o.id}: ${(err as Error).message}`);
