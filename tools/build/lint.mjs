@@ -1,0 +1,39 @@
+#!/usr/bin/env node
+// A package's lint: what typecheck does not catch and CI must not let through.
+//   - a test marked .only (the rest of the suite would not run)
+//   - a skipped test without a reason
+//   - debugging leftovers: console.log / debugger in library code (CLIs print with process.stdout)
+//   - trailing whitespace, a missing final newline
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+
+const root = resolve(process.argv[2] ?? '.');
+const files = [];
+(function walk(d) {
+  for (const e of readdirSync(d)) {
+    if (e === 'node_modules' || e === 'dist' || e === 'build' || e === 'generated' || e.startsWith('.')) continue;
+    const p = join(d, e);
+    if (statSync(p).isDirectory()) walk(p);
+    else if (/\.(ts|mjs|js|c|h)$/.test(e)) files.push(p);
+  }
+})(join(root, 'src'));
+
+const problems = [];
+for (const f of files) {
+  const text = readFileSync(f, 'utf8');
+  const rel = relative(process.cwd(), f);
+  const isTest = /\.test\.(ts|mjs)$/.test(f);
+  text.split('\n').forEach((line, i) => {
+    const at = `${rel}:${i + 1}`;
+    if (/\b(it|test|describe)\.only\(/.test(line)) problems.push(`${at}: a test marked .only`);
+    if (/\b(it|test|describe)\.skip\(|\{\s*skip:\s*true\s*\}/.test(line)) problems.push(`${at}: a skipped test without a reason (give skip a string)`);
+    if (!isTest && /^\s*(console\.log\(|debugger;)/.test(line)) problems.push(`${at}: debugging leftover`);
+    if (/[ \t]+$/.test(line)) problems.push(`${at}: trailing whitespace`);
+  });
+  if (text.length > 0 && !text.endsWith('\n')) problems.push(`${rel}: no newline at end of file`);
+}
+for (const p of problems) console.error(p);
+if (problems.length > 0) {
+  console.error(`lint: ${problems.length} problem(s)`);
+  process.exit(1);
+}
