@@ -266,3 +266,4 @@ function removeTree(dir: string): void {
     }
   }
 }
+export * from './devices.ts';

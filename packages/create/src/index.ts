@@ -15,10 +15,11 @@ import {
   toRuntimeError,
   signalPid,
   waitGone,
+  warn,
   type ContainerRecord,
   type ContainerPaths,
 } from '@runts/core';
-import { hostLayout, containerCgroupPaths, createCgroups, joinCgroups, removeCgroups, hierarchyKey } from '@runts/cgroups';
+import { hostLayout, containerCgroupPaths, createCgroups, joinCgroups, removeCgroups, hierarchyKey, deviceRules, applyDeviceRules, type CgroupLayout } from '@runts/cgroups';
 import { loadBundle } from '@runts/spec';
 import { compileCreate, runHooks } from '@runts/init';
 import { InitProcess } from '@runts/nsenter';
@@ -64,6 +65,7 @@ export async function launch(o: CreateOptions, mode: { wait: boolean; stdio?: Ar
     const linux = (spec.linux ?? {}) as { cgroupsPath?: string; namespaces?: Array<{ type: string; path?: string }> };
     cgroupPaths = containerCgroupPaths(layout, linux.cgroupsPath, o.id);
     createdCgroups = createCgroups(cgroupPaths);
+    applyResources(spec.linux as never, cgroupPaths, layout.mode);
     const v1 = layout.v1.filter((h) => cgroupPaths[hierarchyKey(h)]).map((h) => ({ controllers: hierarchyKey(h), hostDir: cgroupPaths[hierarchyKey(h)]! }));
     const steps = compileCreate({
       id: o.id,
@@ -122,6 +124,18 @@ export async function launch(o: CreateOptions, mode: { wait: boolean; stdio?: Ar
     }
     rmSync(paths.dir, { recursive: true, force: true });
     throw toRuntimeError(err);
+  }
+}
+
+/** Device access rules on the devices cgroup (v1), before any process is in it. Other resource
+ *  limits are not applied yet: each one given is reported, so nobody believes a limit holds. */
+function applyResources(linux: { resources?: Record<string, unknown> & { devices?: never[] }; devices?: never[] } | undefined, paths: Record<string, string>, mode: CgroupLayout['mode']): void {
+  const res = linux?.resources ?? {};
+  const applied = applyDeviceRules(paths, deviceRules(res.devices, linux?.devices));
+  if (!applied && mode === 'v2') warn('linux.resources.devices: device access rules are not enforced on cgroup v2 yet (they need an eBPF program)');
+  for (const [k, v] of Object.entries(res)) {
+    if (k === 'devices' || v === null || v === undefined || (typeof v === 'object' && Object.keys(v).length === 0)) continue;
+    warn(`linux.resources.${k}: cgroup resource limits are not applied by runts yet`);
   }
 }
 
