@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { RuntimeError } from '@runts/core';
 import {
   Op,
+  ExecFlags,
   Msg,
   Signatures,
   encodeProgram,
@@ -164,6 +165,17 @@ describe('the C executor agrees with program.ts', () => {
       const sig = (Signatures as Record<number, ReadonlyArray<readonly [string, ArgKind]>>)[code]!;
       assert.equal(csig.get(code), sig.map(([, k]) => letter[k]).join(''), `op ${name} (${code})`);
     }
+  });
+});
+
+describe('the C executor agrees with program.ts on the flags', () => {
+  it('has the same ExecFlags bits', () => {
+    const header = readFileSync(fileURLToPath(new URL('./runts-init.h', import.meta.url)), 'utf8');
+    const c = new Map<string, bigint>();
+    for (const m of header.matchAll(/#define EXEC_([A-Z0-9_]+) (\d+)u/g)) c.set(m[1]!.replace(/_/g, ''), BigInt(m[2]!));
+    const ts = Object.entries(ExecFlags);
+    assert.equal(c.size, ts.length, 'the C defines and ExecFlags have different sizes');
+    for (const [name, bit] of ts) assert.equal(c.get(name.toUpperCase()), bit, `ExecFlags.${name}`);
   });
 });
 

@@ -646,7 +646,7 @@ describe('runts-init: console', () => {
       assert.equal(r.error, undefined, r.err);
       assert.equal(r.exit.code, 0, r.err);
       const got = await pyOut;
-      assert.match(got, /^name=\/dev\/pts\/\d+$/m);
+      assert.match(got, /^name=\/dev\/ptmx$/m);
       assert.match(got, /^out=ttyjoin\|\/dev\/pts\/\d+\|$/m);
     } finally {
       py.kill();
@@ -670,7 +670,7 @@ describe('runts-init: console', () => {
       assert.equal(r.error, undefined, r.err);
       assert.equal(r.exit.code, 0);
       const got = await pyOut;
-      assert.match(got, /^name=\/dev\/pts\/0$/m);
+      assert.match(got, /^name=\/dev\/ptmx$/m);
       assert.match(got, /^fds=1$/m);
       assert.match(got, /^out=\/dev\/pts\/0\|24 80\|\/dev\/pts\/0\|88:0\|done\|$/m);
     } finally {
@@ -678,5 +678,71 @@ describe('runts-init: console', () => {
       rmSync(sockPath, { force: true });
     }
   });
-});
 
+  /** A container run with ExecFlags.ConsoleRelay, stage 0's stdin/stdout pipes (not a terminal). */
+  async function relayed(args: string[], input: string, o: { consoleSize?: [bigint, bigint] } = {}): Promise<{ out: string; exit: { code: number | null; signal: string | null }; error?: RuntimeError }> {
+    const steps = container({
+      rootfs,
+      args,
+      afterPivot: [st({ op: Op.Setsid }), st({ op: Op.Console, rows: o.consoleSize?.[0] ?? 0n, cols: o.consoleSize?.[1] ?? 0n, flags: 1n }, 'process.terminal')],
+    });
+    steps[0] = st({ op: Op.Config, flags: ExecFlags.Wait | ExecFlags.ConsoleRelay });
+    const p = InitProcess.spawn({ steps, stdio: ['pipe', 'pipe', 'pipe'] });
+    const out = collect(p.stdout);
+    const err = collect(p.stderr);
+    await p.pid();
+    p.go('{}');
+    let error: RuntimeError | undefined;
+    try {
+      await p.ready();
+    } catch (e) {
+      error = e as RuntimeError;
+    }
+    p.stdin!.end(input);
+    const exit = await p.exit();
+    const e = await err;
+    assert.equal(e, '', 'stage 0 and the container say nothing on stderr (the pty carries it)');
+    return { out: (await out).replace(/\r/g, ''), exit, ...(error ? { error } : {}) };
+  }
+
+  it('ConsoleRelay: stage 0 holds the master and relays its stdin and stdout, with the exit status', async () => {
+    const r = await relayed(['sh', '-c', 'read x; echo "got $x"; tty; stty size; stat -c %t:%T /dev/console; echo err >&2; exit 5'], 'hello\n', { consoleSize: [30n, 100n] });
+    assert.equal(r.error, undefined);
+    assert.deepEqual(r.exit, { code: 5, signal: null });
+    // the pty echoes the input; the container's stdout and stderr both come through it
+    assert.equal(r.out, 'hello\ngot hello\n/dev/pts/0\n30 100\n88:0\nerr\n');
+  });
+
+  it('ConsoleRelay: the end of stdin is end-of-file in the container (also after a partial line)', async () => {
+    const r = await relayed(['sh', '-c', 'cat; echo "cat done"'], 'alpha\nbeta');
+    assert.deepEqual(r.exit, { code: 0, signal: null });
+    assert.match(r.out, /cat done\n$/);
+    // the terminal's echo of the input and cat's copy of it (the order depends on timing)
+    assert.equal(r.out.match(/alpha/g)?.length, 2, r.out);
+    assert.equal(r.out.match(/beta/g)?.length, 2, r.out);
+    const empty = await relayed(['sh', '-c', 'cat; echo "nothing"; exit 2'], '');
+    assert.deepEqual(empty.exit, { code: 2, signal: null });
+    assert.match(empty.out, /nothing\n$/);
+  });
+
+  it('ConsoleRelay: drains everything the container wrote before it exited', async () => {
+    const r = await relayed(['sh', '-c', 'i=0; while [ $i -lt 2000 ]; do echo "line $i"; i=$((i+1)); done; exit 9'], '');
+    assert.deepEqual(r.exit, { code: 9, signal: null });
+    const lines = r.out.split('\n').filter((l) => l.startsWith('line '));
+    assert.equal(lines.length, 2000);
+    assert.equal(lines.at(-1), 'line 1999');
+  });
+
+  it('ConsoleRelay: needs Wait and excludes a console socket', async () => {
+    const noWait = container({ rootfs, args: ['true'], afterPivot: [st({ op: Op.Setsid }), st({ op: Op.Console, rows: 0n, cols: 0n, flags: 0n })] });
+    noWait[0] = st({ op: Op.Config, flags: ExecFlags.ConsoleRelay }, 'process');
+    const a = InitProcess.spawn({ steps: noWait, stdio: ['ignore', 'ignore', 'ignore'] });
+    await assert.rejects(a.pid(), /console relay without wait mode: invalid argument/);
+    await a.exit();
+    const both = container({ rootfs, args: ['true'], stage0: [st({ op: Op.ConsoleSocket, path: join(tmp, 'nothing.sock') })] });
+    both[0] = st({ op: Op.Config, flags: ExecFlags.Wait | ExecFlags.ConsoleRelay }, 'process');
+    const b = InitProcess.spawn({ steps: both, stdio: ['ignore', 'ignore', 'ignore'] });
+    await assert.rejects(b.pid());
+    await b.exit();
+  });
+});

@@ -237,6 +237,14 @@ int main(int argc, char **argv)
 			die(EINVAL, "unknown op %u", s->op);
 		}
 	}
+	if (g.exec_flags & EXEC_CONSOLE_RELAY) {
+		g.step = prog.steps[0].index;
+		if (!(g.exec_flags & EXEC_WAIT))
+			die(EINVAL, "console relay without wait mode");
+		if (g.console_fd >= 0)
+			die(EINVAL, "console relay with a console socket");
+		relay_prepare();
+	}
 	/* Pass 2: join (user first is the compiler's job) and set the time offsets, in program order. */
 	int time_done = 0;
 	for (uint32_t i = 0; i < prog.count; i++) {
@@ -278,6 +286,9 @@ int main(int argc, char **argv)
 	if (pid == 0) {
 		g.stage0 = 0;
 		sigprocmask(SIG_SETMASK, &old, NULL);
+		if (g.relay_fd >= 0)
+			close(g.relay_fd);
+		g.relay_fd = -1;
 		close(mapsync[1]);
 		char c;
 		ssize_t n;
@@ -331,5 +342,7 @@ int main(int argc, char **argv)
 		_exit(0);
 	close(g.sync_fd);
 	g.sync_fd = -1;
+	if (g.relay_fd >= 0)
+		relay_console();
 	wait_init();
 }

@@ -84,7 +84,7 @@ export const Op = {
    *  then execve the path found by Resolve. Must be last. */
   Exec: 44,
   /** u64 rows, u64 cols: open a pty in the container's /dev/pts, send the master over the console
-   *  socket (SCM_RIGHTS, payload = pty name), make the slave stdio and the controlling terminal,
+   *  socket (SCM_RIGHTS, payload "/dev/ptmx" as runc's), make the slave stdio and the controlling terminal,
    *  bind the slave onto /dev/console when mflags bit 0 is set (u64 flags). */
   Console: 45,
   /** str name ("" = anonymous): keyctl(KEYCTL_JOIN_SESSION_KEYRING). */
@@ -110,6 +110,13 @@ export const ExecFlags = {
   /** Fork a child without clone flags for the init (exec mode: everything joined by NsJoin; with a
    *  joined pid namespace the fork is what enters it). */
   Join: 2n,
+  /** With Wait, and process.terminal without a console socket (run/exec in the foreground): stage 0
+   *  makes a socketpair that stands in for the console socket (so a ConsoleSocket step is an error),
+   *  receives the master from the init's Console step and relays its own stdin -> master -> stdout
+   *  (stdin raw while it is a terminal, restored at the end; the terminal's size given to the pty
+   *  and copied again on SIGWINCH, which is then not forwarded; the terminal's EOF character typed
+   *  when stdin ends) until the init exits and its output is drained. */
+  ConsoleRelay: 4n,
 } as const;
 
 /** Op.Mount mflags: how the executor treats source and target. */

@@ -11,7 +11,7 @@
 #include <sys/types.h>
 #include <signal.h>
 
-struct ctx g = { .sync_fd = -1, .root_fd = -1, .fifo_fd = -1, .console_fd = -1 };
+struct ctx g = { .sync_fd = -1, .root_fd = -1, .fifo_fd = -1, .console_fd = -1, .relay_fd = -1 };
 
 /* Argument kinds per op, in wire order (program.ts Signatures):
  * u = u64, s = str, L = strlist, U = u64list, b = bytes. NULL = unknown op. */

@@ -28,6 +28,7 @@ enum {
 /* ExecFlags, MountFlags, WriteFlags (program.ts). */
 #define EXEC_WAIT 1u
 #define EXEC_JOIN 2u
+#define EXEC_CONSOLE_RELAY 4u
 #define MF_TARGET_HOST 1u
 #define MF_MKDIR_TARGET 2u
 #define MF_MKFILE_TARGET 4u
@@ -70,6 +71,8 @@ struct ctx {
 	int root_fd;        /* "in rootfs" paths resolve against this; -1 until needed */
 	int fifo_fd;        /* O_PATH fd of exec.fifo, or -1 */
 	int console_fd;     /* connected console socket, or -1 */
+	int relay_fd;       /* stage 0, ExecFlags.ConsoleRelay: its end of the console socketpair, or -1 */
+	unsigned short relay_rows, relay_cols; /* ConsoleRelay: the size of stage 0's terminal (0: none) */
 	pid_t child;        /* stage 0: the init, once cloned */
 	int stage0;
 	int ready_sent;
@@ -109,6 +112,8 @@ void op_readonly_path(const struct step *s);
 
 /* console.c */
 void op_console(const struct step *s);
+void relay_prepare(void);
+__attribute__((noreturn)) void relay_console(void);
 
 /* steps.c */
 __attribute__((noreturn)) void run_init(const struct program *p);
