@@ -241,11 +241,31 @@ describe('compileCreate: stage 0', () => {
   });
 
   it('console socket and terminal go together', () => {
-    throwsField(() => compile(minimal({ process: { args: ['sh'], cwd: '/', terminal: true } })), /^process\.terminal: cannot allocate tty without a console socket$/);
+    throwsField(
+      () => compile(minimal({ process: { args: ['sh'], cwd: '/', terminal: true } })),
+      /^process\.terminal: cannot allocate tty if runts will detach without setting console socket$/,
+    );
+    throwsField(
+      () => compile(minimal({ process: { args: ['sh'], cwd: '/', terminal: true } }), { wait: false }),
+      /^process\.terminal: cannot allocate tty if runts will detach without setting console socket$/,
+    );
     throwsField(() => compile(minimal(), { consoleSocket: '/s' }), /^process\.terminal: cannot use console socket/);
     const steps = compile(minimal({ process: { args: ['sh'], cwd: '/', terminal: true, consoleSize: { height: 40, width: 120 } } }), { consoleSocket: '/s' });
     assert.deepEqual(find(steps, Op.Console)[0]!.step, { op: Op.Console, rows: 40n, cols: 120n, flags: 1n });
     assert.equal(find(steps, Op.ConsoleSocket)[0]!.step.path, '/s');
+    assert.deepEqual(steps[0]!.step, { op: Op.Config, flags: 0n });
+    // run in the foreground with a console socket: the socket gets the master, no relay
+    const run = compile(minimal({ process: { args: ['sh'], cwd: '/', terminal: true } }), { consoleSocket: '/s', wait: true });
+    assert.deepEqual(run[0]!.step, { op: Op.Config, flags: ExecFlags.Wait });
+  });
+
+  it('a terminal without a console socket in the foreground (run): stage 0 relays it', () => {
+    const steps = compile(minimal({ process: { args: ['sh'], cwd: '/', terminal: true, consoleSize: { height: 40, width: 120 } } }), { wait: true });
+    assert.deepEqual(steps[0]!.step, { op: Op.Config, flags: ExecFlags.Wait | ExecFlags.ConsoleRelay });
+    assert.equal(find(steps, Op.ConsoleSocket).length, 0);
+    assert.deepEqual(find(steps, Op.Console)[0]!.step, { op: Op.Console, rows: 40n, cols: 120n, flags: 1n });
+    // no terminal: no relay
+    assert.deepEqual(compile(minimal(), { wait: true })[0]!.step, { op: Op.Config, flags: ExecFlags.Wait });
   });
 
   it('rejects what the executor cannot do', () => {

@@ -41,7 +41,8 @@ export interface CompileCreateOptions {
   noPivot?: boolean;
   noNewKeyring?: boolean;
   preserveFds?: number;
-  /** run mode: stage 0 waits for the init and exits with its status (ExecFlags.Wait) */
+  /** run mode: stage 0 waits for the init and exits with its status (ExecFlags.Wait); with
+   *  process.terminal and no consoleSocket it also relays the terminal (ExecFlags.ConsoleRelay) */
   wait?: boolean;
   cgroup: CgroupLayout;
   /** a rootless runtime (euid != 0): setgroups "deny", no additional gids. Default: geteuid() != 0. */
@@ -204,7 +205,7 @@ export function compileCreate(o: CompileCreateOptions): SourcedStep[] {
   if (linux.memoryPolicy !== undefined && linux.memoryPolicy !== null) throw invalid('linux.memoryPolicy', 'not supported');
   if (linux.mountLabel) throw invalid('linux.mountLabel', 'selinux label is specified in config, but selinux is not supported');
   if (proc.apparmorProfile) warn(`apparmor profile ${JSON.stringify(proc.apparmorProfile)} ignored: apparmor is not supported`);
-  checkConsole(proc, o.consoleSocket);
+  const relay = checkConsole(proc, o.consoleSocket, o.wait === true);
 
   const ns = parseNamespaces(linux);
   const userNs = ns.get('user');
@@ -225,7 +226,7 @@ export function compileCreate(o: CompileCreateOptions): SourcedStep[] {
   // ---- stage 0 ----
   const out: SourcedStep[] = [];
   const add = (step: Step, field: string, label?: string) => out.push(label === undefined ? { step, field } : { step, field, label });
-  add({ op: Op.Config, flags: o.wait ? ExecFlags.Wait : 0n }, 'process');
+  add({ op: Op.Config, flags: (o.wait ? ExecFlags.Wait : 0n) | (relay ? ExecFlags.ConsoleRelay : 0n) }, 'process');
   for (const t of NAMESPACE_ORDER) {
     const e = ns.get(t);
     if (e?.path !== undefined) add({ op: Op.NsJoin, nstype: NAMESPACES[t]!.flag, path: e.path }, `linux.namespaces[${e.index}]`, e.path);

@@ -105,6 +105,21 @@ describe('compileExec', () => {
     assert.ok(ops(steps).indexOf(Op.Console) < ops(steps).indexOf(Op.NoNewPrivs));
   });
 
+  it('a terminal without a console socket: relayed by stage 0 in the foreground, refused with --detach', () => {
+    const t = { ...proc, terminal: true };
+    const steps = exec({ process: t, wait: true });
+    assert.deepEqual(steps[0]!.step, { op: Op.Config, flags: ExecFlags.Join | ExecFlags.Wait | ExecFlags.ConsoleRelay });
+    assert.ok(!ops(steps).includes(Op.ConsoleSocket));
+    assert.deepEqual(steps.find((s) => s.step.op === Op.Console)!.step, { op: Op.Console, rows: 0n, cols: 0n, flags: 0n });
+    assert.throws(() => exec({ process: t, wait: false }), {
+      code: 'EINVAL',
+      message: 'process.terminal: cannot allocate tty if runts will detach without setting console socket',
+    });
+    assert.deepEqual(exec({ process: t, wait: false, consoleSocket: '/s' })[0]!.step, { op: Op.Config, flags: ExecFlags.Join });
+    assert.deepEqual(exec({ process: t, wait: true, consoleSocket: '/s' })[0]!.step, { op: Op.Config, flags: ExecFlags.Join | ExecFlags.Wait });
+    assert.deepEqual(exec({ wait: true })[0]!.step, { op: Op.Config, flags: ExecFlags.Join | ExecFlags.Wait });
+  });
+
   it('preserveFds, seccomp and personality from the container', () => {
     const spec: InitSpec = { ...container, linux: { ...container.linux, seccomp: {}, personality: { domain: 'LINUX32' } } };
     assert.throws(() => exec({ containerSpec: spec }), (e: unknown) => e instanceof RuntimeError && /^linux\.seccomp: /.test(e.message));

@@ -18,7 +18,8 @@ export interface CompileExecOptions {
   containerSpec: InitSpec;
   consoleSocket?: string;
   preserveFds?: number;
-  /** stage 0 waits for the process and exits with its status */
+  /** stage 0 waits for the process and exits with its status; with process.terminal and no
+   *  consoleSocket it also relays the terminal (ExecFlags.ConsoleRelay) */
   wait: boolean;
   /** container id, for the session keyring name "_ses.<id>" (runc joins a fresh one unless noNewKeyring) */
   id?: string;
@@ -45,10 +46,10 @@ export function compileExec(o: CompileExecOptions): SourcedStep[] {
   if (linux.seccomp !== undefined && linux.seccomp !== null && o.seccomp === undefined)
     throw invalid('linux.seccomp', 'no compiled seccomp filter was given to the init compiler');
   if (proc.apparmorProfile) warn(`apparmor profile ${JSON.stringify(proc.apparmorProfile)} ignored: apparmor is not supported`);
-  checkConsole(proc, o.consoleSocket);
+  const relay = checkConsole(proc, o.consoleSocket, o.wait);
 
   const out: SourcedStep[] = [];
-  out.push({ step: { op: Op.Config, flags: ExecFlags.Join | (o.wait ? ExecFlags.Wait : 0n) }, field: 'process' });
+  out.push({ step: { op: Op.Config, flags: ExecFlags.Join | (o.wait ? ExecFlags.Wait : 0n) | (relay ? ExecFlags.ConsoleRelay : 0n) }, field: 'process' });
   // runc joins the namespaces the container's config lists (its own ones), user first
   const ns = parseNamespaces(linux);
   for (const t of NAMESPACE_ORDER) {

@@ -79,10 +79,13 @@ export function consoleStep(proc: InitProcess, bindDevConsole: boolean): Sourced
   return { step: { op: Op.Console, rows, cols, flags: bindDevConsole ? 1n : 0n }, field: 'process.terminal' };
 }
 
-/** runc: `terminal` needs a console socket (it will detach) and a console socket needs `terminal`. */
-export function checkConsole(proc: InitProcess, consoleSocket: string | undefined): void {
-  if (proc.terminal && !consoleSocket) throw invalid('process.terminal', 'cannot allocate tty without a console socket');
+/** runc: a console socket needs `terminal`, and `terminal` needs a console socket unless runts stays
+ *  in the foreground (run/exec without --detach: `wait`), where it holds the master itself.
+ *  Returns true for that case: stage 0 relays the terminal (ExecFlags.ConsoleRelay). */
+export function checkConsole(proc: InitProcess, consoleSocket: string | undefined, wait: boolean): boolean {
+  if (proc.terminal && !consoleSocket && !wait) throw invalid('process.terminal', 'cannot allocate tty if runts will detach without setting console socket');
   if (!proc.terminal && consoleSocket) throw invalid('process.terminal', 'cannot use console socket if the process does not allocate a tty');
+  return proc.terminal === true && !consoleSocket;
 }
 
 export function hookStep(h: Hook, field: string, defaultEnv?: string[]): SourcedStep {
