@@ -132,7 +132,9 @@ export async function exec(o: ExecOptions): Promise<number> {
   }
   const forward = (s: NodeJS.Signals) => () => void signalPid(pid, constants.signals[s]);
   const sigs: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
-  const handlers = sigs.map((s) => [s, forward(s)] as const);
+  // with a relayed terminal (-t without --console-socket) the executor resizes the pty on SIGWINCH
+  const relay = proc.terminal === true && !o.consoleSocket;
+  const handlers = sigs.filter((s) => !(relay && s === 'SIGWINCH')).map((s) => [s, forward(s)] as const);
   for (const [s, h] of handlers) process.on(s, h);
   try {
     const { code, signal } = await init.exit();

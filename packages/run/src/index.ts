@@ -17,8 +17,12 @@ export async function run(o: RunOptions): Promise<number> {
   // The executor runs in its own process group (the init makes its own session), so signals
   // from the terminal reach only us, and we forward each exactly once.
   const { record, init } = await launch(o, { wait: !o.detach });
+  // process.terminal without --console-socket: the executor relays the terminal and passes a
+  // window size change on to the pty (the kernel then signals the container), so no SIGWINCH here.
+  const relay = !o.detach && !o.consoleSocket && (record.config as { process?: { terminal?: boolean } }).process?.terminal === true;
   const handlers = new Map<NodeJS.Signals, () => void>();
   for (const s of FORWARDED) {
+    if (relay && s === 'SIGWINCH') continue;
     const h = () => void signalPid(record.pid, constants.signals[s]);
     handlers.set(s, h);
     process.on(s, h);
