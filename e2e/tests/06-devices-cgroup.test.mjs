@@ -4,16 +4,18 @@
 // do yet: the file says so and checks the warning instead.
 import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { runtime, makeBundle, newId, show } from '../lib/index.mjs';
 
 const v1Devices = existsSync('/sys/fs/cgroup/devices/devices.allow');
+// The host's first disk (readable by root without any capability when no device rule stops it)
+// and /dev/fuse (c 10:229, openable by anyone, not in runc's allowed list).
+const disk = readFileSync('/proc/partitions', 'utf8').split('\n').slice(2).map((l) => l.trim().split(/\s+/)).find((f) => f.length === 4) ?? ['8', '0'];
 const probe = [
   'sh',
   '-c',
-  // a disk (b 8:0), a host char device not allowed (c 1:1, /dev/mem) and one that is (c 1:3)
-  'rm -f /tmp/disk /tmp/mem /tmp/null; mknod /tmp/disk b 8 0 && echo mknod-ok; head -c1 /tmp/disk >/dev/null 2>&1 && echo disk-open || echo disk-refused; ' +
-    'mknod /tmp/mem c 1 1; head -c1 /tmp/mem >/dev/null 2>&1 && echo mem-open || echo mem-refused; ' +
+  `rm -f /tmp/disk /tmp/fuse /tmp/null; mknod /tmp/disk b ${disk[0]} ${disk[1]} && echo mknod-ok; head -c1 /tmp/disk >/dev/null 2>&1 && echo disk-open || echo disk-refused; ` +
+    'mknod /tmp/fuse c 10 229; ( : </tmp/fuse ) 2>/dev/null && echo fuse-open || echo fuse-refused; ' +
     'mknod /tmp/null c 1 3; echo x > /tmp/null && echo null-ok',
 ];
 
@@ -40,6 +42,6 @@ describe('devices cgroup', { skip: v1Devices ? false : 'no v1 devices controller
       out[name] = r.stdout.trim().split('\n');
     }
     assert.deepEqual(out.runts, out.runc);
-    assert.deepEqual(out.runts, ['mknod-ok', 'disk-refused', 'mem-refused', 'null-ok']);
+    assert.deepEqual(out.runts, ['mknod-ok', 'disk-refused', 'fuse-refused', 'null-ok']);
   });
 });
