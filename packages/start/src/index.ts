@@ -26,6 +26,10 @@ export function releaseInit(loaded: Loaded): void {
     const buf = Buffer.alloc(1);
     let released = false;
     for (let delay = 0.05; ; delay = Math.min(delay * 2, 5)) {
+      // Liveness is sampled before the read: an init that runs `true` can open the fifo, write
+      // its "0", exec and die between a read that saw EOF and a later check; read after the
+      // check, the "0" of an init that is already gone is still in the fifo and is seen.
+      const alive = isAlive(record.pid, record.startTime);
       let n = -1;
       try {
         n = readSync(fd, buf, 0, 1, null);
@@ -37,7 +41,7 @@ export function releaseInit(loaded: Loaded): void {
         continue;
       }
       if (n === 0 && released) break;
-      if (!isAlive(record.pid, record.startTime)) {
+      if (!alive) {
         if (released) break;
         throw new RuntimeError('EBADSTATE', 'cannot start a container that has stopped');
       }
