@@ -2,9 +2,9 @@
 // them, and the operations the verbs need (create, join, freeze, list pids, kill, remove).
 // Everything takes the host's mountinfo and /proc/self/cgroup as text and a base dir, so the
 // logic is tested against fixtures for pure v2, hybrid and v1 hosts without root.
-import { readFileSync, writeFileSync, mkdirSync, rmdirSync, existsSync, readdirSync } from 'node:fs';
+import { readFileSync, writeFileSync, mkdirSync, rmdirSync, existsSync, readdirSync, rmSync } from 'node:fs';
 import { join, posix } from 'node:path';
-import { RuntimeError, sleepMs } from '@runts/core';
+import { RuntimeError, sleepMs, readCreating, isAlive, signalPid, waitGone } from '@runts/core';
 
 export interface Hierarchy {
   /** where it is mounted on the host */
@@ -267,3 +267,15 @@ function removeTree(dir: string): void {
   }
 }
 export * from './devices.ts';
+
+/** Undoes what a create that never finished left (it was killed): its init, its cgroups (from
+ *  creating.json) and the container dir. Used by the next create of the id and by delete --force. */
+export function undoInterruptedCreate(paths: import('@runts/core').ContainerPaths): void {
+  const c = readCreating(paths);
+  if (c && c.pid > 0 && isAlive(c.pid, c.startTime)) {
+    signalPid(c.pid, 9);
+    waitGone(c.pid, c.startTime, 5000);
+  }
+  if (c) removeCgroups(c.cgroupPaths, c.createdCgroups.length > 0 ? c.createdCgroups : undefined);
+  rmSync(paths.dir, { recursive: true, force: true });
+}

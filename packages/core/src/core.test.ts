@@ -20,6 +20,8 @@ import {
   acquireLock,
   formatLine,
   writeFileAtomic,
+  writeCreating,
+  readCreating,
   RuntimeError,
   type ContainerRecord,
   type Sys,
@@ -36,10 +38,34 @@ test('ids follow runc: [A-Za-z0-9_+.-]+, not . or ..', () => {
 
 test('reserveId is exclusive and a second create disturbs nothing', () => {
   const root = join(tmp(), 'root');
-  const p = reserveId(root, 'c1');
+  const { paths: p, lock } = reserveId(root, 'c1');
+  assert.ok(existsSync(p.lock), 'the dir appears with its lock held');
   writeFileSync(join(p.dir, 'marker'), 'x');
   assert.throws(() => reserveId(root, 'c1'), /container with given ID already exists/);
+  assert.throws(() => reserveId(root, 'c1', () => assert.fail('a create in progress is not undone')), /container with given ID already exists/);
   assert.equal(readFileSync(join(p.dir, 'marker'), 'utf8'), 'x');
+  lock.release();
+  assert.ok(!existsSync(p.lock));
+  assert.deepEqual(readdirSync(root), ['c1'], 'no temp dir left');
+  rmSync(root, { recursive: true });
+});
+
+test('reserveId undoes a create that was killed (lock owner gone, no state.json), never a finished one', () => {
+  const root = join(tmp(), 'root');
+  const { paths: p } = reserveId(root, 'c1');
+  writeFileSync(p.lock, '999999999 1'); // the owner died
+  writeCreating(p, { pid: 0, startTime: '', cgroupPaths: { unified: '/x' }, createdCgroups: ['/x'] });
+  let undone: unknown;
+  const again = reserveId(root, 'c1', (paths) => {
+    undone = readCreating(paths);
+    rmSync(paths.dir, { recursive: true });
+  });
+  assert.deepEqual(undone, { pid: 0, startTime: '', cgroupPaths: { unified: '/x' }, createdCgroups: ['/x'] });
+  assert.ok(existsSync(again.paths.lock));
+  again.lock.release();
+  writeRecord(again.paths, rec());
+  writeFileSync(again.paths.lock, '999999999 1');
+  assert.throws(() => reserveId(root, 'c1', () => assert.fail('a finished container is not undone')), /container with given ID already exists/);
   rmSync(root, { recursive: true });
 });
 
@@ -88,7 +114,8 @@ test('oci state matches runc: pid 0 when stopped, annotations before owner', () 
 
 test('state.json round-trips, is written atomically and read defensively', () => {
   const root = tmp();
-  const p = reserveId(root, 'c1');
+  const { paths: p, lock } = reserveId(root, 'c1');
+  lock.release();
   writeRecord(p, rec({ config: { process: { rlimits: [{ type: 'RLIMIT_NOFILE', hard: 18446744073709551615n, soft: 1 }] } } }));
   assert.match(readFileSync(p.state, 'utf8'), /"hard":18446744073709551615/);
   assert.equal(readRecord(p).id, 'c1');

@@ -7,6 +7,8 @@ export const DEFAULT_ROOT = '/run/runts';
 export const STATE_FILE = 'state.json';
 export const FIFO_FILE = 'exec.fifo';
 export const LOCK_FILE = '.lock';
+/** What an unfinished create has made so far (pid, cgroups), so an interrupted one can be undone. */
+export const CREATING_FILE = 'creating.json';
 
 const ID_RE = /^[A-Za-z0-9_+.-]+$/;
 
@@ -32,12 +34,13 @@ export interface ContainerPaths {
   state: string;
   fifo: string;
   lock: string;
+  creating: string;
 }
 
 /** The paths of one container; the id is validated first so that nothing outside root is named. */
 export function containerPaths(root: string, id: string): ContainerPaths {
   const dir = join(root, validateId(id));
-  return { root, dir, state: join(dir, STATE_FILE), fifo: join(dir, FIFO_FILE), lock: join(dir, LOCK_FILE) };
+  return { root, dir, state: join(dir, STATE_FILE), fifo: join(dir, FIFO_FILE), lock: join(dir, LOCK_FILE), creating: join(dir, CREATING_FILE) };
 }
 
 export function isDirectory(p: string): boolean {

@@ -1,11 +1,12 @@
 // state.json: written atomically (temp file, fsync, rename), read defensively, and the status
 // derived when asked, never stored (crun's libcrun_get_container_state_string).
-import { openSync, writeSync, fsyncSync, closeSync, renameSync, readFileSync, mkdirSync, readdirSync, existsSync, unlinkSync } from 'node:fs';
+import { openSync, writeSync, fsyncSync, closeSync, renameSync, readFileSync, mkdirSync, readdirSync, existsSync, unlinkSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { RuntimeError } from './errors.ts';
-import { containerPaths, ensureRoot, type ContainerPaths } from './paths.ts';
+import { containerPaths, ensureRoot, LOCK_FILE, type ContainerPaths } from './paths.ts';
 import { stringifyLossless } from './json.ts';
 import { procStat, realSys, type Sys } from './sys.ts';
+import { acquireLock, type Lock } from './lock.ts';
 
 export type Status = 'creating' | 'created' | 'running' | 'paused' | 'stopped';
 
@@ -177,18 +178,69 @@ export function listIds(root: string): string[] {
   return names.filter((n) => existsSync(join(root, n, 'state.json'))).sort();
 }
 
-/** Reserves an id: an exclusive mkdir of <root>/<id> (0700). A second create of the same id
- *  fails with runc's message and disturbs nothing. */
-export function reserveId(root: string, id: string): ContainerPaths {
+/** Reserves an id: the container dir appears atomically (rename of a fresh dir) with the lock
+ *  already in it, held by this process. A second create of the same id fails with runc's message
+ *  and disturbs nothing. A dir left by a create that was killed (no state.json, its lock's owner
+ *  gone) is handed to `recover` to be undone, then the id is reserved again. */
+export function reserveId(root: string, id: string, recover?: (paths: ContainerPaths) => void): { paths: ContainerPaths; lock: Lock } {
   const paths = containerPaths(root, id);
   ensureRoot(root);
-  try {
-    mkdirSync(paths.dir, { mode: 0o700 });
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new RuntimeError('EEXIST', 'container with given ID already exists');
-    throw err;
+  for (let attempt = 0; ; attempt++) {
+    const tmp = join(root, `.${id}.${process.pid}.${Date.now()}.new`);
+    mkdirSync(tmp, { mode: 0o700 });
+    const lock = acquireLock(join(tmp, LOCK_FILE), `create ${id}`);
+    try {
+      renameSync(tmp, paths.dir);
+      return { paths, lock: { release: () => releaseAt(paths.lock) } };
+    } catch (err) {
+      lock.release();
+      rmSync(tmp, { recursive: true, force: true });
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'EEXIST' && code !== 'ENOTEMPTY') throw err;
+    }
+    if (attempt > 0 || !recover || existsSync(paths.state)) throw new RuntimeError('EEXIST', 'container with given ID already exists');
+    let old: Lock;
+    try {
+      old = acquireLock(paths.lock, `create ${id}`, 0);
+    } catch {
+      throw new RuntimeError('EEXIST', 'container with given ID already exists'); // a create in progress
+    }
+    try {
+      if (existsSync(paths.state)) throw new RuntimeError('EEXIST', 'container with given ID already exists');
+      recover(paths);
+    } finally {
+      old.release();
+    }
   }
-  return paths;
+}
+
+function releaseAt(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    /* the dir may be gone (rollback) */
+  }
+}
+
+export interface CreatingRecord {
+  pid: number;
+  startTime: string;
+  cgroupPaths: Record<string, string>;
+  /** cgroup dirs this create made (removed on rollback, deepest first) */
+  createdCgroups: string[];
+}
+
+export function writeCreating(paths: ContainerPaths, rec: CreatingRecord): void {
+  writeFileAtomic(paths.creating, JSON.stringify(rec));
+}
+
+export function readCreating(paths: ContainerPaths): CreatingRecord | undefined {
+  try {
+    const r = JSON.parse(readFileSync(paths.creating, 'utf8')) as Partial<CreatingRecord>;
+    return { pid: Number(r.pid) || 0, startTime: String(r.startTime ?? ''), cgroupPaths: r.cgroupPaths ?? {}, createdCgroups: r.createdCgroups ?? [] };
+  } catch {
+    return undefined;
+  }
 }
 
 /** RFC 3339 with nanoseconds from a Date plus the sub-millisecond part from hrtime. */

@@ -2,6 +2,7 @@
 // the init program, and has the native executor clone the container's init, which then waits on
 // exec.fifo for oci-start. A failed create leaves nothing: no state dir, no cgroup, no process.
 import { writeFileSync, renameSync, rmSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
 import { dirname, join, basename } from 'node:path';
 import {
   reserveId,
@@ -10,7 +11,7 @@ import {
   procStat,
   hookState,
   nowRfc3339Nano,
-  acquireLock,
+  writeCreating,
   RuntimeError,
   toRuntimeError,
   signalPid,
@@ -19,9 +20,9 @@ import {
   type ContainerRecord,
   type ContainerPaths,
 } from '@runts/core';
-import { hostLayout, containerCgroupPaths, createCgroups, joinCgroups, removeCgroups, hierarchyKey, deviceRules, applyDeviceRules, type CgroupLayout } from '@runts/cgroups';
+import { hostLayout, containerCgroupPaths, createCgroups, joinCgroups, removeCgroups, hierarchyKey, deviceRules, applyDeviceRules, undoInterruptedCreate, type CgroupLayout } from '@runts/cgroups';
 import { loadBundle } from '@runts/spec';
-import { compileCreate, runHooks } from '@runts/init';
+import { compileCreate, runHooks, killRunningHooks } from '@runts/init';
 import { InitProcess } from '@runts/nsenter';
 
 export interface CreateOptions {
@@ -54,17 +55,37 @@ export function writePidFile(path: string, pid: number): void {
 export async function launch(o: CreateOptions, mode: { wait: boolean; stdio?: Array<'inherit' | 'pipe' | 'ignore' | number> }): Promise<Launched> {
   validateId(o.id);
   const { bundle, spec, rootfs } = loadBundle(o.bundle ?? process.cwd(), { forStart: true });
-  const paths = reserveId(o.root, o.id);
-  const lock = acquireLock(paths.lock, `create ${o.id}`);
+  const { paths, lock } = reserveId(o.root, o.id, undoInterruptedCreate);
   let createdCgroups: string[] = [];
   let cgroupPaths: Record<string, string> = {};
   let init: InitProcess | undefined;
   let pid = 0;
+  // Roll back: the process, the cgroups, the state dir. Also when we are told to stop.
+  const rollback = () => {
+    killRunningHooks();
+    init?.kill();
+    if (pid > 0) {
+      signalPid(pid, 9);
+      waitGone(pid, undefined, 5000);
+    }
+    try {
+      removeCgroups(cgroupPaths, createdCgroups);
+    } catch {
+      /* best effort; the error that made us roll back is the one that matters */
+    }
+    rmSync(paths.dir, { recursive: true, force: true });
+  };
+  const onSignal = (sig: NodeJS.Signals) => {
+    rollback();
+    process.exit(128 + (osConstants.signals[sig] ?? 0));
+  };
+  for (const s of STOP_SIGNALS) process.once(s, onSignal);
   try {
     const layout = hostLayout();
     const linux = (spec.linux ?? {}) as { cgroupsPath?: string; namespaces?: Array<{ type: string; path?: string }> };
     cgroupPaths = containerCgroupPaths(layout, linux.cgroupsPath, o.id);
     createdCgroups = createCgroups(cgroupPaths);
+    writeCreating(paths, { pid: 0, startTime: '', cgroupPaths, createdCgroups });
     applyResources(spec.linux as never, cgroupPaths, layout.mode);
     const v1 = layout.v1.filter((h) => cgroupPaths[hierarchyKey(h)]).map((h) => ({ controllers: hierarchyKey(h), hostDir: cgroupPaths[hierarchyKey(h)]! }));
     const steps = compileCreate({
@@ -82,6 +103,7 @@ export async function launch(o: CreateOptions, mode: { wait: boolean; stdio?: Ar
     init = InitProcess.spawn({ steps, preserveFds: o.preserveFds ?? 0, ...(mode.stdio ? { stdio: mode.stdio } : {}) });
     pid = await init.pid();
     const startTime = procStat(pid)?.startTime ?? '';
+    writeCreating(paths, { pid, startTime, cgroupPaths, createdCgroups });
     joinCgroups(cgroupPaths, pid);
     const record: ContainerRecord = {
       ociVersion: typeof spec.ociVersion === 'string' ? spec.ociVersion : '1.3.0',
@@ -107,25 +129,19 @@ export async function launch(o: CreateOptions, mode: { wait: boolean; stdio?: Ar
     init.go(`${JSON.stringify(creating)}\0${JSON.stringify(hookState(record, 'created'))}`);
     await init.ready();
     writeRecord(paths, record);
+    rmSync(paths.creating, { force: true });
     if (o.pidFile) writePidFile(o.pidFile, pid);
     lock.release();
     return { record, paths, init };
   } catch (err) {
-    // Roll back: the process, the cgroups, the state dir.
-    init?.kill();
-    if (pid > 0) {
-      signalPid(pid, 9);
-      waitGone(pid, undefined, 5000);
-    }
-    try {
-      removeCgroups(cgroupPaths, createdCgroups);
-    } catch {
-      /* best effort; the error below is the one that matters */
-    }
-    rmSync(paths.dir, { recursive: true, force: true });
+    rollback();
     throw toRuntimeError(err);
+  } finally {
+    for (const s of STOP_SIGNALS) process.off(s, onSignal);
   }
 }
+
+const STOP_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 /** Device access rules on the devices cgroup (v1), before any process is in it. Other resource
  *  limits are not applied yet: each one given is reported, so nobody believes a limit holds. */

@@ -15,7 +15,7 @@ import {
   type ContainerRecord,
   type ContainerPaths,
 } from '@runts/core';
-import { removeCgroups, signalAll, cgroupPids, setFrozen, isFrozenPaths } from '@runts/cgroups';
+import { removeCgroups, signalAll, cgroupPids, setFrozen, isFrozenPaths, undoInterruptedCreate } from '@runts/cgroups';
 import { runHooks } from '@runts/init';
 
 export interface DeleteOptions {
@@ -36,9 +36,9 @@ export async function deleteContainer(o: DeleteOptions): Promise<void> {
     try {
       record = readRecord(paths);
     } catch (err) {
-      // A dir without a readable state.json: an interrupted create. --force clears it.
+      // A dir without a readable state.json: an interrupted create. --force undoes it.
       if (o.force) {
-        rmSync(paths.dir, { recursive: true, force: true });
+        undoInterruptedCreate(paths);
         return;
       }
       throw err;

@@ -70,6 +70,21 @@ function envObject(env: readonly string[] | undefined): Record<string, string> {
   return o;
 }
 
+const running = new Set<ReturnType<typeof nodeSpawn>>();
+
+/** SIGKILLs every hook still running (with the processes of its group): for a create that is
+ *  rolled back while a hook runs. */
+export function killRunningHooks(): void {
+  for (const child of running) {
+    try {
+      if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      child.kill('SIGKILL');
+    }
+  }
+  running.clear();
+}
+
 function runHook(h: Hook, input: string, opts: RunHooksOptions): Promise<void> {
   const spawn = opts.spawn ?? nodeSpawn;
   const args = h.args && h.args.length > 0 ? h.args : [h.path];
@@ -81,7 +96,10 @@ function runHook(h: Hook, input: string, opts: RunHooksOptions): Promise<void> {
         env: envObject(h.env),
         cwd: opts.cwd,
         stdio: ['pipe', 'pipe', 'pipe'],
+        // its own process group, so that an interrupted create can stop the hook and what it started
+        detached: true,
       });
+      running.add(child);
     } catch (err) {
       reject(new Error(`fork/exec ${h.path}: ${describe(err)}`));
       return;
@@ -96,6 +114,7 @@ function runHook(h: Hook, input: string, opts: RunHooksOptions): Promise<void> {
     const finish = (err?: Error) => {
       if (settled) return;
       settled = true;
+      running.delete(child);
       if (timer) clearTimeout(timer);
       if (grace) clearTimeout(grace);
       child.stdout?.destroy();
