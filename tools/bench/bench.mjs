@@ -348,7 +348,12 @@ function exec(rt, args, { capture = false, timeout = 60000, time = false } = {})
 function must(rt, args, r) {
   if (r.status === 0) return r;
   const why = r.error ? r.error.message : r.signal ? `killed by ${r.signal}` : `exit ${r.status}`;
-  throw new Error(`${rt.name} ${args.join(' ')}: ${why}: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+  // the telling line: runc-style `level=error`, or a Node stack's `Error: ...`, else the last one
+  const lines = r.stderr.trim().split('\n').filter((l) => l.trim());
+  const telling = lines.find((l) => /level=error|^\s*\w*Error\b|\berror:/i.test(l)) ?? lines.at(-1) ?? '';
+  const e = new Error(`${rt.name} ${args.join(' ')}: ${why}: ${telling.trim()}`);
+  e.detail = r.stderr.slice(0, 3000);
+  throw e;
 }
 
 function run(rt, args, o) {
@@ -427,7 +432,7 @@ const figures = []; // { key, group, title, unit, wrapperCalls, samples: {rt: []
 function figure(key, group, title, unit, wrapperCalls, note) {
   let f = figures.find((x) => x.key === key);
   if (!f) {
-    f = { key, group, title, unit, wrapperCalls, note, samples: {}, errors: {} };
+    f = { key, group, title, unit, wrapperCalls, note, samples: {}, errors: {}, failures: {}, lastError: {} };
     figures.push(f);
   }
   return f;
@@ -450,19 +455,30 @@ function loop(figs, rts, n, warm, body) {
         body(rt, i >= warm, i);
       } catch (err) {
         if (interrupted) throw err;
-        fail(figs, rt, err);
+        fail(figs, rt, err, maxFails(warm + n));
       }
     }
   }
 }
 
-function fail(figs, rt, err) {
+/** A failed iteration is skipped and counted; after max(3, 10% of the attempts) failures in one
+ *  figure the runtime is left out of it (a deterministic failure costs three attempts, a rare
+ *  flake costs one sample, and the count is reported). */
+const MAX_FAILS = 3;
+const maxFails = (attempts) => Math.max(MAX_FAILS, Math.ceil(attempts / 10));
+function fail(figs, rt, err, max = MAX_FAILS) {
   const msg = err.message.replace(/\s+/g, ' ').slice(0, 400);
+  let count = 0;
   for (const f of figs) {
-    f.errors[rt.name] = msg;
-    delete f.samples[rt.name];
+    count = f.failures[rt.name] = (f.failures[rt.name] ?? 0) + 1;
+    f.lastError[rt.name] = msg;
+    if (err.detail) (f.errorDetail ??= {})[rt.name] = err.detail;
+    if (count >= max) {
+      f.errors[rt.name] = msg;
+      delete f.samples[rt.name];
+    }
   }
-  console.log(`  ${rt.name}: FAILED, left out of this figure: ${msg}`);
+  console.log(`  ${rt.name}: failed (${count}/${max})${count >= max ? ', left out of this figure' : ', iteration skipped'}: ${msg}`);
 }
 
 function progress(f) {
@@ -472,6 +488,7 @@ function progress(f) {
     return `${n} ${fmt(st.median, f.unit)} (p90 ${fmt(st.p90, f.unit)})`;
   });
   for (const n of Object.keys(f.errors)) parts.push(`${n} FAILED`);
+  for (const [n, c] of Object.entries(f.failures)) if (!f.errors[n]) parts.push(`(${n}: ${c} failed iteration${c > 1 ? 's' : ''} skipped)`);
   console.log(`  ${f.title.padEnd(40)} ${parts.join('   ')}`);
 }
 
@@ -633,11 +650,18 @@ function figSeq(rts, bundles) {
   loop([f], rts, ITER.seqReps, 0, (rt, keep) => {
     const ids = [];
     try {
+      // a failed `run` is counted and the sequence goes on (its time stays in the total)
       const t0 = now();
       for (let k = 0; k < N; k++) {
         const id = newId(rt, 'seq');
         ids.push(id);
-        run(rt, ['run', '--bundle', bundles.true, id]);
+        try {
+          run(rt, ['run', '--bundle', bundles.true, id]);
+        } catch (err) {
+          if (interrupted) throw err;
+          fail([f], rt, err, maxFails(N * ITER.seqReps));
+          if (f.errors[rt.name]) return;
+        }
       }
       const ms = msSince(t0);
       if (keep) add(f, rt, ms);
@@ -668,7 +692,7 @@ async function figPar(rts, bundles) {
         if (i >= 1) add(f, rt, ms);
       } catch (err) {
         if (interrupted) throw err;
-        fail([f], rt, err);
+        fail([f], rt, err, maxFails(1 + ITER.parReps));
       } finally {
         await cleanupParallel(rt, ids);
       }
@@ -734,6 +758,7 @@ function figList(rts, bundles) {
   try {
     for (const rt of rts) {
       checkInterrupted();
+      for (const id of [...rt.live]) cleanup(rt, id); // leftovers of earlier failures would count
       try {
         const t0 = now();
         const tmpl = stateTemplate(rt, bundles);
@@ -778,6 +803,11 @@ function summarize(rts, baseline) {
     };
     if (f.note) out.note = f.note;
     if (Object.keys(f.errors).length) out.errors = f.errors;
+    if (Object.keys(f.failures).length) {
+      out.failedIterations = f.failures;
+      out.lastError = f.lastError;
+      if (f.errorDetail) out.lastErrorStderr = f.errorDetail;
+    }
     if (f.unit === 'ms' && f.wrapperCalls && st.crun && overhead !== null && rts.find((r) => r.name === 'crun')?.wrapperCalls) {
       out.crunNetOfWrapperMs = Math.round((st.crun.median - f.wrapperCalls * overhead) * 100) / 100;
     }
@@ -796,7 +826,7 @@ function markdown(results) {
   for (const f of results.figures) {
     const unit = f.unit === 'KiB' ? ' (KiB)' : ' (ms)';
     const row = [f.title + unit];
-    for (const n of names) row.push(f.stats[n] ? fmt(f.stats[n].median, f.unit) : f.errors?.[n] ? 'failed' : '—');
+    for (const n of names) row.push(f.stats[n] ? fmt(f.stats[n].median, f.unit) + (f.failedIterations?.[n] ? ' †' : '') : f.errors?.[n] ? 'failed' : '—');
     if (names.includes('crun')) row.push(f.crunNetOfWrapperMs !== undefined ? fmt(f.crunNetOfWrapperMs, 'ms') : '—');
     const r = (x) => (x === null || x === undefined ? '—' : `${x.toFixed(2)}×`);
     if (hasRunts && names.includes('runc')) row.push(r(f.ratios['runts/runc']));
@@ -806,17 +836,18 @@ function markdown(results) {
   }
   const byMsg = new Map();
   for (const f of results.figures) {
-    for (const [n, m] of Object.entries(f.errors ?? {})) {
+    for (const [n, c] of Object.entries(f.failedIterations ?? {})) {
+      const m = f.lastError[n];
       const k = `${n}\0${m.replace(/rb\d+-[a-z]+-\d+-/g, 'ID-').replace(/ \/run\/runts-bench-\w+/g, ' ')}`;
       if (!byMsg.has(k)) byMsg.set(k, []);
-      byMsg.get(k).push(f.title);
+      byMsg.get(k).push(f.errors?.[n] ? `${f.title} (left out after ${c} failures)` : `${f.title} (${c} failed iteration${c > 1 ? 's' : ''} skipped)`);
     }
   }
   if (byMsg.size) {
-    lines.push('', 'Failures (the runtime was left out of these figures):');
+    lines.push('', '† some iterations failed and were skipped. Failures:');
     for (const [k, titles] of byMsg) {
       const [n, m] = k.split('\0');
-      lines.push(`- ${n}, ${titles.join('; ')}: ${m}`);
+      lines.push(`- ${n}: ${titles.join('; ')}: ${m}`);
     }
   }
   return lines.join('\n');
