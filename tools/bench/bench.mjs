@@ -17,6 +17,7 @@ import {
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createHash } from 'node:crypto';
 
 const SELF = fileURLToPath(import.meta.url);
 const HERE = path.dirname(SELF);
@@ -278,6 +279,28 @@ const TIMEFILE = path.join(WORK, 'time.out');
 
 const CRUN_WRAPPER = [`umount ${CGROUP2_UNIFIED}; exec crun "$@"`];
 
+/** What identifies the runts build: a hash of the entry and of the files of its dist dir
+ *  (code caches excluded: runts may write those itself). */
+function runtsBuild() {
+  const h = createHash('sha1');
+  const files = [RUNTS_BIN];
+  try {
+    const dist = path.dirname(RUNTS_DIST);
+    for (const n of readdirSync(dist).sort()) if (!/cache/.test(n) && statSync(path.join(dist, n)).isFile()) files.push(path.join(dist, n));
+  } catch { /* no dist */ }
+  let bytes = 0;
+  for (const p of [...new Set(files)]) {
+    try {
+      const b = readFileSync(p);
+      bytes += b.length;
+      h.update(p).update(b);
+    } catch {
+      h.update(`${p}:missing`);
+    }
+  }
+  return `sha1:${h.digest('hex').slice(0, 16)} (${files.length} files, ${bytes} bytes)`;
+}
+
 function makeRuntimes() {
   const out = [];
   const missing = {};
@@ -292,7 +315,7 @@ function makeRuntimes() {
     else {
       const v = spawnSync(process.execPath, [RUNTS_BIN, '--version'], { encoding: 'utf8', env: ENV, timeout: 20000 });
       if (v.status !== 0) missing.runts = `runts --version failed (exit ${v.status}): ${firstLine(v.stderr) || firstLine(v.stdout)}`;
-      else out.push(mk('runts', process.execPath, [RUNTS_BIN], { version: firstLine(v.stdout), invocation: `node ${path.relative(REPO, RUNTS_BIN)}` }));
+      else out.push(mk('runts', process.execPath, [RUNTS_BIN], { version: firstLine(v.stdout), invocation: `node ${path.relative(REPO, RUNTS_BIN)}`, build: runtsBuild() }));
     }
   }
   if (want('runc')) {
@@ -345,13 +368,17 @@ function exec(rt, args, { capture = false, timeout = 60000, time = false } = {})
   return res;
 }
 
+/** The telling line of an error output: runc-style `level=error`, a Node stack's `Error: ...`,
+ *  else the last line. */
+function tellingLine(stderr) {
+  const lines = String(stderr).trim().split('\n').filter((l) => l.trim());
+  return (lines.find((l) => /level=error|^\s*\w*Error\b|\berror:/i.test(l)) ?? lines.at(-1) ?? '').trim();
+}
+
 function must(rt, args, r) {
   if (r.status === 0) return r;
   const why = r.error ? r.error.message : r.signal ? `killed by ${r.signal}` : `exit ${r.status}`;
-  // the telling line: runc-style `level=error`, or a Node stack's `Error: ...`, else the last one
-  const lines = r.stderr.trim().split('\n').filter((l) => l.trim());
-  const telling = lines.find((l) => /level=error|^\s*\w*Error\b|\berror:/i.test(l)) ?? lines.at(-1) ?? '';
-  const e = new Error(`${rt.name} ${args.join(' ')}: ${why}: ${telling.trim()}`);
+  const e = new Error(`${rt.name} ${args.join(' ')}: ${why}: ${tellingLine(r.stderr)}`);
   e.detail = r.stderr.slice(0, 3000);
   throw e;
 }
@@ -688,7 +715,11 @@ async function figPar(rts, bundles) {
         const rs = await Promise.all(ids.map((id, j) => spawnAsync(rt, ['create', '--bundle', bundles.sleep, id], path.join(WORK, `par-${j}.log`))));
         const ms = msSince(t0);
         const bad = rs.find((r) => r.status !== 0);
-        if (bad) throw new Error(`${rt.name} parallel create: ${bad.error?.message ?? `exit ${bad.status}`}: ${bad.stderr.trim().split('\n').pop()}`);
+        if (bad) {
+          const e = new Error(`${rt.name} parallel create: ${bad.error?.message ?? `exit ${bad.status}`}: ${tellingLine(bad.stderr)}`);
+          e.detail = bad.stderr.slice(0, 3000);
+          throw e;
+        }
         if (i >= 1) add(f, rt, ms);
       } catch (err) {
         if (interrupted) throw err;
@@ -957,12 +988,17 @@ async function main() {
     else console.error(`bench: some containers could not be deleted; left ${WORK} in place`);
   }
 
+  const runtsRt = rts.find((r) => r.name === 'runts');
+  const runtsBuildEnd = runtsRt ? runtsBuild() : null;
+  const rebuilt = runtsRt && runtsBuildEnd !== runtsRt.build;
+  if (rebuilt) console.log(`\nwarning: runts was rebuilt during the run (${runtsRt.build} -> ${runtsBuildEnd}): its figures mix builds; re-run`);
   const results = {
     schema: 1,
     generated: new Date().toISOString(),
     mode: OPTS.quick ? 'quick' : 'default',
     only: OPTS.only ? [...OPTS.only] : null,
     complete: error === null,
+    runtsRebuiltDuringRun: Boolean(rebuilt),
     error: error ? error.message : null,
     durationS: Math.round(msSince(t0) / 100) / 10,
     host: {
@@ -982,7 +1018,12 @@ async function main() {
       list1000: 'one real container is created per runtime; its state-dir files are copied 1,000 times with the id replaced and the init pid/start time zeroed (stopped containers), in the runtime\'s own format: runc <root>/<id>/state.json, crun <root>/<id>/{status,config.json}, runts <root>/<id>/state.json',
       iterations: ITER,
     },
-    runtimes: Object.fromEntries(rts.map((r) => [r.name, { version: r.version, invocation: r.invocation, root: 'private temp dir under /run', ...(r.listEntries !== undefined ? { listEntriesSeen: r.listEntries } : {}) }])),
+    runtimes: Object.fromEntries(rts.map((r) => [r.name, {
+      version: r.version, invocation: r.invocation, root: 'private temp dir under /run',
+      ...(r.build ? { build: r.build, buildAtEnd: runtsBuildEnd } : {}),
+      ...(r.listEntries !== undefined ? { listEntriesSeen: r.listEntries } : {}),
+    }])),
+    repoHead: firstLine(spawnSync('git', ['-C', REPO, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).stdout),
     missing,
     runtimeOrder: rts.map((r) => r.name),
     baseline,
