@@ -34,5 +34,7 @@ if (!existsSync(join(dir, 'package.json'))) writeFileSync(join(dir, 'package.jso
 writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ extends: '../../tsconfig.base.json', include: ['src'] }, null, 2) + '\n');
 if (bin) {
   mkdirSync(join(dir, 'bin'), { recursive: true });
-  writeFileSync(join(dir, 'bin', `${bin}.js`), `#!/usr/bin/env node\nimport '../dist/cli.js';\n`, { mode: 0o755 });
+  // CommonJS (bin/package.json): no ESM loader at start; launch.cjs runs the bundled dist/cli.cjs
+  writeFileSync(join(dir, 'bin', `${bin}.js`), `#!/usr/bin/env node\nrequire('../dist/launch.cjs');\n`, { mode: 0o755 });
+  writeFileSync(join(dir, 'bin', 'package.json'), '{ "type": "commonjs" }\n');
 }

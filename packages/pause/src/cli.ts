@@ -4,4 +4,4 @@ import { register } from './command.ts';
 
 const cli = addGlobalOptions(cac('oci-pause'));
 register(cli);
-await runCli(cli);
+void runCli(cli);

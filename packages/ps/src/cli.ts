@@ -4,4 +4,4 @@ import { register } from './command.ts';
 
 const cli = addGlobalOptions(cac('oci-ps'));
 register(cli);
-await runCli(cli);
+void runCli(cli);

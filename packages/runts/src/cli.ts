@@ -39,7 +39,7 @@ for (const verb of ['checkpoint', 'restore']) {
       throw new RuntimeError('EINVAL', `${verb}: not supported: runts has no CRIU integration yet`);
     });
 }
-await runCli(cli, process.argv, { versionText: versionText() });
+void runCli(cli, process.argv, { versionText: versionText() });
 
 function versionText(): string {
   // go-runc reads the first line as `runc version <v>`

@@ -6,4 +6,4 @@ import { register } from './command.ts';
 
 const cli = addGlobalOptions(cac('oci-spec'));
 register(cli);
-await runCli(cli, process.argv, { versionText: `oci-spec version ${VERSION}\nspec: ${SPEC_VERSION}\n` });
+void runCli(cli, process.argv, { versionText: `oci-spec version ${VERSION}\nspec: ${SPEC_VERSION}\n` });
