@@ -127,8 +127,9 @@ function commandWords(cli: CAC, args: string[]): string[] {
 }
 
 /** Runs a cac CLI: every error (ours, cac's, a system error) is logged once and exits 1. The
- *  command's action may return a number to use as the exit code. */
-export async function runCli(cli: CAC, argv: string[] = process.argv, opts: { versionText?: string } = {}): Promise<void> {
+ *  command's action may return a number to use as the exit code. The process exits when the
+ *  command is done (`exit: false` only sets process.exitCode). */
+export async function runCli(cli: CAC, argv: string[] = process.argv, opts: { versionText?: string; exit?: boolean } = {}): Promise<void> {
   let code = 0;
   try {
     if (opts.versionText === undefined) cli.version(VERSION, '-v, --version');
@@ -171,4 +172,7 @@ export async function runCli(cli: CAC, argv: string[] = process.argv, opts: { ve
     code = e.exitCode;
   }
   process.exitCode = code;
+  // The command is done: exit now instead of when the event loop drains (Node's teardown), unless
+  // output is still queued for a slow reader (a pipe), which exiting would cut short.
+  if (opts.exit !== false && process.stdout.writableLength === 0 && process.stderr.writableLength === 0) process.exit(code);
 }
