@@ -9,5 +9,9 @@ test('features JSON is valid against the vendored features schema and lists what
   assert.ok(f.mountOptions.includes('rbind') && f.mountOptions.includes('rro') && !f.mountOptions.includes('idmap'));
   assert.deepEqual(f.linux.namespaces, ['cgroup', 'ipc', 'mount', 'network', 'pid', 'time', 'user', 'uts']);
   assert.equal(f.linux.capabilities[0], 'CAP_CHOWN');
-  assert.equal(f.linux.seccomp.enabled, false);
+  assert.equal(f.linux.seccomp.enabled, true);
+  assert.ok(f.linux.seccomp.actions.includes('SCMP_ACT_ERRNO') && !f.linux.seccomp.actions.includes('SCMP_ACT_NOTIFY'));
+  assert.equal(f.linux.seccomp.operators.length, 7);
+  assert.ok(f.linux.seccomp.archs.includes('SCMP_ARCH_X86_64') && f.linux.seccomp.archs.includes('SCMP_ARCH_X32'));
+  assert.ok(!f.linux.seccomp.supportedFlags.includes('SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV'));
 });
