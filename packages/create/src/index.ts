@@ -23,6 +23,7 @@ import {
 import { hostLayout, containerCgroupPaths, createCgroups, joinCgroups, removeCgroups, hierarchyKey, deviceRules, applyDeviceRules, undoInterruptedCreate, type CgroupLayout } from '@runts/cgroups';
 import { loadBundle } from '@runts/spec';
 import { compileCreate, runHooks, killRunningHooks } from '@runts/init';
+import { compileSeccomp } from '@runts/seccomp';
 import { InitProcess } from '@runts/nsenter';
 
 export interface CreateOptions {
@@ -88,6 +89,7 @@ export async function launch(o: CreateOptions, mode: { wait: boolean; stdio?: Ar
     writeCreating(paths, { pid: 0, startTime: '', cgroupPaths, createdCgroups });
     applyResources(spec.linux as never, cgroupPaths, layout.mode);
     const v1 = layout.v1.filter((h) => cgroupPaths[hierarchyKey(h)]).map((h) => ({ controllers: hierarchyKey(h), hostDir: cgroupPaths[hierarchyKey(h)]! }));
+    const seccomp = spec.linux?.seccomp ? compileSeccomp(spec.linux.seccomp) : undefined;
     const steps = compileCreate({
       id: o.id,
       bundle,
@@ -98,6 +100,7 @@ export async function launch(o: CreateOptions, mode: { wait: boolean; stdio?: Ar
       noNewKeyring: o.noNewKeyring,
       preserveFds: o.preserveFds,
       wait: mode.wait,
+      seccomp,
       cgroup: { unified: layout.mode === 'v2', v1, ...(cgroupPaths['unified'] ? { v2Dir: cgroupPaths['unified'] } : {}) },
     });
     init = InitProcess.spawn({ steps, preserveFds: o.preserveFds ?? 0, ...(mode.stdio ? { stdio: mode.stdio } : {}) });

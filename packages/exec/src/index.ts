@@ -5,8 +5,9 @@ import { readFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { loadContainer, RuntimeError, toRuntimeError, signalPid, waitGone } from '@runts/core';
 import { joinCgroups } from '@runts/cgroups';
-import { parseConfig } from '@runts/spec';
+import { parseConfig, type LinuxSeccomp } from '@runts/spec';
 import { compileExec } from '@runts/init';
+import { compileSeccomp } from '@runts/seccomp';
 import { InitProcess } from '@runts/nsenter';
 import { writePidFile } from '@runts/create';
 
@@ -102,10 +103,12 @@ export async function exec(o: ExecOptions): Promise<number> {
   const spec = record.config as { process?: ExecProcess };
   const proc = buildProcess(spec.process, o);
   if (proc.terminal && !o.consoleSocket && o.detach) throw new RuntimeError('EINVAL', 'cannot allocate tty if runts will detach without setting console socket');
+  const seccompConfig = (record.config as { linux?: { seccomp?: LinuxSeccomp } }).linux?.seccomp;
   const steps = compileExec({
     pid: record.pid,
     process: proc as never,
     containerSpec: record.config as never,
+    seccomp: seccompConfig ? compileSeccomp(seccompConfig) : undefined,
     consoleSocket: o.consoleSocket,
     preserveFds: o.preserveFds ?? 0,
     wait: !o.detach,
