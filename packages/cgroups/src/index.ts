@@ -267,6 +267,8 @@ function removeTree(dir: string): void {
   }
 }
 export * from './devices.ts';
+export * from './resources.ts';
+export * from './stats.ts';
 
 /** Undoes what a create that never finished left (it was killed): its init, its cgroups (from
  *  creating.json) and the container dir. Used by the next create of the id and by delete --force. */
