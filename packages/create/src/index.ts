@@ -20,7 +20,7 @@ import {
   type ContainerRecord,
   type ContainerPaths,
 } from '@runts/core';
-import { hostLayout, containerCgroupPaths, createCgroups, joinCgroups, removeCgroups, hierarchyKey, deviceRules, applyDeviceRules, undoInterruptedCreate, type CgroupLayout } from '@runts/cgroups';
+import { hostLayout, containerCgroupPaths, createCgroups, joinCgroups, removeCgroups, hierarchyKey, deviceRules, applyDeviceRules, applyResources as applyCgroupResources, undoInterruptedCreate, type CgroupLayout, type LinuxResources } from '@runts/cgroups';
 import { loadBundle } from '@runts/spec';
 import { compileCreate, runHooks, killRunningHooks } from '@runts/init';
 import { compileSeccomp } from '@runts/seccomp';
@@ -87,7 +87,7 @@ export async function launch(o: CreateOptions, mode: { wait: boolean; stdio?: Ar
     cgroupPaths = containerCgroupPaths(layout, linux.cgroupsPath, o.id);
     createdCgroups = createCgroups(cgroupPaths);
     writeCreating(paths, { pid: 0, startTime: '', cgroupPaths, createdCgroups });
-    applyResources(spec.linux as never, cgroupPaths, layout.mode);
+    applyResources(spec.linux as never, cgroupPaths, layout);
     const v1 = layout.v1.filter((h) => cgroupPaths[hierarchyKey(h)]).map((h) => ({ controllers: hierarchyKey(h), hostDir: cgroupPaths[hierarchyKey(h)]! }));
     const seccomp = spec.linux?.seccomp ? compileSeccomp(spec.linux.seccomp) : undefined;
     const steps = compileCreate({
@@ -146,16 +146,13 @@ export async function launch(o: CreateOptions, mode: { wait: boolean; stdio?: Ar
 
 const STOP_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
-/** Device access rules on the devices cgroup (v1), before any process is in it. Other resource
- *  limits are not applied yet: each one given is reported, so nobody believes a limit holds. */
-function applyResources(linux: { resources?: Record<string, unknown> & { devices?: never[] }; devices?: never[] } | undefined, paths: Record<string, string>, mode: CgroupLayout['mode']): void {
+/** linux.resources on the container's cgroups before any process is in them: device access rules
+ *  (v1 devices cgroup), then every other limit as runc's cgroupfs drivers write it. */
+function applyResources(linux: { resources?: LinuxResources & { devices?: never[] }; devices?: never[] } | undefined, paths: Record<string, string>, layout: CgroupLayout): void {
   const res = linux?.resources ?? {};
   const applied = applyDeviceRules(paths, deviceRules(res.devices, linux?.devices));
-  if (!applied && mode === 'v2') warn('linux.resources.devices: device access rules are not enforced on cgroup v2 yet (they need an eBPF program)');
-  for (const [k, v] of Object.entries(res)) {
-    if (k === 'devices' || v === null || v === undefined || (typeof v === 'object' && Object.keys(v).length === 0)) continue;
-    warn(`linux.resources.${k}: cgroup resource limits are not applied by runts yet`);
-  }
+  if (!applied && layout.mode === 'v2') warn('linux.resources.devices: device access rules are not enforced on cgroup v2 yet (they need an eBPF program)');
+  applyCgroupResources(layout, paths, res, { warn });
 }
 
 export async function create(o: CreateOptions): Promise<{ pid: number }> {
