@@ -169,6 +169,10 @@ export interface SpawnOptions {
   cwd?: string;
   /** The executor binary (default executorPath()). */
   executor?: string;
+  /** Run the executor in a session of its own (setsid), so that a signal sent by the terminal to
+   *  the caller's process group is not delivered to it too (it forwards signals in Wait mode). Not
+   *  with a relayed terminal: the executor must stay in the terminal's foreground group to read it. */
+  detached?: boolean;
   /** An already encoded program (encodeProgram); steps then only name the fields in errors. */
   program?: Buffer;
 }
@@ -255,6 +259,8 @@ export class InitProcess {
       stdio,
       env: {},
       cwd: opts.cwd,
+      // a new session: signals from the caller's terminal reach the caller only (it forwards them)
+      detached: opts.detached === true,
     });
     const sock = child.stdio[syncFd] as Socket | null;
     if (!sock) throw new RuntimeError('ESYS', 'runts-init: no sync socket');

@@ -103,7 +103,10 @@ export async function launch(o: CreateOptions, mode: { wait: boolean; stdio?: Ar
       seccomp,
       cgroup: { unified: layout.mode === 'v2', v1, ...(cgroupPaths['unified'] ? { v2Dir: cgroupPaths['unified'] } : {}) },
     });
-    init = InitProcess.spawn({ steps, preserveFds: o.preserveFds ?? 0, ...(mode.stdio ? { stdio: mode.stdio } : {}) });
+    // In Wait mode (run) the executor forwards signals: keep it out of the terminal's process group,
+    // unless it relays the terminal itself (process.terminal without a console socket).
+    const relay = mode.wait && !o.consoleSocket && (spec.process as { terminal?: boolean } | undefined)?.terminal === true;
+    init = InitProcess.spawn({ steps, preserveFds: o.preserveFds ?? 0, detached: mode.wait && !relay, ...(mode.stdio ? { stdio: mode.stdio } : {}) });
     pid = await init.pid();
     const startTime = procStat(pid)?.startTime ?? '';
     writeCreating(paths, { pid, startTime, cgroupPaths, createdCgroups });

@@ -113,7 +113,8 @@ export async function exec(o: ExecOptions): Promise<number> {
     preserveFds: o.preserveFds ?? 0,
     wait: !o.detach,
   });
-  const init = InitProcess.spawn({ steps, preserveFds: o.preserveFds ?? 0 });
+  // signals from the terminal reach only us (we forward them), unless the executor relays the terminal
+  const init = InitProcess.spawn({ steps, preserveFds: o.preserveFds ?? 0, detached: !o.detach && !(proc.terminal === true && !o.consoleSocket) });
   let pid = 0;
   try {
     pid = await init.pid();

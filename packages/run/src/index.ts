@@ -14,8 +14,8 @@ export interface RunOptions extends CreateOptions {
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
 
 export async function run(o: RunOptions): Promise<number> {
-  // The executor runs in its own process group (the init makes its own session), so signals
-  // from the terminal reach only us, and we forward each exactly once.
+  // The executor runs in a session of its own (launch), so signals from the terminal reach only
+  // us, and we forward each exactly once; with a relayed terminal they arrive as bytes (raw mode).
   const { record, init } = await launch(o, { wait: !o.detach });
   // process.terminal without --console-socket: the executor relays the terminal and passes a
   // window size change on to the pty (the kernel then signals the container), so no SIGWINCH here.
