@@ -58,7 +58,7 @@ if (command) {
   });
   copyFileSync(join(import.meta.dirname, 'launch.cjs'), join(out, 'launch.cjs'));
   writeFileSync(join(out, 'cli.js'), "import { createRequire } from 'node:module';\ncreateRequire(import.meta.url)('./launch.cjs');\n");
-  const cache = spawnSync(process.execPath, [join(import.meta.dirname, 'codecache.cjs'), out], {
+  const cache = spawnSync(process.execPath, [join(import.meta.dirname, 'codecache.cjs'), out, final], {
     stdio: ['ignore', 'ignore', 'inherit'],
     env: { ...process.env, NODE_OPTIONS: '' },
   });

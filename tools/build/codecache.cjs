@@ -1,26 +1,33 @@
 'use strict';
-// Build step: writes dist/cli.cjs.cache for launch.cjs: the sha1 of cli.cjs, then V8's code cache
-// of it, taken after a harmless run of the command (`--version`), so that the functions every
-// invocation needs (argument parsing, the CLI plumbing) are in it, not only the top level.
-// usage: node codecache.cjs <dist dir>   (run by build.mjs, with the Node that will run runts)
+// Build step for launch.cjs: ends <dist>/cli.cjs with `//# runtsBuild=<sha1 of the bundle>` and
+// writes <dist>/cli.cjs.cache: the same 40 hex digits, then V8's code cache of cli.cjs, taken after
+// a harmless run of the command (`--version`), so that the functions every invocation needs
+// (argument parsing, the CLI plumbing) are in it, not only the top level.
+// usage: node codecache.cjs <dist dir> <final dist dir>   (run by build.mjs, with the Node that
+// will run runts; the final dir names the script in stack traces)
 const { readFileSync, writeFileSync, renameSync } = require('node:fs');
 const { Script, constants } = require('node:vm');
 const { createHash } = require('node:crypto');
 const Module = require('node:module');
+const path = require('node:path');
 
-const dir = require('node:path').resolve(process.argv[2]);
-const file = dir + '/cli.cjs';
-const src = readFileSync(file);
+const dir = path.resolve(process.argv[2]);
+const finalDir = path.resolve(process.argv[3] ?? dir);
+const file = path.join(dir, 'cli.cjs');
+let src = readFileSync(file, 'utf8');
+if (!src.endsWith('\n')) src += '\n';
+const id = createHash('sha1').update(src).digest('hex');
+src += `//# runtsBuild=${id}\n`;
+writeFileSync(file, src);
 // Same wrapper and options as launch.cjs: the cache is only valid for the same source string.
-const script = new Script(Module.wrap(src.toString('utf8')), { filename: file, importModuleDynamically: constants.USE_MAIN_CONTEXT_DEFAULT_LOADER });
-const out = [];
-process.stdout.write = (c) => (out.push(String(c)), true);
-process.argv = [process.argv[0], file, '--version'];
+const script = new Script(Module.wrap(src), { filename: path.join(finalDir, 'cli.cjs'), importModuleDynamically: constants.USE_MAIN_CONTEXT_DEFAULT_LOADER });
+process.stdout.write = () => true;
+process.argv = [process.argv[0], path.join(finalDir, 'cli.cjs'), '--version'];
 const mod = new Module(file, module);
 mod.filename = file;
-script.runInThisContext()(mod.exports, Module.createRequire(file), mod, file, dir);
 process.on('exit', () => {
   const tmp = `${file}.cache.${process.pid}.tmp`;
-  writeFileSync(tmp, Buffer.concat([createHash('sha1').update(src).digest(), script.createCachedData()]), { mode: 0o644 });
+  writeFileSync(tmp, Buffer.concat([Buffer.from(id, 'latin1'), script.createCachedData()]), { mode: 0o644 });
   renameSync(tmp, file + '.cache');
 });
+script.runInThisContext()(mod.exports, Module.createRequire(file), mod, file, dir);

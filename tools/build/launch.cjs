@@ -2,21 +2,27 @@
 // The start of every runts command (copied into each package's dist/ by build.mjs; a bin is
 // `require('../dist/launch.cjs')`). It runs ./cli.cjs, the command bundled as CommonJS (no ESM
 // loader: ~4 ms), compiled with the V8 code cache made at build time (./cli.cjs.cache, see
-// codecache.cjs: ~3-7 ms less parsing and compiling). The cache is used only when its first 20
-// bytes are the sha1 of this very cli.cjs; V8 itself rejects a cache from another Node or V8
-// version or other flags, and then the source is compiled as usual. Nothing here writes a file.
+// codecache.cjs: ~3-7 ms less parsing and compiling). cli.cjs ends with `//# runtsBuild=<sha1 of
+// the rest>\n` and the cache starts with the same 40 hex digits: a cache made for another build is
+// never used (no hashing here: node:crypto alone costs ~3 ms to load), and V8 itself rejects a
+// cache from another Node or V8 version or other V8 flags; the source is then compiled as usual.
+// Nothing here writes a file.
 const { readFileSync } = require('node:fs');
 const { Script, constants } = require('node:vm');
 const Module = require('node:module');
 
+const TAG = '//# runtsBuild=';
 const file = __dirname + '/cli.cjs';
 const src = readFileSync(file);
+const end = src.length - 1; // the final newline
 let cachedData;
-try {
-  const cache = readFileSync(file + '.cache');
-  if (cache.length > 20 && require('node:crypto').createHash('sha1').update(src).digest().equals(cache.subarray(0, 20))) cachedData = cache.subarray(20);
-} catch {
-  // no cache: compile from source
+if (src.toString('latin1', end - 40 - TAG.length, end - 40) === TAG) {
+  try {
+    const cache = readFileSync(file + '.cache');
+    if (cache.toString('latin1', 0, 40) === src.toString('latin1', end - 40, end)) cachedData = cache.subarray(40);
+  } catch {
+    // no cache: compile from source
+  }
 }
 const script = new Script(Module.wrap(src.toString('utf8')), {
   filename: file,
