@@ -84,7 +84,7 @@ const wants = (name) => !OPTS.only || OPTS.only.has(name);
 
 // Iteration counts. Default: <= 5 minutes on 2 cores with all three runtimes; --quick: ~1 minute.
 const ITER = OPTS.quick
-  ? { warm: 2, n: 10, rssN: 3, seqReps: 1, seqCount: 100, parReps: 3, parCount: 20, listN: 5, listWarm: 1, listCount: 1000, baseN: 10 }
+  ? { warm: 1, n: 8, rssN: 2, seqReps: 1, seqCount: 100, parReps: 2, parCount: 20, listN: 4, listWarm: 1, listCount: 1000, baseN: 8 }
   : { warm: 3, n: 30, rssN: 8, seqReps: 3, seqCount: 100, parReps: 8, parCount: 20, listN: 15, listWarm: 2, listCount: 1000, baseN: 30 };
 
 // ---------------------------------------------------------------------------------------------
@@ -908,7 +908,7 @@ function svg(results) {
   out.push(`<rect width="${W}" height="${H}" fill="#fff"/>`);
   const title = hasRunts ? 'runts vs runc and crun: ratio of medians (< 1 is faster / smaller than the other runtime)' : 'runts not built yet: crun/runc ratio of medians shown for reference';
   out.push(`<text x="12" y="22" font-size="15" font-weight="bold">${esc(title)}</text>`);
-  out.push(`<text x="12" y="42" fill="#555">${esc(`${results.generated} · ${results.host.cpus} CPUs · Linux ${results.host.kernel} · Node ${results.host.node} · ${results.runtimeOrder.map((n) => results.runtimes[n].version).join(' · ')} · log scale`)}</text>`);
+  out.push(`<text x="12" y="42" fill="#555">${esc(`${results.generated} · ${results.host.cpus} CPUs · Linux ${results.host.kernel} · Node ${results.host.node} · ${results.runtimeOrder.map((n) => `${n} ${String(results.runtimes[n].version).replace(/^\S+ version /, '').replace(/ \(runts\)$/, '')}`).join(' · ')} · log scale`)}</text>`);
   // legend
   let lx = 12;
   for (const [k, c] of series) {
