@@ -3,6 +3,7 @@
 // must agree on what is refused, with which errno, and on what kills the process.
 import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { runtime, makeBundle, newId, show } from '../lib/index.mjs';
 
 const rt = runtime();
@@ -205,18 +206,27 @@ describe(`seccomp (${rt.name})`, () => {
   });
 
   test('exec into a container with a profile: the process gets the filter too (as with runc)', async (t) => {
-    const b = await bundleWith({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 13 }] }, '', { args: ['sleep', '1000'] });
+    // a uint64 past 2^53 (the mask): exec must read it back from the state exactly
+    const profile = {
+      defaultAction: 'SCMP_ACT_ALLOW',
+      syscalls: [
+        { names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 13 },
+        { names: ['personality'], action: 'SCMP_ACT_ERRNO', args: [{ index: 0, value: 'U64_MAX', valueTwo: 8, op: 'SCMP_CMP_MASKED_EQ' }] },
+      ],
+    };
+    const b = await bundleWith(profile, '', { args: ['sleep', '1000'] });
+    writeFileSync(b.path('config.json'), readFileSync(b.path('config.json'), 'utf8').replace('"U64_MAX"', '18446744073709551615'));
     const out = {};
     for (const r of [runc, rt]) {
       const id = newId(`exec-${r.name}`);
       t.after(() => r.forceDelete(id));
       const c = await r.run(id, { bundle: b.dir, detach: true });
       assert.equal(c.code, 0, show(c));
-      const e = await r.exec(id, ['sh', '-c', 'mkdir /tmp/y 2>&1; echo mkdir=$?; grep -E "^Seccomp:" /proc/self/status']);
+      const e = await r.exec(id, ['sh', '-c', 'exec 2>&1; mkdir /tmp/y; echo mkdir=$?; linux64 true; echo linux64=$?; linux32 true; echo linux32=$?; grep -E "^Seccomp:" /proc/self/status']);
       assert.equal(e.code, 0, show(e));
       out[r.name] = e.stdout;
     }
     assert.equal(out[rt.name], out.runc);
-    assert.match(out[rt.name], /Permission denied\nmkdir=1\nSeccomp:\t2\n$/);
+    assert.match(out[rt.name], /Permission denied\nmkdir=1\nlinux64=0\nlinux32: personality\(0x8\): Operation not permitted\nlinux32=1\nSeccomp:\t2\n$/);
   });
 });
