@@ -14,6 +14,8 @@ import { register as pause } from '@runts/pause/command';
 import { register as ps } from '@runts/ps/command';
 import { register as spec } from '@runts/spec/command';
 import { register as features } from '@runts/features/command';
+import { register as update } from '@runts/update/command';
+import { register as events } from '@runts/events/command';
 import { RuntimeError } from '@runts/core';
 
 const cli = addGlobalOptions(cac('runts'));
@@ -29,6 +31,8 @@ pause(cli, 'pause');
 ps(cli, 'ps');
 spec(cli, 'spec');
 features(cli, 'features');
+update(cli, 'update');
+events(cli, 'events');
 // Podman offers checkpointing when `checkpoint --help` exits 0; runts has no CRIU support yet, so
 // the commands exist (with runc's flags) and fail with a clear message.
 for (const verb of ['checkpoint', 'restore']) {

@@ -10,3 +10,5 @@ export { exec, buildProcess, type ExecOptions } from '@runts/exec';
 export { pause, resume } from '@runts/pause';
 export { ps, psTable } from '@runts/ps';
 export { features } from '@runts/features';
+export { update, mergeResources, readResources, resourcesFromFlags, type UpdateOptions } from '@runts/update';
+export { events, statsEvent, type EventsOptions } from '@runts/events';

@@ -1,0 +1,7 @@
+import { cac } from 'cac';
+import { addGlobalOptions, runCli } from '@runts/core';
+import { register } from './command.ts';
+
+const cli = addGlobalOptions(cac('oci-update'));
+register(cli);
+void runCli(cli);
