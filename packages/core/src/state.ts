@@ -4,7 +4,7 @@ import { openSync, writeSync, closeSync, renameSync, readFileSync, mkdirSync, re
 import { dirname, join } from 'node:path';
 import { RuntimeError } from './errors.ts';
 import { containerPaths, ensureRoot, LOCK_FILE, type ContainerPaths } from './paths.ts';
-import { stringifyLossless } from './json.ts';
+import { stringifyLossless, parseJsonLossless } from './json.ts';
 import { procStat, realSys, type Sys } from './sys.ts';
 import { acquireLock, type Lock } from './lock.ts';
 
@@ -88,7 +88,7 @@ export function readRecord(paths: ContainerPaths): ContainerRecord {
   }
   let rec: unknown;
   try {
-    rec = JSON.parse(text);
+    rec = parseJsonLossless(text, paths.state); // the stored config keeps its uint64 values exact
   } catch (err) {
     throw new RuntimeError('EINVAL', `${paths.state}: invalid state file: ${(err as Error).message}`);
   }

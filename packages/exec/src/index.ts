@@ -97,16 +97,14 @@ export function buildProcess(base: ExecProcess | undefined, o: ExecOptions): Exe
 }
 
 export async function exec(o: ExecOptions): Promise<number> {
-  const { record, status, paths } = loadContainer(o.root, o.id);
+  const { record, status } = loadContainer(o.root, o.id);
   if (status === 'stopped') throw new RuntimeError('ENOTRUNNING', 'cannot exec in a stopped container');
   if (status === 'paused' && !o.ignorePaused) throw new RuntimeError('EBADSTATE', 'cannot exec in a paused container (use --ignore-paused to override)');
   const spec = record.config as { process?: ExecProcess };
   const proc = buildProcess(spec.process, o);
   if (proc.terminal && !o.consoleSocket && o.detach) throw new RuntimeError('EINVAL', 'cannot allocate tty if runts will detach without setting console socket');
-  // the profile's uint64 values need state.json parsed losslessly (loadContainer uses JSON.parse)
-  const seccompConfig = (record.config as { linux?: { seccomp?: unknown } }).linux?.seccomp
-    ? (parseConfig(readFileSync(paths.state, 'utf8'), paths.state) as { config: { linux: { seccomp: LinuxSeccomp } } }).config.linux.seccomp
-    : undefined;
+  // (state.json is read losslessly: the profile's uint64 values are exact)
+  const seccompConfig = (record.config as { linux?: { seccomp?: LinuxSeccomp } }).linux?.seccomp;
   const steps = compileExec({
     pid: record.pid,
     process: proc as never,
