@@ -28,10 +28,12 @@ export function isAlive(pid: number, startTime: string | undefined, sys: Sys = r
   return !startTime || st.startTime === startTime;
 }
 
-/** Waits until the process is gone (or a zombie); false on timeout. */
+/** Waits until the process is gone (or a zombie); false on timeout. Polls /proc (it is not our
+ *  child) at most 1 ms apart: a SIGKILLed init is gone within a few ms, and a longer step only
+ *  adds its overshoot to delete --force. */
 export function waitGone(pid: number, startTime: string | undefined, timeoutMs = 10_000): boolean {
   const deadline = Date.now() + timeoutMs;
-  for (let delay = 0.2; ; delay = Math.min(delay * 2, 10)) {
+  for (let delay = 0.1; ; delay = Math.min(delay * 2, 1)) {
     if (!isAlive(pid, startTime)) return true;
     if (Date.now() > deadline) return false;
     sleepMs(delay);

@@ -25,7 +25,9 @@ export function releaseInit(loaded: Loaded): void {
     // the startContainer hooks), or the init died.
     const buf = Buffer.alloc(1);
     let released = false;
-    for (let delay = 0.05; ; delay = Math.min(delay * 2, 5)) {
+    // polled at most 1 ms apart: the exec comes within a few ms, and a longer step only adds its
+    // overshoot to start
+    for (let delay = 0.05; ; delay = Math.min(delay * 2, 1)) {
       // Liveness is sampled before the read: an init that runs `true` can open the fifo, write
       // its "0", exec and die between a read that saw EOF and a later check; read after the
       // check, the "0" of an init that is already gone is still in the fifo and is seen.
