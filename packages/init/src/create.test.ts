@@ -268,6 +268,15 @@ describe('compileCreate: stage 0', () => {
     assert.deepEqual(compile(minimal(), { wait: true })[0]!.step, { op: Op.Config, flags: ExecFlags.Wait });
   });
 
+  it('rejects linux.intelRdt and warns about process.execCPUAffinity, naming the fields', () => {
+    throwsField(() => compile(withLinux({ namespaces: [{ type: 'mount' }], intelRdt: { closID: 'x' } } as never)), /^linux\.intelRdt: intelRdt is specified in config/);
+    const warnings: string[] = [];
+    const spec = minimal();
+    (spec.process as Record<string, unknown>).execCPUAffinity = { initial: '0' };
+    compile(spec, { warn: (m: string) => warnings.push(m) });
+    assert.ok(warnings.some((w) => w.startsWith('process.execCPUAffinity: not applied')));
+  });
+
   it('rejects what the executor cannot do', () => {
     throwsField(() => compile(withLinux({ netDevices: { eth0: {} } })), /^linux\.netDevices: /);
     throwsField(() => compile(withLinux({ memoryPolicy: { mode: 'MPOL_BIND' } })), /^linux\.memoryPolicy: not supported$/);

@@ -203,6 +203,9 @@ export function compileCreate(o: CompileCreateOptions): SourcedStep[] {
   if (linux.netDevices !== undefined && linux.netDevices !== null && Object.keys(linux.netDevices).length > 0)
     throw invalid('linux.netDevices', 'moving network devices into the container is not supported');
   if (linux.memoryPolicy !== undefined && linux.memoryPolicy !== null) throw invalid('linux.memoryPolicy', 'not supported');
+  // runc's words when the host has no RDT; runts has no resctrl support at all
+  if ((linux as { intelRdt?: unknown }).intelRdt) throw invalid('linux.intelRdt', 'intelRdt is specified in config, but Intel RDT is not supported by runts');
+  if ((proc as { execCPUAffinity?: unknown }).execCPUAffinity) warn('process.execCPUAffinity: not applied by runts yet (the process inherits the cpuset of its cgroup)');
   if (linux.mountLabel) throw invalid('linux.mountLabel', 'selinux label is specified in config, but selinux is not supported');
   if (proc.apparmorProfile) warn(`apparmor profile ${JSON.stringify(proc.apparmorProfile)} ignored: apparmor is not supported`);
   const relay = checkConsole(proc, o.consoleSocket, o.wait === true);
