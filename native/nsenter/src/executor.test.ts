@@ -14,6 +14,8 @@ import { InitProcess, Op, ExecFlags, MountFlags, WriteFlags, encodeProgram, exec
 const NS = { mnt: 0x20000n, uts: 0x04000000n, ipc: 0x08000000n, user: 0x10000000n, pid: 0x20000000n, net: 0x40000000n, time: 0x80n };
 const MS = { rdonly: 1n, nosuid: 2n, nodev: 4n, noexec: 8n, bind: 4096n, rec: 16384n, private: 1n << 18n, slave: 1n << 19n, strictatime: 1n << 24n };
 const RLIMIT_NOFILE = 7n;
+// Unit tests run without root; these need it (namespaces, mounts) and run as root in CI.
+const ROOT_ONLY = { skip: process.getuid?.() === 0 ? false : 'integration test: needs root (namespaces, mounts); CI runs it as root' };
 const ENV = ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'HOME=/root'];
 
 const st = (step: Step, field = 'test', label?: string): SourcedStep => ({ step, field, label });
@@ -156,6 +158,7 @@ async function waitGone(pid: number): Promise<void> {
 }
 
 before(() => {
+  if (ROOT_ONLY.skip) return;
   assert.ok(existsSync(executorPath()), `${executorPath()}: build the executor first (make)`);
   tmp = mkdtempSync(join(tmpdir(), 'runts-nsenter-test-'));
   chmodSync(tmp, 0o755); // the user-namespace root (uid 100000) walks through it
@@ -167,10 +170,10 @@ before(() => {
 });
 
 after(() => {
-  rmSync(tmp, { recursive: true, force: true });
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
-describe('runts-init: create path', () => {
+describe('runts-init: create path', ROOT_ONLY, () => {
   it('runs a container in new namespaces with mounts, devices, pivot_root, masked and read-only paths', async () => {
     const out = await runOk(
       container({
@@ -350,7 +353,7 @@ describe('runts-init: create path', () => {
   });
 });
 
-describe('runts-init: errors', () => {
+describe('runts-init: errors', ROOT_ONLY, () => {
   it('reports a failing mount with its step index, field and errno', async () => {
     const steps = container({
       rootfs,
@@ -444,7 +447,7 @@ describe('runts-init: errors', () => {
   });
 });
 
-describe('runts-init: hooks', () => {
+describe('runts-init: hooks', ROOT_ONLY, () => {
   it('gives the state JSON to a hook on stdin', async () => {
     const outFile = join(tmp, 'hook-state.json');
     const state = JSON.stringify({ ociVersion: '1.3.0', id: 'c1', status: 'creating', pid: 42, bundle: '/b', big: 'x'.repeat(200000) });
@@ -474,7 +477,7 @@ describe('runts-init: hooks', () => {
   });
 });
 
-describe('runts-init: start, exec and wait', () => {
+describe('runts-init: start, exec and wait', ROOT_ONLY, () => {
   it('waits on exec.fifo after Ready, runs from a sealed memfd, then execs once start opens the fifo', async () => {
     const fifo = join(tmp, 'exec.fifo'); // made by stage 0 (Op.Fifo)
     const p = InitProcess.spawn({ steps: container({ rootfs, wait: false, fifo, args: ['echo', 'started'] }), stdio: ['ignore', 'pipe', 'pipe'] });
@@ -553,7 +556,7 @@ describe('runts-init: start, exec and wait', () => {
   });
 });
 
-describe('runts-init: join mode', () => {
+describe('runts-init: join mode', ROOT_ONLY, () => {
   it('forks into the namespaces of a running container (user, mnt, pid, uts, ipc, net)', async () => {
     const a = InitProcess.spawn({ steps: container({ rootfs: rootfsUser, userns: true, hostname: 'joinme', args: ['sleep', '60'] }), stdio: ['ignore', 'ignore', 'pipe'] });
     try {
@@ -623,7 +626,7 @@ print("out=" + out.decode().replace("\\r", "").replace("\\n", "|"), flush=True)
   return { sockPath, pyOut, py };
 }
 
-describe('runts-init: console', () => {
+describe('runts-init: console', ROOT_ONLY, () => {
   it('gives a process joined into a running container a terminal (exec -t)', async () => {
     const a = InitProcess.spawn({ steps: container({ rootfs, hostname: 'ttyjoin', args: ['sleep', '60'] }), stdio: ['ignore', 'ignore', 'pipe'] });
     const { sockPath, pyOut, py } = await consoleReceiver('console-exec.sock');
