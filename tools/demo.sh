@@ -13,6 +13,7 @@ pnpm -s exec oci-spec --bundle "$bundle"
 node -e '
 const fs = require("fs"); const f = process.argv[1]; const c = JSON.parse(fs.readFileSync(f, "utf8"));
 c.process.terminal = false;
+c.hostname = "demo";
 c.process.args = ["sh", "-c", "echo hello from $(hostname): pid $$, uid $(id -u), $(ls /proc | grep -c ^[0-9]) processes; cat /etc/os-release 2>/dev/null | head -1 || true"];
 fs.writeFileSync(f, JSON.stringify(c, null, "\t"));' "$bundle/config.json"
 root=${DEMO_ROOT:-/run/runts}
