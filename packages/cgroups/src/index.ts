@@ -69,11 +69,13 @@ export function hostLayout(): CgroupLayout {
 
 /** The container's cgroup directory in every hierarchy. cgroupsPath absolute: under each
  *  hierarchy's root; relative: under the caller's own cgroup; absent: /runts/<id>. A path that
- *  would climb out of its hierarchy is refused. The systemd `slice:prefix:name` form is refused
- *  (no systemd driver). */
+ *  would climb out of its hierarchy is refused. The systemd form `slice:prefix:name` (what Podman
+ *  and containerd pass with --systemd-cgroup) is mapped to the cgroupfs path systemd would use,
+ *  `/slice/prefix-name.scope` with the slice expanded: runts has no systemd (D-Bus) driver, so the
+ *  scope is made directly, as cgroupfs. */
 export function containerCgroupPaths(layout: CgroupLayout, cgroupsPath: string | undefined, id: string): Record<string, string> {
   let p = cgroupsPath ?? `/runts/${id}`;
-  if (/^[^/:]+:[^:]*:[^:]+$/.test(p)) throw new RuntimeError('EINVAL', `linux.cgroupsPath: ${JSON.stringify(p)}: systemd cgroup paths need --systemd-cgroup, which runts does not support`);
+  if (/^[^/:]*:[^:]*:[^:]+$/.test(p)) p = systemdPathToCgroupfs(p);
   if (p === '') p = `/runts/${id}`;
   const out: Record<string, string> = {};
   const hs = [...layout.v1, ...(layout.v2 ? [layout.v2] : [])];
@@ -89,6 +91,21 @@ export function containerCgroupPaths(layout: CgroupLayout, cgroupsPath: string |
     out[key] = rel === '' ? h.mountpoint : join(h.mountpoint, rel);
   }
   return out;
+}
+
+/** runc's systemd path rules: `machine-a.slice:libpod:abc` -> `/machine.slice/machine-a.slice/libpod-abc.scope`
+ *  (an empty slice is system.slice; a name ending in .slice is used as is). */
+export function systemdPathToCgroupfs(p: string): string {
+  const [slice = '', prefix = '', name = ''] = p.split(':');
+  const sliceName = slice === '' ? 'system.slice' : slice;
+  if (!sliceName.endsWith('.slice') || sliceName.includes('/') || sliceName.startsWith('-') || sliceName.includes('--'))
+    throw new RuntimeError('EINVAL', `linux.cgroupsPath: ${JSON.stringify(p)}: invalid systemd slice ${JSON.stringify(sliceName)}`);
+  if (name.includes('/') || prefix.includes('/')) throw new RuntimeError('EINVAL', `linux.cgroupsPath: ${JSON.stringify(p)}: invalid systemd unit name`);
+  // systemd nests a-b-c.slice as a.slice/a-b.slice/a-b-c.slice (-.slice is the root)
+  const parts = sliceName === '-.slice' ? [] : sliceName.slice(0, -'.slice'.length).split('-');
+  const dirs = parts.map((_, i) => `${parts.slice(0, i + 1).join('-')}.slice`);
+  const unit = name.endsWith('.slice') ? name : `${prefix === '' ? '' : `${prefix}-`}${name}.scope`;
+  return `/${[...dirs, unit].join('/')}`;
 }
 
 /** Creates the container's cgroup directories (mkdir -p). In the v1 cpuset hierarchy a new cgroup
