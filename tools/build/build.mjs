@@ -42,10 +42,15 @@ const common = {
   logLevel: 'warning',
 };
 
+// More command bundles (package.json "runts": { "commands": { "verb-create": "src/verbs/create.ts" } }):
+// launch.cjs starts dist/<name>.cjs instead of cli.cjs when argv names one (runts <verb>).
+const commands = command ? { cli: command } : {};
+for (const [name, src] of Object.entries(pkg.runts?.commands ?? {})) commands[name] = join(dir, src);
+
 if (command) {
   await build({
     ...common,
-    entryPoints: { cli: command },
+    entryPoints: commands,
     outdir: out,
     outExtension: { '.js': '.cjs' },
     format: 'cjs',
@@ -58,11 +63,13 @@ if (command) {
   });
   copyFileSync(join(import.meta.dirname, 'launch.cjs'), join(out, 'launch.cjs'));
   writeFileSync(join(out, 'cli.js'), "import { createRequire } from 'node:module';\ncreateRequire(import.meta.url)('./launch.cjs');\n");
-  const cache = spawnSync(process.execPath, [join(import.meta.dirname, 'codecache.cjs'), out, final], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-    env: { ...process.env, NODE_OPTIONS: '' },
-  });
-  if (cache.status !== 0) throw new Error(`${out}/cli.cjs.cache: code cache not made (exit ${cache.status})`);
+  for (const name of Object.keys(commands)) {
+    const cache = spawnSync(process.execPath, [join(import.meta.dirname, 'codecache.cjs'), out, final, name], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: { ...process.env, NODE_OPTIONS: '' },
+    });
+    if (cache.status !== 0) throw new Error(`${out}/${name}.cjs.cache: code cache not made (exit ${cache.status})`);
+  }
 }
 
 if (Object.keys(entryPoints).length > 0) {

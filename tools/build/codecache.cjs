@@ -3,8 +3,9 @@
 // writes <dist>/cli.cjs.cache: the same 40 hex digits, then V8's code cache of cli.cjs, taken after
 // a harmless run of the command (`--version`), so that the functions every invocation needs
 // (argument parsing, the CLI plumbing) are in it, not only the top level.
-// usage: node codecache.cjs <dist dir> <final dist dir>   (run by build.mjs, with the Node that
-// will run runts; the final dir names the script in stack traces)
+// usage: node codecache.cjs <dist dir> <final dist dir> [name]   (run by build.mjs, with the Node
+// that will run runts; the final dir names the script in stack traces; name: cli, or another
+// command bundle such as verb-create)
 const { readFileSync, writeFileSync, renameSync } = require('node:fs');
 const { Script, constants } = require('node:vm');
 const { createHash } = require('node:crypto');
@@ -13,16 +14,17 @@ const path = require('node:path');
 
 const dir = path.resolve(process.argv[2]);
 const finalDir = path.resolve(process.argv[3] ?? dir);
-const file = path.join(dir, 'cli.cjs');
+const name = process.argv[4] ?? 'cli';
+const file = path.join(dir, `${name}.cjs`);
 let src = readFileSync(file, 'utf8');
 if (!src.endsWith('\n')) src += '\n';
 const id = createHash('sha1').update(src).digest('hex');
 src += `//# runtsBuild=${id}\n`;
 writeFileSync(file, src);
 // Same wrapper and options as launch.cjs: the cache is only valid for the same source string.
-const script = new Script(Module.wrap(src), { filename: path.join(finalDir, 'cli.cjs'), importModuleDynamically: constants.USE_MAIN_CONTEXT_DEFAULT_LOADER });
+const script = new Script(Module.wrap(src), { filename: path.join(finalDir, `${name}.cjs`), importModuleDynamically: constants.USE_MAIN_CONTEXT_DEFAULT_LOADER });
 process.stdout.write = () => true;
-process.argv = [process.argv[0], path.join(finalDir, 'cli.cjs'), '--version'];
+process.argv = [process.argv[0], path.join(finalDir, `${name}.cjs`), '--version'];
 const mod = new Module(file, module);
 mod.filename = file;
 process.on('exit', () => {

@@ -17,6 +17,7 @@ import { register as features } from '@runts/features/command';
 import { register as update } from '@runts/update/command';
 import { register as events } from '@runts/events/command';
 import { RuntimeError } from '@runts/core';
+import { versionText } from './one.ts';
 
 const cli = addGlobalOptions(cac('runts'));
 create(cli, 'create');
@@ -44,8 +45,3 @@ for (const verb of ['checkpoint', 'restore']) {
     });
 }
 void runCli(cli, process.argv, { versionText: versionText() });
-
-function versionText(): string {
-  // go-runc reads the first line as `runc version <v>`
-  return `runc version 0.1.0 (runts)\ncommit: runts-0.1.0\nspec: 1.3.0\nnode: ${process.version}\n`;
-}

@@ -1,0 +1,4 @@
+import { register } from '@runts/kill/command';
+import { runOne } from '../one.ts';
+
+runOne(register, 'kill');

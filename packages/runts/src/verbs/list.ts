@@ -1,0 +1,4 @@
+import { register } from '@runts/list/command';
+import { runOne } from '../one.ts';
+
+runOne(register, 'list');

@@ -1,0 +1,4 @@
+import { register } from '@runts/pause/command';
+import { runOne } from '../one.ts';
+
+runOne(register, 'pause');

@@ -1,0 +1,4 @@
+import { register } from '@runts/spec/command';
+import { runOne } from '../one.ts';
+
+runOne(register, 'spec');

@@ -1,0 +1,4 @@
+import { register } from '@runts/start/command';
+import { runOne } from '../one.ts';
+
+runOne(register, 'start');

@@ -1,0 +1,4 @@
+import { register } from '@runts/state/command';
+import { runOne } from '../one.ts';
+
+runOne(register, 'state');

@@ -1,0 +1,4 @@
+import { register } from '@runts/update/command';
+import { runOne } from '../one.ts';
+
+runOne(register, 'update');
