@@ -32,6 +32,7 @@ kv pid1.cmdline "$(tr '\0' ' ' </proc/1/cmdline)"
 kv oom_score_adj "$(cat /proc/$self/oom_score_adj)"
 kv ip_forward "$(cat /proc/sys/net/ipv4/ip_forward 2>&1 | err)"
 kv netdevs "$(ls /sys/class/net 2>/dev/null | sort | tr '\n' ' ')"
+kv lo.flags "$(cat /sys/class/net/lo/flags 2>/dev/null || echo none)"
 
 # Limits: "Max open files  1024  1024  files" -> limit.max_open_files=1024 1024
 # (/proc/<pid>/limits has fixed columns: the name is the first 25 characters)

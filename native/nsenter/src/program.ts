@@ -98,6 +98,9 @@ export const Op = {
    *  written and the init became its root are owned by that root (ipc's mqueue, as with runc), and
    *  a cgroup namespace made after the parent put the init in its cgroup is rooted there. */
   Unshare: 49,
+  /** Bring the loopback interface up (SIOCSIFFLAGS IFF_UP on "lo"), in a new network namespace,
+   *  as runc's loopback strategy does. */
+  LoopbackUp: 50,
 } as const;
 export type OpCode = (typeof Op)[keyof typeof Op];
 
@@ -212,7 +215,8 @@ export type Step =
   | { op: typeof Op.SessionKeyring; name: string }
   | { op: typeof Op.Setsid }
   | { op: typeof Op.BecomeRoot; gid: bigint }
-  | { op: typeof Op.Unshare; flags: bigint };
+  | { op: typeof Op.Unshare; flags: bigint }
+  | { op: typeof Op.LoopbackUp };
 
 /** A step with the config.json field it came from, so an error can name it:
  *  `mounts[2] (/data): mount: no such file or directory`. */
@@ -286,4 +290,5 @@ export const Signatures: { [K in Step['op']]: ReadonlyArray<readonly [string, Ar
   [Op.Setsid]: [],
   [Op.BecomeRoot]: [['gid', 'u64']],
   [Op.Unshare]: [['flags', 'u64']],
+  [Op.LoopbackUp]: [],
 };

@@ -54,6 +54,7 @@ static const char *const signatures[OP_MAX + 1] = {
 	[OP_SETSID] = "",
 	[OP_BECOME_ROOT] = "u",
 	[OP_UNSHARE] = "u",
+	[OP_LOOPBACK_UP] = "",
 };
 
 const char *op_signature(unsigned op)

@@ -2,6 +2,9 @@
 #include "runts-init.h"
 
 #include <errno.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sched.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -328,6 +331,23 @@ static void op_wait_start(void)
 	g.fifo_fd = -1;
 }
 
+/* ip link set lo up, in the init's (new) network namespace, as runc's loopback strategy does */
+static void op_loopback_up(void)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		die(errno, "socket");
+	struct ifreq ifr;
+	memset(&ifr, 0, sizeof ifr);
+	strcpy(ifr.ifr_name, "lo");
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+		die(errno, "get flags of lo");
+	ifr.ifr_flags |= IFF_UP;
+	if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+		die(errno, "bring lo up");
+	close(fd);
+}
+
 static void run_step(const struct step *s)
 {
 	switch (s->op) {
@@ -413,6 +433,7 @@ static void run_step(const struct step *s)
 			die(errno, "setsid");
 		break;
 	case OP_BECOME_ROOT: op_become_root(s); break;
+	case OP_LOOPBACK_UP: op_loopback_up(); break;
 	case OP_UNSHARE:
 		if (unshare((int)s->a[0].u) < 0)
 			die(errno, "unshare");

@@ -268,6 +268,12 @@ describe('compileCreate: stage 0', () => {
     assert.deepEqual(compile(minimal(), { wait: true })[0]!.step, { op: Op.Config, flags: ExecFlags.Wait });
   });
 
+  it('a new network namespace gets its loopback up (runc); a joined one or none is left alone', () => {
+    assert.equal(find(compile(withLinux({ namespaces: [{ type: 'mount' }, { type: 'network' }] })), Op.LoopbackUp).length, 1);
+    assert.equal(find(compile(withLinux({ namespaces: [{ type: 'mount' }, { type: 'network', path: '/run/netns/x' }] })), Op.LoopbackUp).length, 0);
+    assert.equal(find(compile(withLinux({ namespaces: [{ type: 'mount' }] })), Op.LoopbackUp).length, 0);
+  });
+
   it('rejects linux.intelRdt and warns about process.execCPUAffinity, naming the fields', () => {
     throwsField(() => compile(withLinux({ namespaces: [{ type: 'mount' }], intelRdt: { closID: 'x' } } as never)), /^linux\.intelRdt: intelRdt is specified in config/);
     const warnings: string[] = [];

@@ -270,6 +270,9 @@ export function compileCreate(o: CompileCreateOptions): SourcedStep[] {
   // runc's stage 2: setuid(0) and setgid(0) in the namespaces just made (files it creates on the
   // container's own file systems need a mapped gid)
   if (userNs !== undefined) add({ op: Op.BecomeRoot, gid: 0n }, `linux.namespaces[${userNs.index}]`, 'user');
+  // runc's loopback strategy: a new network namespace gets its lo up (localhost works)
+  const netNs = ns.get('network');
+  if (netNs !== undefined && netNs.path === undefined) add({ op: Op.LoopbackUp }, `linux.namespaces[${netNs.index}]`, 'lo');
   add({ op: Op.Setsid }, 'process');
   if (!o.noNewKeyring) add({ op: Op.SessionKeyring, name: `_ses.${o.id}` }, 'process', 'session keyring');
 

@@ -3,6 +3,7 @@ export const RUNC_SPEC_PROGRAM = [
   "linux.namespaces: NsNew 0x6c020000",
   "exec.fifo (/run/runts/c1/exec.fifo): Fifo /run/runts/c1/exec.fifo",
   "--console-socket (/tmp/cs.sock): ConsoleSocket /tmp/cs.sock",
+  "linux.namespaces[1] (lo): LoopbackUp",
   "process: Setsid",
   "process (session keyring): SessionKeyring _ses.c1",
   "linux.rootfsPropagation (/): Mount - / - 0 [TargetHost|NoMount] prop=REC|SLAVE",
