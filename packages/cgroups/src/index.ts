@@ -4,7 +4,7 @@
 // logic is tested against fixtures for pure v2, hybrid and v1 hosts without root.
 import { readFileSync, writeFileSync, mkdirSync, rmdirSync, existsSync, readdirSync, rmSync } from 'node:fs';
 import { join, posix } from 'node:path';
-import { RuntimeError, sleepMs, readCreating, isAlive, signalPid, waitGone } from '@runts/core';
+import { RuntimeError, sleepMs, readCreating, isAlive, signalPid, waitGone, isFrozen, type CreatingRecord } from '@runts/core';
 
 export interface Hierarchy {
   /** where it is mounted on the host */
@@ -220,11 +220,7 @@ export function signalAll(paths: Record<string, string>, signal: NodeJS.Signals 
 }
 
 export function isFrozenPaths(paths: Record<string, string>): boolean {
-  const v2 = paths['unified'];
-  if (v2 && existsSync(join(v2, 'cgroup.freeze')) && readFileSync(join(v2, 'cgroup.freeze'), 'utf8').trim() === '1') return true;
-  const v1 = paths['freezer'];
-  if (v1 && existsSync(join(v1, 'freezer.state'))) return readFileSync(join(v1, 'freezer.state'), 'utf8').trim() !== 'THAWED';
-  return false;
+  return isFrozen({ cgroupPaths: paths });
 }
 
 /** Freezes or thaws the container: the v1 freezer where there is one (what runc uses on v1 and
@@ -287,14 +283,24 @@ export * from './devices.ts';
 export * from './resources.ts';
 export * from './stats.ts';
 
-/** Undoes what a create that never finished left (it was killed): its init, its cgroups (from
- *  creating.json) and the container dir. Used by the next create of the id and by delete --force. */
-export function undoInterruptedCreate(paths: import('@runts/core').ContainerPaths): void {
-  const c = readCreating(paths);
-  if (c && c.pid > 0 && isAlive(c.pid, c.startTime)) {
+/** Discards an unfinished create: kills its init, removes the cgroup dirs it made (deepest first;
+ *  dirs that existed before it stay) and the container dir, which goes even when a cgroup cannot. */
+export function discardCreate(paths: import('@runts/core').ContainerPaths, c: CreatingRecord): void {
+  if (c.pid > 0 && isAlive(c.pid, c.startTime)) {
     signalPid(c.pid, 9);
     waitGone(c.pid, c.startTime, 5000);
   }
-  if (c) removeCgroups(c.cgroupPaths, c.createdCgroups.length > 0 ? c.createdCgroups : undefined);
-  rmSync(paths.dir, { recursive: true, force: true });
+  try {
+    removeCgroups(c.cgroupPaths, c.createdCgroups);
+  } finally {
+    rmSync(paths.dir, { recursive: true, force: true });
+  }
+}
+
+/** Undoes what a create that never finished left (it was killed), from its creating.json. Used by
+ *  the next create of the id and by delete --force. */
+export function undoInterruptedCreate(paths: import('@runts/core').ContainerPaths): void {
+  const c = readCreating(paths);
+  if (c) discardCreate(paths, c);
+  else rmSync(paths.dir, { recursive: true, force: true });
 }

@@ -14,13 +14,11 @@ import {
   writeCreating,
   RuntimeError,
   toRuntimeError,
-  signalPid,
-  waitGone,
   warn,
   type ContainerRecord,
   type ContainerPaths,
 } from '@runts/core';
-import { hostLayout, containerCgroupPaths, createCgroups, joinCgroups, removeCgroups, hierarchyKey, deviceRules, applyDeviceRules, applyResources as applyCgroupResources, undoInterruptedCreate, type CgroupLayout, type LinuxResources } from '@runts/cgroups';
+import { hostLayout, containerCgroupPaths, createCgroups, joinCgroups, hierarchyKey, deviceRules, applyDeviceRules, applyResources as applyCgroupResources, undoInterruptedCreate, discardCreate, type CgroupLayout, type LinuxResources } from '@runts/cgroups';
 import { loadBundle } from '@runts/spec';
 import { compileCreate, runHooks, killRunningHooks } from '@runts/init';
 import { compileSeccomp } from '@runts/seccomp';
@@ -65,16 +63,11 @@ export async function launch(o: CreateOptions, mode: { wait: boolean; stdio?: Ar
   const rollback = () => {
     killRunningHooks();
     init?.kill();
-    if (pid > 0) {
-      signalPid(pid, 9);
-      waitGone(pid, undefined, 5000);
-    }
     try {
-      removeCgroups(cgroupPaths, createdCgroups);
+      discardCreate(paths, { pid, startTime: '', cgroupPaths, createdCgroups });
     } catch {
-      /* best effort; the error that made us roll back is the one that matters */
+      /* best effort (the container dir is gone anyway); the error that made us roll back is the one that matters */
     }
-    rmSync(paths.dir, { recursive: true, force: true });
   };
   const onSignal = (sig: NodeJS.Signals) => {
     rollback();
