@@ -1,10 +1,11 @@
 // oci-delete: removes a container. A running one needs --force (SIGKILL, wait); a created one is
 // killed and deleted without it, as runc does (containerd's shim relies on that). Then the
 // poststop hooks, the cgroups and the state dir.
-import { rmSync, existsSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import {
   acquireLock,
   containerPaths,
+  stateDirExists,
   readRecord,
   deriveStatus,
   RuntimeError,
@@ -26,7 +27,7 @@ export interface DeleteOptions {
 
 export async function deleteContainer(o: DeleteOptions): Promise<void> {
   const paths = containerPaths(o.root, o.id);
-  if (!existsSync(paths.dir)) {
+  if (!stateDirExists(paths)) {
     if (o.force) return;
     throw new RuntimeError('ENOTEXIST', 'container does not exist');
   }
