@@ -5,7 +5,8 @@ import { dirname, join } from 'node:path';
 import { RuntimeError } from './errors.ts';
 import { containerPaths, isValidId, ensureRoot, openStateDir, stateDirExists, closeFd, LOCK_FILE, STATE_FILE, type ContainerPaths } from './paths.ts';
 import { stringifyLossless, parseJsonLossless } from './json.ts';
-import { procStat, realSys, type Sys } from './sys.ts';
+import { realSys, type Sys } from './sys.ts';
+import { isContainerInit, type Identity, type NsIds } from './identity.ts';
 import { acquireLock, type Lock } from './lock.ts';
 
 export type Status = 'creating' | 'created' | 'running' | 'paused' | 'stopped';
@@ -31,6 +32,11 @@ export interface ContainerRecord {
   config: Record<string, unknown>;
   /** whether the container has its own pid namespace (kill on delete must then only hit the init) */
   ownPidNs?: boolean;
+  /** the init's namespaces that differ from the runtime's, read once the init was ready: a pid is
+   *  the container's only if it is in them (see identity.ts) */
+  nsIds?: NsIds;
+  /** the cgroup dirs create made (deepest last): delete removes these and no other */
+  createdCgroups?: string[];
   /** the runtime's root dir, so hooks and tools can find it again */
   root?: string;
 }
@@ -118,12 +124,10 @@ export function readRecord(paths: ContainerPaths): ContainerRecord {
   return r as ContainerRecord;
 }
 
-/** Is the init (pid with the recorded start time) still there and not a zombie? */
-export function initAlive(rec: Pick<ContainerRecord, 'pid' | 'startTime'>, sys: Sys = realSys): boolean {
-  if (rec.pid <= 0) return false;
-  const st = procStat(rec.pid, sys);
-  if (!st || st.state === 'Z' || st.state === 'X') return false;
-  return rec.startTime === '' || st.startTime === rec.startTime;
+/** Is the init (pid with the recorded start time, in the recorded namespaces) still there and not a
+ *  zombie? A record without a start time names no process of ours. */
+export function initAlive(rec: Identity, sys: Sys = realSys): boolean {
+  return isContainerInit(rec, sys);
 }
 
 /** Is the container's cgroup frozen (v2 cgroup.freeze, or the v1 freezer)? */

@@ -12,6 +12,7 @@ import {
   hookState,
   nowRfc3339Nano,
   writeCreating,
+  containerNsIds,
   RuntimeError,
   toRuntimeError,
   warn,
@@ -59,12 +60,13 @@ export async function launch(o: CreateOptions, mode: { wait: boolean; stdio?: Ar
   let cgroupPaths: Record<string, string> = {};
   let init: InitProcess | undefined;
   let pid = 0;
+  let startTime = '';
   // Roll back: the process, the cgroups, the state dir. Also when we are told to stop.
   const rollback = () => {
     killRunningHooks();
     init?.kill();
     try {
-      discardCreate(paths, { pid, startTime: '', cgroupPaths, createdCgroups });
+      discardCreate(paths, { pid, startTime, cgroupPaths, createdCgroups });
     } catch {
       /* best effort (the container dir is gone anyway); the error that made us roll back is the one that matters */
     }
@@ -101,7 +103,7 @@ export async function launch(o: CreateOptions, mode: { wait: boolean; stdio?: Ar
     const relay = mode.wait && !o.consoleSocket && (spec.process as { terminal?: boolean } | undefined)?.terminal === true;
     init = InitProcess.spawn({ steps, preserveFds: o.preserveFds ?? 0, detached: mode.wait && !relay, ...(mode.stdio ? { stdio: mode.stdio } : {}) });
     pid = await init.pid();
-    const startTime = procStat(pid)?.startTime ?? '';
+    startTime = procStat(pid)?.startTime ?? '';
     writeCreating(paths, { pid, startTime, cgroupPaths, createdCgroups });
     joinCgroups(cgroupPaths, pid);
     const record: ContainerRecord = {
@@ -115,6 +117,7 @@ export async function launch(o: CreateOptions, mode: { wait: boolean; stdio?: Ar
       ...(spec.annotations ? { annotations: spec.annotations as Record<string, string> } : {}),
       owner: '',
       cgroupPaths,
+      createdCgroups,
       config: spec as unknown as Record<string, unknown>,
       ownPidNs: !(linux.namespaces ?? []).some((n) => n.type === 'pid' && n.path) && (linux.namespaces ?? []).some((n) => n.type === 'pid'),
       root: o.root,
@@ -127,6 +130,8 @@ export async function launch(o: CreateOptions, mode: { wait: boolean; stdio?: Ar
     // createContainer hooks see "creating"; startContainer hooks (after the fifo) see "created".
     init.go(`${JSON.stringify(creating)}\0${JSON.stringify(hookState(record, 'created'))}`);
     await init.ready();
+    // the init is in its final namespaces now: they identify its processes (kill --all, delete)
+    record.nsIds = containerNsIds(pid);
     writeRecord(paths, record);
     rmSync(paths.creating, { force: true });
     if (o.pidFile) writePidFile(o.pidFile, pid);
