@@ -24,6 +24,7 @@ import { loadBundle } from '@runts/spec';
 import { compileCreate, runHooks, killRunningHooks } from '@runts/init';
 import { compileSeccomp } from '@runts/seccomp';
 import { InitProcess } from '@runts/nsenter';
+import { checkNamespacePaths } from './namespaces.ts';
 
 export interface CreateOptions {
   root: string;
@@ -55,6 +56,7 @@ export function writePidFile(path: string, pid: number): void {
 export async function launch(o: CreateOptions, mode: { wait: boolean; stdio?: Array<'inherit' | 'pipe' | 'ignore' | number> }): Promise<Launched> {
   validateId(o.id);
   const { bundle, spec, rootfs } = loadBundle(o.bundle ?? process.cwd(), { forStart: true });
+  checkNamespacePaths((spec.linux as { namespaces?: unknown } | undefined)?.namespaces);
   const { paths, lock } = reserveId(o.root, o.id, undoInterruptedCreate);
   let createdCgroups: string[] = [];
   let cgroupPaths: Record<string, string> = {};
