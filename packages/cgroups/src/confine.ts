@@ -3,7 +3,7 @@
 // are cgroups below a hierarchy's root, and delete removes only the dirs create made. A cgroup that
 // a host process joined, a cgroupsPath of `/`, or a state.json naming another directory must never
 // make the runtime kill or remove what is not the container's.
-import { statfsSync } from 'node:fs';
+import { statfsSync, existsSync } from 'node:fs';
 import { posix } from 'node:path';
 import { belongsToContainer, signalContainerProcess, type Identity } from '@runts/core';
 import { cgroupPids, hostLayout, type CgroupLayout } from './index.ts';
@@ -81,4 +81,17 @@ export function signalOwned(paths: Record<string, string>, rec: Identity, signal
     }
   }
   return n;
+}
+
+/** The dirs createCgroups(paths) will make (every missing level, deepest last), known before it
+ *  makes them: create records them first, so that a create killed in the middle of making them
+ *  is undone too (a level another create made meanwhile is only ever removed when empty). */
+export function missingCgroupDirs(paths: Record<string, string>): string[] {
+  const out: string[] = [];
+  for (const dir of Object.values(paths)) {
+    const levels: string[] = [];
+    for (let d = dir; d !== '/' && !existsSync(d); d = posix.dirname(d)) levels.unshift(d);
+    out.push(...levels);
+  }
+  return out;
 }

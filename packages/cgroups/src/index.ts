@@ -302,6 +302,7 @@ export * from './devices.ts';
 export * from './resources.ts';
 export * from './stats.ts';
 export * from './confine.ts';
+import { confineCreated } from './confine.ts';
 
 /** Discards an unfinished create: kills its init, removes the cgroup dirs it made (deepest first;
  *  dirs that existed before it stay) and the container dir, which goes even when a cgroup cannot. */
@@ -312,7 +313,8 @@ export function discardCreate(paths: import('@runts/core').ContainerPaths, c: Cr
     waitGone(c.pid, c.startTime, 5000);
   }
   try {
-    removeCgroups(c.cgroupPaths, c.createdCgroups);
+    // only dirs below a hierarchy root on the container's own paths (creating.json is data too)
+    removeCgroups(c.cgroupPaths, confineCreated(c.cgroupPaths, c.createdCgroups));
   } finally {
     rmSync(paths.dir, { recursive: true, force: true });
   }
