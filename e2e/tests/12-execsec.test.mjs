@@ -107,6 +107,32 @@ describe(`the seccomp filter is the last step (${rt.name}; runc 1.1.5 beside it)
     });
   }
 
+  test('without noNewPrivileges the process gets the same capability sets as under runc (CAP_SYS_ADMIN, kept for the load, is gone)', async (t) => {
+    const seccomp = { defaultAction: 'SCMP_ACT_ALLOW', architectures: ARCHS, syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO' }] };
+    const out = {};
+    for (const user of [undefined, { uid: 1000, gid: 1000 }]) {
+      const b = await bundle('caps', {
+        args: ['sh', '-c', 'grep -E "^(Cap|NoNewPrivs|Seccomp:)" /proc/self/status'],
+        seccomp,
+        edit(c) {
+          c.process.noNewPrivileges = false;
+          if (user) c.process.user = user;
+          c.process.capabilities.ambient = user ? ['CAP_NET_BIND_SERVICE'] : [];
+          c.process.capabilities.inheritable = user ? ['CAP_NET_BIND_SERVICE'] : [];
+        },
+      });
+      for (const r of [runc, rt]) {
+        const id = newId(`caps-${r.name}`);
+        t.after(() => r.forceDelete(id));
+        const res = await r.run(id, { bundle: b.dir });
+        assert.equal(res.code, 0, show(res));
+        out[r.name] = res.stdout;
+      }
+      assert.equal(out[rt.name], out.runc);
+      assert.match(out.runc, /CapEff:\t0+[0-9a-f]+\n/);
+    }
+  });
+
   test('no fd but stdio reaches the process (the second close-on-exec pass is gone)', async (t) => {
     const b = await bundle('fds', { args: ['sh', '-c', 'ls /proc/self/fd | sort -n | tr "\\n" " "'] });
     for (const r of [runc, rt]) {
