@@ -221,3 +221,57 @@ describe(`a failure after ready is not a success (${rt.name})`, () => {
     }
   });
 });
+
+/** Every x86_64 syscall the installed kernel headers name, but syslog (103): what runc's own start
+ *  needs is in it. */
+function allButSyslog() {
+  const h = readFileSync('/usr/include/x86_64-linux-gnu/asm/unistd_64.h', 'utf8');
+  return [...h.matchAll(/#define __NR_(\w+) (\d+)/g)].filter((m) => m[1] !== 'syslog').map((m) => m[1]);
+}
+
+describe(`syscalls newer than the profile get ENOSYS (${rt.name}, differential against runc 1.1.5)`, () => {
+  for (const def of ['SCMP_ACT_ERRNO', 'SCMP_ACT_KILL_PROCESS']) {
+    test(`default ${def}: syscall 1000 (above every number the profile names) gets ENOSYS; syslog (103, below) the default action`, async (t) => {
+      const seccomp = { defaultAction: def, architectures: ARCHS, syscalls: [{ names: allButSyslog(), action: 'SCMP_ACT_ALLOW' }] };
+      const b = await bundle('enosys', { args: ['/sys1000'], seccomp });
+      withProgram(b, 1000);
+      withProgram(b, 103);
+      for (const [args, want] of [
+        [['/sys1000'], 38], // ENOSYS: the exit status is the errno
+        [['/sys103'], def === 'SCMP_ACT_ERRNO' ? 1 : 128 + 31], // EPERM, or killed by SIGSYS
+      ]) {
+        b.config.process.args = args;
+        b.write();
+        for (const r of [runc, rt]) {
+          const id = newId(`enosys-${r.name}`);
+          t.after(() => r.forceDelete(id));
+          const res = await r.run(id, { bundle: b.dir });
+          assert.equal(res.code, want, `${r.name} ${args[0]}\n${show(res)}`);
+        }
+      }
+    });
+  }
+
+  test('a minimal profile (execve, exit_group; runc cannot start under it): 1000 gets ENOSYS, getpid EPERM', async (t) => {
+    const b = await bundle('enosys-min', { args: ['/sys1000'], seccomp: minimal() });
+    withProgram(b, 1000);
+    withProgram(b, 39);
+    for (const [prog, want] of [['/sys1000', 38], ['/sys39', 1]]) {
+      b.config.process.args = [prog];
+      b.write();
+      const id = newId('enosys-min');
+      t.after(() => rt.forceDelete(id));
+      const res = await rt.run(id, { bundle: b.dir });
+      assert.equal(res.code, want, show(res));
+    }
+  });
+
+  test('default allow: no stub (runc), an unknown number gets the kernel\'s own ENOSYS', async (t) => {
+    const b = await bundle('enosys-allow', { args: ['/sys1000'], seccomp: { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['getpid'], action: 'SCMP_ACT_ERRNO' }] } });
+    withProgram(b, 1000);
+    const id = newId('enosys-allow');
+    t.after(() => rt.forceDelete(id));
+    const res = await rt.run(id, { bundle: b.dir });
+    assert.equal(res.code, 38, show(res));
+  });
+});
