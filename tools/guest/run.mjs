@@ -90,7 +90,7 @@ const asUser = opts.user === 'rootless' ? `sh ${q(join(REPO, 'tools/guest/as-roo
 writeFileSync(
   join(ctl, 'job.sh'),
   `# written by tools/guest/run.mjs
-echo "$(cut -d' ' -f1 /proc/uptime)" > /run/ctl/booted
+cut -d' ' -f1 /proc/uptime > /run/ctl/booted.tmp && mv /run/ctl/booted.tmp /run/ctl/booted
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8
 ${mount9p('repo', REPO, ',cache=loose')} || { echo 'guest: cannot mount the checkout' > /run/ctl/err; echo 125 > /run/ctl/rc; systemctl poweroff -ff; }
 ${mount9p('node', '/opt/host-node', ',cache=loose,ro')} && ln -sf /opt/host-node/node /usr/local/bin/node
@@ -170,7 +170,8 @@ function pump() {
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 function consoleTail() {
   try {
-    return readFileSync(join(ctl, 'console.log'), 'utf8').trim().split('\n').slice(-15).join('\n');
+    const text = readFileSync(join(ctl, 'console.log'), 'utf8').trim();
+    return text === '' ? '(no console output yet)' : text.split('\n').slice(-15).join('\n');
   } catch {
     return '(no console output)';
   }
