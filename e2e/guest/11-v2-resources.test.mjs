@@ -2,7 +2,7 @@
 // against runc 1.1.5: cpuset, cpu.idle, io (weight and throttles on the guest's disk), hugetlb,
 // linux.resources.unified, memory.swap.max; and bad input that the v2 kernel refuses (the error names
 // the field, exit 1, no cgroup left). The host suite's tests/09-resources (v2-aware) also runs here,
-// through 12-host-suite.test.mjs.
+// through 12-host-resources.test.mjs.
 import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, statSync, readdirSync } from 'node:fs';
