@@ -145,7 +145,7 @@ export const MountFlags = {
   SourceInRootfs: 8n,
   /** attrSet/attrClr apply to the whole tree (mount_setattr AT_RECURSIVE). */
   AttrRecursive: 16n,
-  /** on remount, keep the locked flags the mount already has (nosuid, nodev, noexec, ro, atime). */
+  /** on remount: when the kernel refuses the flags (EPERM), retry keeping the locked flags the mount has (nosuid, nodev, noexec, ro, atime). */
   KeepLocked: 32n,
   /** skip the mount call itself (only propagation / setattr / remount on an existing mount). */
   NoMount: 64n,
