@@ -44,7 +44,7 @@ enum {
 #define MF_KEEP_MODE 256u
 #define WF_IGNORE_MISSING 1u
 
-#define MAX_MSG (4u << 20) /* the cap on any message, the program included */
+#define MAX_MSG (256u << 20) /* the cap on any message, the program included (index.ts MAX_PROGRAM_SIZE) */
 #define MAX_ARGS 10
 #define NO_STEP 0xffffffffu
 
