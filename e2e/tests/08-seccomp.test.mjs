@@ -196,7 +196,7 @@ describe(`seccomp (${rt.name})`, () => {
     if (rt.name !== 'runc') assert.match(r.error, /linux\.seccomp\.architectures\[1\]: unknown or unsupported architecture "SCMP_ARCH_LOONGARCH64"/, show(r));
   });
 
-  test('SCMP_ACT_NOTIFY without an agent on listenerPath fails clearly (the agent itself: 14-seccomp-notify)', async (t) => {
+  test('SCMP_ACT_NOTIFY without an agent on listenerPath fails clearly (the agent itself: 32-seccomp-notify)', async (t) => {
     const b = await bundleWith({ defaultAction: 'SCMP_ACT_ALLOW', listenerPath: '/run/none.sock', syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_NOTIFY' }] }, 'true');
     const id = newId('notify');
     t.after(() => rt.forceDelete(id));
