@@ -174,6 +174,11 @@ export const Msg = {
   Ready: 17,
   /** executor -> parent: u32 step index (0xffffffff: none), i32 errno, str message. */
   Error: 18,
+  /** executor -> parent (execsec block): u32 fd: the Seccomp step's listener (flag
+   *  SECCOMP_FILTER_FLAG_NEW_LISTENER); the init waits for SeccompDone, then closes it. */
+  SeccompFd: 60,
+  /** parent -> executor: the listener has been taken (pidfd_getfd) and sent to the agent. */
+  SeccompDone: 61,
 } as const;
 
 export type Step =
