@@ -422,9 +422,9 @@ describe('compileCreate: mounts', () => {
 
   it('procfs and sysfs only on an ordinary directory; a destination leading into /proc is refused (runc)', () => {
     const linked = (target: string): FakeFsOptions => ({ ...fsWith, files: { ...fsWith.files, '/b/rootfs/proc': { type: 'symlink', target } } });
-    throwsField(() => compile(minimal({ mounts: [{ destination: '/proc', type: 'proc', source: 'proc' }] }), {}, linked('/tmp')), /^mounts\[0\]: filesystem "proc" must be mounted on ordinary directory$/);
+    throwsField(() => compile(minimal({ mounts: [{ destination: '/proc', type: 'proc', source: 'proc' }] }), {}, linked('/tmp')), /^mounts\[0\] \(\/proc\): filesystem "proc" must be mounted on ordinary directory$/);
     const sys: FakeFsOptions = { ...fsWith, files: { ...fsWith.files, '/b/rootfs/sys': { type: 'symlink', target: 'x' } } };
-    throwsField(() => compile(minimal({ mounts: [{ destination: '/sys', type: 'sysfs', source: 'sysfs' }] }), {}, sys), /^mounts\[0\]: filesystem "sysfs" must be mounted on ordinary directory$/);
+    throwsField(() => compile(minimal({ mounts: [{ destination: '/sys', type: 'sysfs', source: 'sysfs' }] }), {}, sys), /^mounts\[0\] \(\/sys\): filesystem "sysfs" must be mounted on ordinary directory$/);
     const core: FakeFsOptions = { ...fsWith, files: { ...fsWith.files, '/b/rootfs/x': { type: 'symlink', target: '/proc/sys/kernel/core_pattern' } } };
     throwsField(() => compile(minimal({ mounts: [{ destination: '/x', source: '/etc/resolv.conf', options: ['bind'] }] }), {}, core), /^mounts\[0\]: "\/proc\/sys\/kernel\/core_pattern" cannot be mounted because it is inside \/proc$/);
     // the executor checks again at mount time (a rename during create): Ordinary for procfs and

@@ -544,7 +544,7 @@ export function compileMount(m: InitMount, i: number, c: MountContext): Compiled
     // runc: "If the destination already exists and is not a directory, we bail out" (the last
     // component is not followed: a rootfs must not steer where procfs or sysfs land)
     const st = c.fs.lstat(posix.join(c.rootfs, dest));
-    if (st !== undefined && !st.isDirectory) throw invalid(field, `filesystem ${JSON.stringify(device)} must be mounted on ordinary directory`);
+    if (st !== undefined && !st.isDirectory) throw invalid(`${field} (${dest})`, `filesystem ${JSON.stringify(device)} must be mounted on ordinary directory`);
   }
 
   if (bind) {
