@@ -240,6 +240,8 @@ describe('compileCreate: stage 0', () => {
   });
 
   it("no mount namespace: the runtime's is used (config-linux.md), nothing changed on its root, chroot instead of pivot_root", () => {
+    throwsField(() => compile(withLinux({ namespaces: [], maskedPaths: ['/proc/kcore'] })), /^linux\.maskedPaths: unable to restrict sys entries without a private MNT namespace$/);
+    throwsField(() => compile(withLinux({ namespaces: [], readonlyPaths: ['/proc/sys'] })), /^linux\.readonlyPaths: unable to restrict sys entries without a private MNT namespace$/);
     const steps = compile(withLinux({ namespaces: [] }));
     assert.equal(find(steps, Op.NsNew)[0]!.step.flags & CLONE.NEWNS, 0n);
     assert.deepEqual(find(steps, Op.Mount).filter((s) => s.field === 'linux.rootfsPropagation' || s.field === 'root.path'), []);

@@ -216,6 +216,9 @@ export function compileCreate(o: CompileCreateOptions): SourcedStep[] {
   // without a mount namespace the container runs in the runtime's (config-linux.md: it inherits
   // it): its mounts land on the host, inside the rootfs, where runc puts them
   const ownMountNs = ns.has('mount');
+  // runc's validator: masks and read-only paths need a mount namespace of the container's own
+  if (!ownMountNs && ((linux.maskedPaths?.length ?? 0) > 0 || (linux.readonlyPaths?.length ?? 0) > 0))
+    throw invalid((linux.maskedPaths?.length ?? 0) > 0 ? 'linux.maskedPaths' : 'linux.readonlyPaths', 'unable to restrict sys entries without a private MNT namespace');
 
   // ---- user namespace maps (runc's configs/validate usernamespace) ----
   const uidMappings = linux.uidMappings ?? [];
