@@ -14,7 +14,7 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
-import { runtime, makeBundle, newId, show, errorText, RUN_DIR } from '../lib/index.mjs';
+import { runtime, makeBundle, newId, show, errorText, spawnCapture, RUN_DIR } from '../lib/index.mjs';
 
 const canaryDir = join(RUN_DIR, `canary-${process.pid}`);
 const canaryFile = join(canaryDir, 'canary');
@@ -152,6 +152,48 @@ describe('/dev/null swapped for a symlink to a host file', () => {
       else assert.match(errorText(r.stderr), /error reopening \/dev\/null inside container/, show(r));
       assertCanaries(name);
     });
+  }
+});
+
+describe('a hostile /dev/console and /dev/pts', () => {
+  // after /dev is set up and before the console is made: /dev/console becomes a link to the host
+  // canary file; or (no devpts mount) the rootfs's /dev/pts/ptmx is one
+  for (const kind of ['console', 'ptmx']) {
+    for (const name of RUNTIMES) {
+      test(`${name}: ${kind === 'console' ? '/dev/console' : '/dev/pts/ptmx'} a symlink to a host file`, async (t) => {
+        const b = await bundleFor(name, {
+          args: ['sh', '-c', 'echo "console=$(stat -L -c %t:%T /dev/console 2>&1) tty=$(tty)"'],
+          terminal: true,
+          edit(c, bb) {
+            c.root.readonly = false;
+            if (kind === 'console') {
+              c.hooks = { createContainer: [{ path: '/bin/sh', args: ['sh', '-c', `rm -f ${bb.rootfs}/dev/console; ln -s ${canaryFile} ${bb.rootfs}/dev/console`] }] };
+            } else {
+              c.mounts = c.mounts.filter((m) => m.destination !== '/dev/pts');
+              c.hooks = { createContainer: [{ path: '/bin/sh', args: ['sh', '-c', `mkdir -p ${bb.rootfs}/dev/pts && ln -sf ${canaryFile} ${bb.rootfs}/dev/pts/ptmx`] }] };
+            }
+          },
+        });
+        // `run` relays the terminal: both runtimes want one on the caller's side (script(1) gives it)
+        const rt = runtime(name);
+        const id = newId(`ma-${name}`);
+        const cmd = [...rt.argv('run'), '--bundle', b.dir, id].map((x) => `'${x}'`).join(' ');
+        const r = await spawnCapture(['script', '-qec', cmd, '/dev/null'], { timeout: 60_000 });
+        await rt.forceDelete(id);
+        r.stdout = r.stdout.replace(/\r/g, '');
+        t.diagnostic(`${name}: exit ${r.code}: ${JSON.stringify(r.stdout.trim())} ${errorText(r.stderr + r.stdout)}`);
+        if (kind === 'console' && name === 'runts') {
+          // followed inside the rootfs only: the pty is bound on a file made there
+          assert.equal(r.code, 0, show(r));
+          assert.match(r.stdout, /console=88:\d+ tty=\/dev\/pts\/\d+/, show(r));
+        }
+        if (kind === 'ptmx' && name === 'runts') {
+          assert.notEqual(r.code, 0, show(r));
+          assert.match(errorText(r.stderr + r.stdout), /process\.terminal.*\/dev\/pts\/ptmx/, show(r));
+        }
+        assertCanaries(name);
+      });
+    }
   }
 });
 

@@ -157,8 +157,10 @@ int open_in_root(const char *path, int oflags, int create, mode_t mode)
 				if (n >= 0) { /* dangling symlink: go on with its target, inside the root */
 					char nw[2 * PATH_MAX + 2];
 					lnk[n] = 0;
-					int w = lnk[0] == '/' ? snprintf(nw, sizeof nw, "%s/%s", lnk, rest)
-							      : snprintf(nw, sizeof nw, "%.*s/%s/%s", (int)parent_len, prefix, lnk, rest);
+					/* no trailing "/" when the link was the last component: a file may be made there */
+					const char *sep = *rest ? "/" : "";
+					int w = lnk[0] == '/' ? snprintf(nw, sizeof nw, "%s%s%s", lnk, sep, rest)
+							      : snprintf(nw, sizeof nw, "%.*s/%s%s%s", (int)parent_len, prefix, lnk, sep, rest);
 					if (w < 0 || (size_t)w >= sizeof nw) {
 						errno = ENAMETOOLONG;
 						goto fail;
