@@ -81,8 +81,9 @@ export const Op = {
   /** Report Ready to the parent, then (when a Fifo was given) open it for writing through
    *  /proc/self/fd/N, blocking until `start` opens it, and write "0". */
   WaitStart: 43,
-  /** strlist argv, strlist env, u64 preserveFds: mark every fd >= 3 + preserveFds close-on-exec,
-   *  then execve the path found by Resolve. Must be last. */
+  /** strlist argv, strlist env, u64 preserveFds: execve the path found by Resolve, and nothing
+   *  else (every fd >= 3 + preserveFds is close-on-exec since start-up; the signal mask is empty
+   *  since the init started). Must be last; only a Seccomp step may come between it and the rest. */
   Exec: 44,
   /** u64 rows, u64 cols: open a pty in the container's /dev/pts, send the master over the console
    *  socket (SCM_RIGHTS, payload "/dev/ptmx" as runc's), make the slave stdio and the controlling terminal,
@@ -103,6 +104,15 @@ export const Op = {
    *  as runc's loopback strategy does. */
   LoopbackUp: 50,
 
+  // ---- execsec block (60-69) ----
+  /** u64 uid: runc's fixStdioPermissions, before the User step: fds 0-2 (a pty, pipes, files)
+   *  fchown'd to uid, group kept; /dev/null and fds already owned by uid are skipped; EINVAL,
+   *  EPERM and EROFS ignored. */
+  ChownStdio: 60,
+  /** Written 'X' on exec.fifo after WaitStart (no-op without one): every step but the filter and the
+   *  execve is done. start takes an EOF after the "0" without it for an init that died (killed, a
+   *  startContainer hook failed) before starting the process. After the startContainer hooks. */
+  Launch: 61,
   // ---- mountsec block (70-79) ----
   /** u64 anchor, str path: MaskPath for a path beneath a mount made with MountFlags.Anchor (the
    *  container's procfs or sysfs), opened through that mount's fd (RESOLVE_BENEATH), so a rename of
@@ -250,6 +260,8 @@ export type Step =
   | { op: typeof Op.BecomeRoot; gid: bigint }
   | { op: typeof Op.Unshare; flags: bigint }
   | { op: typeof Op.LoopbackUp }
+  | { op: typeof Op.ChownStdio; uid: bigint }
+  | { op: typeof Op.Launch }
   | { op: typeof Op.MaskAt; anchor: bigint; path: string }
   | { op: typeof Op.ReadonlyAt; anchor: bigint; path: string }
   | { op: typeof Op.WriteProcAt; anchor: bigint; path: string; content: string; wflags: bigint }
@@ -329,6 +341,8 @@ export const Signatures: { [K in Step['op']]: ReadonlyArray<readonly [string, Ar
   [Op.BecomeRoot]: [['gid', 'u64']],
   [Op.Unshare]: [['flags', 'u64']],
   [Op.LoopbackUp]: [],
+  [Op.ChownStdio]: [['uid', 'u64']],
+  [Op.Launch]: [],
   [Op.MaskAt]: [['anchor', 'u64'], ['path', 'str']],
   [Op.ReadonlyAt]: [['anchor', 'u64'], ['path', 'str']],
   [Op.WriteProcAt]: [['anchor', 'u64'], ['path', 'str'], ['content', 'str'], ['wflags', 'u64']],
