@@ -473,15 +473,19 @@ void op_mount(const struct step *s)
 	}
 	if (remount) {
 		unsigned long fl = MS_REMOUNT | MS_BIND | (unsigned long)remount;
-		if (mf & MF_KEEP_LOCKED) {
+		/* As runc: the flags asked for first; only where the kernel refuses (EPERM: flags locked
+		 * in a user namespace) again with the mount's own flags kept. Adding them up front kept
+		 * nosuid/nodev that runc drops (a rootfs on a nosuid,nodev tmpfs). */
+		int r = xmount(NULL, target, NULL, fl, NULL);
+		if (r < 0 && errno == EPERM && (mf & MF_KEEP_LOCKED)) {
 			int lfd = cur >= 0 ? cur : open(target, O_PATH | O_CLOEXEC);
 			if (lfd < 0)
 				die(errno, "open %s", target);
-			fl |= locked_flags(lfd);
+			r = xmount(NULL, target, NULL, fl | locked_flags(lfd), NULL);
 			if (lfd != cur)
 				close(lfd);
 		}
-		if (xmount(NULL, target, NULL, fl, NULL) < 0)
+		if (r < 0)
 			die(errno, "remount");
 	}
 	if ((mf & MF_ANCHOR) && !(mf & MF_NO_MOUNT)) {
