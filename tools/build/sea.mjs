@@ -18,6 +18,8 @@ import { nodeBinary } from './node.mjs';
 
 const REPO = resolve(import.meta.dirname, '../..');
 const outArg = process.argv.indexOf('--out');
+// --snapshot: a V8 startup snapshot of every command module instead of a code cache (sea-snapshot.ts)
+const snapshot = process.argv.includes('--snapshot');
 const out = resolve(outArg > 0 ? process.argv[outArg + 1] : join(REPO, 'dist/runts'));
 const work = join(dirname(out), '.sea');
 rmSync(work, { recursive: true, force: true });
@@ -28,7 +30,7 @@ const version = execFileSync(node, ['--version'], { encoding: 'utf8' }).trim();
 const [major, minor] = version.slice(1).split('.').map(Number);
 
 await build({
-  entryPoints: [join(import.meta.dirname, 'sea-main.ts')],
+  entryPoints: [join(import.meta.dirname, snapshot ? 'sea-snapshot.ts' : 'sea-main.ts')],
   outfile: join(work, 'main.cjs'),
   bundle: true,
   platform: 'node',
@@ -68,8 +70,8 @@ const config = {
   main: join(work, 'main.cjs'),
   output: tmp,
   disableExperimentalSEAWarning: true,
-  useCodeCache: true,
-  useSnapshot: false,
+  useCodeCache: !snapshot,
+  useSnapshot: snapshot,
   assets: { 'runts-init': exe, 'koffi.node': koffiNode },
 };
 const env = { ...process.env, NODE_OPTIONS: '' };

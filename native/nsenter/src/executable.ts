@@ -12,8 +12,11 @@ import { tmpdir } from 'node:os';
 /** O_TMPFILE (Linux, x86-64 and arm64 value; includes O_DIRECTORY). */
 const O_TMPFILE = 0o20000000 | constants.O_DIRECTORY;
 
-/** Tried in order: tmpfs first (no disk write), then the usual temporary dirs. */
-export const EXEC_DIRS = ['/dev/shm', '/run', tmpdir(), '/tmp', '/var/tmp'];
+/** Tried in order: tmpfs first (no disk write), then the usual temporary dirs. (A function: a
+ *  module top level may run at build time, in the single executable's snapshot.) */
+export function execDirs(): string[] {
+  return ['/dev/shm', '/run', tmpdir(), '/tmp', '/var/tmp'];
+}
 
 /** Can this path be executed by this process (exec bit for it, mount not noexec)? */
 export function isExecutable(path: string): boolean {
@@ -27,7 +30,7 @@ export function isExecutable(path: string): boolean {
 
 /** An executable path (/proc/<pid>/fd/<n>) holding `bytes`, valid while this process lives; the
  *  fd stays open (close-on-exec) until exit. Throws naming every dir tried when none allows it. */
-export function executableCopy(bytes: Uint8Array, dirs: readonly string[] = EXEC_DIRS): string {
+export function executableCopy(bytes: Uint8Array, dirs: readonly string[] = execDirs()): string {
   const why: string[] = [];
   for (const dir of [...new Set(dirs)]) {
     let w = -1;
