@@ -14,7 +14,7 @@ const { createHash } = require('node:crypto');
 const Module = require('node:module');
 const path = require('node:path');
 
-/** launch.cjs's checksum (the same function: keep them in step; e2e/tests/13-code-cache checks a
+/** launch.cjs's checksum (the same function: keep them in step; e2e/tests/41-code-cache checks a
  *  fresh build's cache is used). */
 function checksum(buf, start) {
   const n = (buf.length - start) >>> 4;
