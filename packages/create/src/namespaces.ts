@@ -41,15 +41,13 @@ export function checkNamespacePaths(namespaces: unknown): void {
       throw new RuntimeError('EINVAL', `${field}: ${describeSysError(err)}`);
     }
     try {
-      // an nsfs inode reads as `net:[4026531992]` through its fd (/proc/<pid>/ns/net); a bind mount
-      // of one (ip netns, Podman, CNI: /run/netns/x) reads as its path but is on nsfs, its type
-      // left for setns to check
+      // an nsfs inode reads as `net:[4026531992]` through its fd; anything else as a path
       const target = readlinkSync(`/proc/self/fd/${fd}`);
       const m = /^([a-z_]+):\[\d+\]$/.exec(target);
-      if (!m) {
-        if (statfsSync(`/proc/self/fd/${fd}`).type === NSFS_MAGIC) return;
-        throw new RuntimeError('EINVAL', `${field}: ${n.path} is not a namespace (${kind(fstatSync(fd))})`);
-      }
+      // a namespace bind-mounted on a file (ip netns add, CNI) reads as its path: it is on nsfs,
+      // of a type the fd does not tell (setns checks it)
+      if (!m && statfsSync(`/proc/self/fd/${fd}`).type === NSFS_MAGIC) return;
+      if (!m) throw new RuntimeError('EINVAL', `${field}: ${n.path} is not a namespace (${kind(fstatSync(fd))})`);
       const want = KERNEL_NAME[n.type];
       // pid_for_children and time_for_children name the same kinds
       const got = m[1]!.replace(/_for_children$/, '');
