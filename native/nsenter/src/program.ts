@@ -101,6 +101,13 @@ export const Op = {
   /** Bring the loopback interface up (SIOCSIFFLAGS IFF_UP on "lo"), in a new network namespace,
    *  as runc's loopback strategy does. */
   LoopbackUp: 50,
+
+  // ---- ebpf block (80-89) ----
+  /** Stage 0 (host context, before the clone), although numbered after the init steps:
+   *  str cgroup v2 dir, bytes program (struct bpf_insn[]), str license. Loads the program as
+   *  BPF_PROG_TYPE_CGROUP_DEVICE, attaches it to the dir (BPF_CGROUP_DEVICE, BPF_F_ALLOW_MULTI), then
+   *  detaches the device programs that were attached before (the cgroup is never without one). */
+  DeviceFilter: 80,
 } as const;
 export type OpCode = (typeof Op)[keyof typeof Op];
 
@@ -120,6 +127,8 @@ export const ExecFlags = {
    *  and copied again on SIGWINCH, which is then not forwarded; the terminal's EOF character typed
    *  when stdin ends) until the init exits and its output is drained. */
   ConsoleRelay: 4n,
+  /** Stage 0 performs its ops, reports pid 0 and exits 0: no init is cloned (update's DeviceFilter). */
+  NoInit: 1n << 16n,
 } as const;
 
 /** Op.Mount mflags: how the executor treats source and target. */
@@ -216,7 +225,8 @@ export type Step =
   | { op: typeof Op.Setsid }
   | { op: typeof Op.BecomeRoot; gid: bigint }
   | { op: typeof Op.Unshare; flags: bigint }
-  | { op: typeof Op.LoopbackUp };
+  | { op: typeof Op.LoopbackUp }
+  | { op: typeof Op.DeviceFilter; dir: string; program: Uint8Array; license: string };
 
 /** A step with the config.json field it came from, so an error can name it:
  *  `mounts[2] (/data): mount: no such file or directory`. */
@@ -291,4 +301,5 @@ export const Signatures: { [K in Step['op']]: ReadonlyArray<readonly [string, Ar
   [Op.BecomeRoot]: [['gid', 'u64']],
   [Op.Unshare]: [['flags', 'u64']],
   [Op.LoopbackUp]: [],
+  [Op.DeviceFilter]: [['dir', 'str'], ['program', 'bytes'], ['license', 'str']],
 };

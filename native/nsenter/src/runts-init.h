@@ -21,7 +21,9 @@ enum {
 	OP_USER = 38, OP_CAPS = 39, OP_UMASK = 40, OP_CHDIR = 41, OP_RESOLVE = 42,
 	OP_WAIT_START = 43, OP_EXEC = 44, OP_CONSOLE = 45, OP_SESSION_KEYRING = 46,
 	OP_SETSID = 47, OP_BECOME_ROOT = 48, OP_UNSHARE = 49, OP_LOOPBACK_UP = 50,
-	OP_MAX = 50,
+	/* ebpf block (80-89): stage-0 ops numbered above OP_FIRST_INIT */
+	OP_DEVICE_FILTER = 80,
+	OP_MAX = 80,
 	OP_FIRST_INIT = 20, /* ops below this are done by stage 0 */
 };
 
@@ -29,6 +31,8 @@ enum {
 #define EXEC_WAIT 1u
 #define EXEC_JOIN 2u
 #define EXEC_CONSOLE_RELAY 4u
+/* ebpf block: stage 0 performs its ops and exits, no init (e.g. update's DeviceFilter) */
+#define EXEC_NO_INIT 65536u
 #define MF_TARGET_HOST 1u
 #define MF_MKDIR_TARGET 2u
 #define MF_MKFILE_TARGET 4u
@@ -114,6 +118,14 @@ void op_readonly_path(const struct step *s);
 void op_console(const struct step *s);
 void relay_prepare(void);
 __attribute__((noreturn)) void relay_console(void);
+
+/* devfilter.c */
+void op_device_filter(const struct step *s);
+/* stage-0 ops: below OP_FIRST_INIT, and the ebpf block's DeviceFilter */
+static inline int is_stage0_op(unsigned op)
+{
+	return op < OP_FIRST_INIT || op == OP_DEVICE_FILTER;
+}
 
 /* steps.c */
 __attribute__((noreturn)) void run_init(const struct program *p);
