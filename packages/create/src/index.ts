@@ -18,7 +18,7 @@ import {
   type ContainerRecord,
   type ContainerPaths,
 } from '@runts/core';
-import { hostLayout, containerCgroupPaths, createCgroups, joinCgroups, hierarchyKey, deviceRules, applyDeviceRules, deviceFilterStep, inUserNamespace, applyResources as applyCgroupResources, undoInterruptedCreate, discardCreate, type CgroupLayout, type LinuxResources } from '@runts/cgroups';
+import { hostLayout, containerCgroupPaths, createCgroups, joinCgroups, hierarchyKey, deviceRules, applyDeviceRules, deviceFilterStep, inUserNamespace, warnNonEmptyCgroup, refuseFrozenCgroup, applyResources as applyCgroupResources, undoInterruptedCreate, discardCreate, type CgroupLayout, type LinuxResources } from '@runts/cgroups';
 import { loadBundle } from '@runts/spec';
 import { compileCreate, runHooks, killRunningHooks } from '@runts/init';
 import { compileSeccomp } from '@runts/seccomp';
@@ -78,8 +78,10 @@ export async function launch(o: CreateOptions, mode: { wait: boolean; stdio?: Ar
     const layout = hostLayout();
     const linux = (spec.linux ?? {}) as { cgroupsPath?: string; namespaces?: Array<{ type: string; path?: string }> };
     cgroupPaths = containerCgroupPaths(layout, linux.cgroupsPath, o.id);
+    warnNonEmptyCgroup(cgroupPaths, warn);
     createdCgroups = createCgroups(cgroupPaths);
     writeCreating(paths, { pid: 0, startTime: '', cgroupPaths, createdCgroups });
+    refuseFrozenCgroup(cgroupPaths);
     const deviceFilter = applyResources(spec.linux as never, cgroupPaths, layout);
     const v1 = layout.v1.filter((h) => cgroupPaths[hierarchyKey(h)]).map((h) => ({ controllers: hierarchyKey(h), hostDir: cgroupPaths[hierarchyKey(h)]! }));
     const seccomp = spec.linux?.seccomp ? compileSeccomp(spec.linux.seccomp) : undefined;
