@@ -19,18 +19,36 @@ static long sys_bpf(int cmd, union bpf_attr *attr)
 	return syscall(SYS_bpf, cmd, attr, sizeof *attr);
 }
 
+/* DeviceFilterFlags.BestEffort: a failure to load or attach is not an error (the caller has another
+ * enforcement, e.g. the v1 devices cgroup of a hybrid host); nothing is attached then. */
+#define DF_BEST_EFFORT 1u
+
+#define fail(err, ...)                                   \
+	do {                                             \
+		if (best_effort) {                       \
+			if (pfd >= 0)                    \
+				close(pfd);              \
+			if (dfd >= 0)                    \
+				close(dfd);              \
+			return;                          \
+		}                                        \
+		die(err, __VA_ARGS__);                   \
+	} while (0)
+
 void op_device_filter(const struct step *s)
 {
 	const char *dir = s->a[0].s;
 	const unsigned char *insns = s->a[1].bytes;
 	uint32_t len = s->a[1].n;
 	const char *license = s->a[2].s;
+	int best_effort = (s->a[3].u & DF_BEST_EFFORT) != 0;
+	int pfd = -1, dfd = -1;
 	if (len == 0 || len % sizeof(struct bpf_insn) != 0)
 		die(EINVAL, "device filter: program of %u bytes is not a list of bpf instructions", len);
 
-	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
-		die(errno, "device filter: open %s", dir);
+		fail(errno, "device filter: open %s", dir);
 
 	/* The programs attached now (to detach once ours is in place). */
 	uint32_t old[MAX_OLD];
@@ -41,7 +59,7 @@ void op_device_filter(const struct step *s)
 	q.query.prog_ids = (uint64_t)(uintptr_t)old;
 	q.query.prog_cnt = MAX_OLD;
 	if (sys_bpf(BPF_PROG_QUERY, &q) < 0)
-		die(errno, "device filter: bpf(BPF_PROG_QUERY) on %s", dir);
+		fail(errno, "device filter: bpf(BPF_PROG_QUERY) on %s", dir);
 	uint32_t nold = q.query.prog_cnt;
 
 	/* The new program must fit in 4 KiB of verifier log when it fails: report the log's start. */
@@ -53,7 +71,7 @@ void op_device_filter(const struct step *s)
 	l.insns = (uint64_t)(uintptr_t)insns;
 	l.license = (uint64_t)(uintptr_t)license;
 	memcpy(l.prog_name, "runts_devices", sizeof "runts_devices");
-	int pfd = (int)sys_bpf(BPF_PROG_LOAD, &l);
+	pfd = (int)sys_bpf(BPF_PROG_LOAD, &l);
 	if (pfd < 0 && errno == EINVAL) {
 		int e = errno;
 		l.log_level = 1;
@@ -66,11 +84,11 @@ void op_device_filter(const struct step *s)
 			for (char *c = log; *c; c++)
 				if (*c == '\n')
 					*c = ' ';
-			die(e, "device filter: bpf(BPF_PROG_LOAD) %s", log);
+			fail(e, "device filter: bpf(BPF_PROG_LOAD) %s", log);
 		}
 	}
 	if (pfd < 0)
-		die(errno, "device filter: bpf(BPF_PROG_LOAD)");
+		fail(errno, "device filter: bpf(BPF_PROG_LOAD)");
 	fcntl(pfd, F_SETFD, FD_CLOEXEC);
 
 	union bpf_attr a;
@@ -80,7 +98,7 @@ void op_device_filter(const struct step *s)
 	a.attach_type = BPF_CGROUP_DEVICE;
 	a.attach_flags = BPF_F_ALLOW_MULTI;
 	if (sys_bpf(BPF_PROG_ATTACH, &a) < 0)
-		die(errno, "device filter: bpf(BPF_PROG_ATTACH, BPF_CGROUP_DEVICE, BPF_F_ALLOW_MULTI) on %s", dir);
+		fail(errno, "device filter: bpf(BPF_PROG_ATTACH, BPF_CGROUP_DEVICE, BPF_F_ALLOW_MULTI) on %s", dir);
 
 	for (uint32_t i = 0; i < nold && i < MAX_OLD; i++) {
 		union bpf_attr id;

@@ -104,9 +104,10 @@ export const Op = {
 
   // ---- ebpf block (80-89) ----
   /** Stage 0 (host context, before the clone), although numbered after the init steps:
-   *  str cgroup v2 dir, bytes program (struct bpf_insn[]), str license. Loads the program as
-   *  BPF_PROG_TYPE_CGROUP_DEVICE, attaches it to the dir (BPF_CGROUP_DEVICE, BPF_F_ALLOW_MULTI), then
-   *  detaches the device programs that were attached before (the cgroup is never without one). */
+   *  str cgroup v2 dir, bytes program (struct bpf_insn[]), str license, u64 flags
+   *  (DeviceFilterFlags). Loads the program as BPF_PROG_TYPE_CGROUP_DEVICE, attaches it to the dir
+   *  (BPF_CGROUP_DEVICE, BPF_F_ALLOW_MULTI), then detaches the device programs that were attached
+   *  before (the cgroup is never without one). */
   DeviceFilter: 80,
 } as const;
 export type OpCode = (typeof Op)[keyof typeof Op];
@@ -152,6 +153,13 @@ export const MountFlags = {
   /** when the target existed before the mount, give the new mount's root its former mode
    *  (runc does this for tmpfs: a tmpfs on /sys/fs/cgroup gets sysfs's 0555). */
   KeepMode: 256n,
+} as const;
+
+/** Op.DeviceFilter flags. */
+export const DeviceFilterFlags = {
+  /** a failure to open the dir, load or attach is not an error: nothing is attached (a hybrid
+   *  host, where the v1 devices cgroup enforces the same rules). */
+  BestEffort: 1n,
 } as const;
 
 /** Op.WriteProc flags. */
@@ -226,7 +234,7 @@ export type Step =
   | { op: typeof Op.BecomeRoot; gid: bigint }
   | { op: typeof Op.Unshare; flags: bigint }
   | { op: typeof Op.LoopbackUp }
-  | { op: typeof Op.DeviceFilter; dir: string; program: Uint8Array; license: string };
+  | { op: typeof Op.DeviceFilter; dir: string; program: Uint8Array; license: string; flags: bigint };
 
 /** A step with the config.json field it came from, so an error can name it:
  *  `mounts[2] (/data): mount: no such file or directory`. */
@@ -301,5 +309,5 @@ export const Signatures: { [K in Step['op']]: ReadonlyArray<readonly [string, Ar
   [Op.BecomeRoot]: [['gid', 'u64']],
   [Op.Unshare]: [['flags', 'u64']],
   [Op.LoopbackUp]: [],
-  [Op.DeviceFilter]: [['dir', 'str'], ['program', 'bytes'], ['license', 'str']],
+  [Op.DeviceFilter]: [['dir', 'str'], ['program', 'bytes'], ['license', 'str'], ['flags', 'u64']],
 };

@@ -55,7 +55,7 @@ static const char *const signatures[OP_MAX + 1] = {
 	[OP_BECOME_ROOT] = "u",
 	[OP_UNSHARE] = "u",
 	[OP_LOOPBACK_UP] = "",
-	[OP_DEVICE_FILTER] = "sbs",
+	[OP_DEVICE_FILTER] = "sbsu",
 };
 
 const char *op_signature(unsigned op)

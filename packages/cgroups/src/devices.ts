@@ -7,7 +7,7 @@
 import { writeFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RuntimeError } from '@runts/core';
-import { Op, ExecFlags, InitProcess, type Step } from '@runts/nsenter';
+import { Op, ExecFlags, DeviceFilterFlags, InitProcess, type Step } from '@runts/nsenter';
 import { emulate, v1Writes, type DeviceRule, type DeviceNumber } from './devices/emulator.ts';
 import { deviceFilter, LICENSE } from './devices/bpf.ts';
 
@@ -100,17 +100,28 @@ export function applyDeviceRules(paths: Record<string, string>, rules: DeviceRul
 }
 
 /** The executor's DeviceFilter step for the container's cgroup v2 dir (the eBPF program of the rules). */
-export function deviceFilterStep(dir: string, rules: DeviceRule[]): Step & { op: typeof Op.DeviceFilter } {
-  return { op: Op.DeviceFilter, dir, program: deviceFilter(emulate(rules)), license: LICENSE };
+export function deviceFilterStep(dir: string, rules: DeviceRule[], opts: { bestEffort?: boolean } = {}): Step & { op: typeof Op.DeviceFilter } {
+  return { op: Op.DeviceFilter, dir, program: deviceFilter(emulate(rules)), license: LICENSE, flags: opts.bestEffort ? DeviceFilterFlags.BestEffort : 0n };
+}
+
+/** Where the cgroup v2 device filter goes, if anywhere: the container's unified cgroup on a pure v2
+ *  host (required, as runc), and on a hybrid host too (best effort: the v1 devices cgroup enforces
+ *  the same rules there; the filter adds the same answer for the unified hierarchy). None in a
+ *  user namespace (runc skips it there: it cannot be loaded). */
+export function deviceFilterTarget(mode: 'v1' | 'v2' | 'hybrid', paths: Record<string, string>): { dir: string; bestEffort: boolean } | undefined {
+  const dir = paths['unified'];
+  if (!dir || mode === 'v1' || inUserNamespace()) return undefined;
+  return { dir, bestEffort: mode === 'hybrid' };
 }
 
 /** Attaches the device filter of the rules to a cgroup v2 dir, replacing the device programs
  *  attached there, outside a create (update, tests): the executor runs just its DeviceFilter step
  *  (ExecFlags.NoInit), no container process is made. */
-export async function attachDeviceFilter(dir: string, rules: DeviceRule[], field = 'linux.resources.devices'): Promise<void> {
+export async function attachDeviceFilter(dir: string, rules: DeviceRule[], opts: { bestEffort?: boolean; field?: string } = {}): Promise<void> {
+  const field = opts.field ?? 'linux.resources.devices';
   const steps = [
     { step: { op: Op.Config, flags: ExecFlags.NoInit } as Step, field },
-    { step: deviceFilterStep(dir, rules), field },
+    { step: deviceFilterStep(dir, rules, opts), field },
   ];
   const init = InitProcess.spawn({ steps, stdio: ['ignore', 'ignore', 'inherit'] });
   try {

@@ -18,7 +18,7 @@ import {
   type ContainerRecord,
   type ContainerPaths,
 } from '@runts/core';
-import { hostLayout, containerCgroupPaths, createCgroups, joinCgroups, hierarchyKey, deviceRules, applyDeviceRules, deviceFilterStep, inUserNamespace, warnNonEmptyCgroup, refuseFrozenCgroup, applyResources as applyCgroupResources, undoInterruptedCreate, discardCreate, type CgroupLayout, type LinuxResources } from '@runts/cgroups';
+import { hostLayout, containerCgroupPaths, createCgroups, joinCgroups, hierarchyKey, deviceRules, applyDeviceRules, deviceFilterStep, deviceFilterTarget, warnNonEmptyCgroup, refuseFrozenCgroup, applyResources as applyCgroupResources, undoInterruptedCreate, discardCreate, type CgroupLayout, type LinuxResources } from '@runts/cgroups';
 import { loadBundle } from '@runts/spec';
 import { compileCreate, runHooks, killRunningHooks } from '@runts/init';
 import { compileSeccomp } from '@runts/seccomp';
@@ -148,10 +148,8 @@ const STOP_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 /** linux.resources on the container's cgroups before any process is in them: device access rules
  *  (v1 devices cgroup), then every other limit as runc's cgroupfs drivers write it. Returns the
- *  executor step that attaches the cgroup v2 device filter: on a pure v2 host, and on a hybrid
- *  host too when the container has a cgroup in the unified hierarchy (the same rules as the v1
- *  devices cgroup, so the v1 answer is unchanged and the filter is exercised where v2 is mounted;
- *  see @runts/cgroups README). In a user namespace runc skips the filter (it cannot be loaded). */
+ *  executor step that attaches the cgroup v2 device filter (see deviceFilterTarget: pure v2, and
+ *  best effort on hybrid hosts; @runts/cgroups README). */
 function applyResources(
   linux: { resources?: LinuxResources & { devices?: never[] }; devices?: never[] } | undefined,
   paths: Record<string, string>,
@@ -161,9 +159,9 @@ function applyResources(
   const rules = deviceRules(res.devices, linux?.devices);
   applyDeviceRules(paths, rules);
   applyCgroupResources(layout, paths, res, { warn });
-  const v2 = paths['unified'];
-  if (!v2 || layout.mode === 'v1' || inUserNamespace()) return undefined;
-  return { step: deviceFilterStep(v2, rules), field: 'linux.resources.devices' };
+  const target = deviceFilterTarget(layout.mode, paths);
+  if (!target) return undefined;
+  return { step: deviceFilterStep(target.dir, rules, target), field: 'linux.resources.devices' };
 }
 
 export async function create(o: CreateOptions): Promise<{ pid: number }> {

@@ -5,7 +5,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { acquireLock, loadContainer, writeRecord, RuntimeError, warn as logWarn } from '@runts/core';
-import { applyResources, hostLayout, type LinuxResources, type ResourceWrite } from '@runts/cgroups';
+import { applyResources, hostLayout, deviceFilterTarget, deviceRules, attachDeviceFilter, type LinuxResources, type ResourceWrite } from '@runts/cgroups';
 import { parseConfig } from '@runts/spec';
 
 export interface UpdateOptions {
@@ -75,6 +75,17 @@ export function update(o: UpdateOptions): ResourceWrite[] {
   } finally {
     lock.release();
   }
+}
+
+/** After an update, the cgroup v2 device filter is attached again from the container's rules,
+ *  replacing the one attached (runc's fs2 Set does this on every update). */
+export async function refreshDeviceFilter(o: Pick<UpdateOptions, 'root' | 'id' | 'layout'>): Promise<void> {
+  const { record } = loadContainer(o.root, o.id);
+  const layout = o.layout ?? hostLayout();
+  const target = deviceFilterTarget(layout.mode, record.cgroupPaths);
+  if (!target) return;
+  const linux = (record.config as { linux?: { resources?: { devices?: never[] }; devices?: never[] } }).linux;
+  await attachDeviceFilter(target.dir, deviceRules(linux?.resources?.devices, linux?.devices), target);
 }
 
 /** docker/go-units RAMInBytes, as runc update parses --memory and friends: `512m`, `1g`, `1.5GiB`
