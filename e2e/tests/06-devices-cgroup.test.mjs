@@ -13,13 +13,15 @@ const haveDevices = existsSync('/sys/fs/cgroup/devices/devices.allow') || exists
 // A block device the host's root can open (an unused loop device: this VM's root cannot open its
 // own disk, so a refusal of the disk would prove nothing) and /dev/fuse (c 10:229, not in runc's list).
 const blk = ['7', '0'];
-const opened = (path, word) => `( : <${path} ) 2>/tmp/err; if grep -q 'not permitted' /tmp/err; then echo ${word}-refused; elif [ -s /tmp/err ]; then echo ${word}-error; else echo ${word}-open; fi`;
+const opened = (path, word) => `( : <${path} ) 2>/dev/t-err; if grep -q 'not permitted' /dev/t-err; then echo ${word}-refused; elif [ -s /dev/t-err ]; then echo ${word}-error; else echo ${word}-open; fi`;
+// The nodes are made in the container's /dev (a tmpfs without nodev): a bundle under a nodev /tmp
+// (the guest's) would refuse every node for another reason.
 const probe = [
   'sh',
   '-c',
-  `rm -f /tmp/blk /tmp/fuse /tmp/null; mknod /tmp/blk b ${blk[0]} ${blk[1]} && echo mknod-ok; ${opened('/tmp/blk', 'blk')}; ` +
-    `mknod /tmp/fuse c 10 229; ${opened('/tmp/fuse', 'fuse')}; [ -c /dev/fuse ] && ${opened('/dev/fuse', 'devfuse')}; ` +
-    `mknod /tmp/null c 1 3; ( echo x > /tmp/null ) 2>/dev/null && echo null-ok || echo null-refused`,
+  `rm -f /dev/t-blk /dev/t-fuse /dev/t-null; mknod /dev/t-blk b ${blk[0]} ${blk[1]} && echo mknod-ok; ${opened('/dev/t-blk', 'blk')}; ` +
+    `mknod /dev/t-fuse c 10 229; ${opened('/dev/t-fuse', 'fuse')}; [ -c /dev/fuse ] && ${opened('/dev/fuse', 'devfuse')}; ` +
+    `mknod /dev/t-null c 1 3; ( echo x > /dev/t-null ) 2>/dev/null && echo null-ok || echo null-refused`,
 ];
 
 const fuse = { path: '/dev/fuse', type: 'c', major: 10, minor: 229, fileMode: 0o20666, uid: 0, gid: 0 };

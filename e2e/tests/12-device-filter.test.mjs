@@ -20,7 +20,8 @@ const cg = await import(join(REPO, 'packages/cgroups/dist/index.js'));
 // A block device the host's root can open: loop0 (7:0; this VM's root cannot open its own disk,
 // which would make "refused" prove nothing).
 const disk = ['7', '0'];
-const tmp = `/tmp/${PREFIX}${TAG}-devnode-${process.pid}`;
+// in the host's /dev (devtmpfs): a nodev /tmp (the guest's) would refuse every node for another reason
+const tmp = `/dev/${PREFIX}${TAG}-devnode-${process.pid}`;
 
 /** A shell that joins the cgroup, then tries the devices; one word per check. */
 const probe = (dir) =>
