@@ -26,8 +26,8 @@ const tmp = `/dev/${PREFIX}${TAG}-devnode-${process.pid}`;
 /** A shell that joins the cgroup, then tries the devices; one word per check. */
 const probe = (dir) =>
   `echo $$ > ${dir}/cgroup.procs || exit 9; rm -f ${tmp}; busybox mknod ${tmp} b ${disk[0]} ${disk[1]} && echo mknod-ok || echo mknod-refused; ` +
-  `if [ -b ${tmp} ]; then busybox head -c1 ${tmp} >/dev/null 2>${tmp}.err; grep -q 'not permitted' ${tmp}.err && echo disk-refused || echo disk-allowed; else echo disk-no-node; fi; ` +
-  `echo x > /dev/null && echo null-ok; ( : </dev/fuse ) 2>${tmp}.err; grep -q 'not permitted' ${tmp}.err && echo fuse-refused || echo fuse-allowed; rm -f ${tmp} ${tmp}.err`;
+  `if [ -b ${tmp} ]; then busybox head -c1 ${tmp} >/dev/null 2>${tmp}.err; if grep -q 'not permitted' ${tmp}.err; then echo disk-refused; elif [ -s ${tmp}.err ]; then echo disk-error; else echo disk-allowed; fi; else echo disk-no-node; fi; ` +
+  `echo x > /dev/null && echo null-ok; ( : </dev/fuse ) 2>${tmp}.err; if grep -q 'not permitted' ${tmp}.err; then echo fuse-refused; elif [ -s ${tmp}.err ]; then echo fuse-error; else echo fuse-allowed; fi; rm -f ${tmp} ${tmp}.err`;
 
 describe('cgroup v2 device filter', { skip: haveUnified ? false : 'no cgroup2 mount' }, () => {
   test('a bare cgroup: denied devices give EPERM, allowed ones open; an update replaces the program', async (t) => {
