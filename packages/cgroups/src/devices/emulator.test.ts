@@ -51,3 +51,19 @@ test('bad device rules name the field', () => {
   assert.throws(() => deviceRules([{ allow: true, type: 'c', minor: 2 ** 32, access: 'rw' }], []), /linux.resources.devices\[0\].minor/);
   assert.deepEqual(deviceRules([{ allow: true, type: 'b', major: null, minor: -1, access: 'r' }], []).slice(0, 1), [{ allow: true, type: 'b', major: '*', minor: '*', access: 'r', field: 'linux.resources.devices[0]' }]);
 });
+
+test('v1: devices.deny a first, then the clean rules (a fixture keeps the last write of each file)', async () => {
+  const { mkdtempSync, mkdirSync, writeFileSync, readFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { applyDeviceRules } = await import('../devices.ts');
+  const d = mkdtempSync(join(tmpdir(), 'runts-dev-'));
+  const dir = join(d, 'devices', 'c1');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'devices.deny'), '');
+  writeFileSync(join(dir, 'devices.allow'), '');
+  assert.equal(applyDeviceRules({ devices: dir }, [r(true, 'c', 1, 3, 'rwm'), r(true, 'c', 1, 5, 'rwa')]), true);
+  assert.equal(readFileSync(join(dir, 'devices.deny'), 'utf8'), 'a');
+  assert.equal(readFileSync(join(dir, 'devices.allow'), 'utf8'), 'c 1:5 rw');
+  assert.equal(applyDeviceRules({ unified: d }, []), false);
+});
