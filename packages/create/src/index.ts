@@ -19,11 +19,11 @@ import {
   type ContainerRecord,
   type ContainerPaths,
 } from '@runts/core';
-import { hostLayout, containerCgroupPaths, createCgroups, joinCgroups, hierarchyKey, deviceRules, applyDeviceRules, deviceFilterStep, deviceFilterTarget, warnNonEmptyCgroup, refuseFrozenCgroup, applyResources as applyCgroupResources, undoInterruptedCreate, discardCreate, missingCgroupDirs, type CgroupLayout, type LinuxResources } from '@runts/cgroups';
+import { hostLayout, containerCgroupPaths, createCgroups, joinCgroups, hierarchyKey, deviceRules, applyDeviceRules, deviceFilterStep, deviceFilterTarget, warnNonEmptyCgroup, refuseFrozenCgroup, applyResources as applyCgroupResources, undoInterruptedCreate, discardCreate, missingCgroupDirs, refuseHierarchyRoots, type CgroupLayout, type LinuxResources } from '@runts/cgroups';
 import { loadBundle } from '@runts/spec';
 import { compileCreate, runHooks, killRunningHooks } from '@runts/init';
 import { compileSeccomp } from '@runts/seccomp';
-import { InitProcess } from '@runts/nsenter';
+import { InitProcess, sendSeccompListener } from '@runts/nsenter';
 import { checkNamespacePaths } from './namespaces.ts';
 
 export interface CreateOptions {
@@ -82,6 +82,7 @@ export async function launch(o: CreateOptions, mode: { wait: boolean; stdio?: Ar
     const layout = hostLayout();
     const linux = (spec.linux ?? {}) as { cgroupsPath?: string; namespaces?: Array<{ type: string; path?: string }> };
     cgroupPaths = containerCgroupPaths(layout, linux.cgroupsPath, o.id);
+    refuseHierarchyRoots(cgroupPaths, linux.cgroupsPath, layout);
     warnNonEmptyCgroup(cgroupPaths, warn);
     // recorded before they are made: a create killed while making them is undone too
     createdCgroups = missingCgroupDirs(cgroupPaths);
@@ -110,7 +111,23 @@ export async function launch(o: CreateOptions, mode: { wait: boolean; stdio?: Ar
     // In Wait mode (run) the executor forwards signals: keep it out of the terminal's process group,
     // unless it relays the terminal itself (process.terminal without a console socket).
     const relay = mode.wait && !o.consoleSocket && (spec.process as { terminal?: boolean } | undefined)?.terminal === true;
-    init = InitProcess.spawn({ steps, preserveFds: o.preserveFds ?? 0, detached: mode.wait && !relay, ...(mode.stdio ? { stdio: mode.stdio } : {}) });
+    // seccomp notify: the init passes its listener up once the filter is loaded; it goes to the agent
+    // with the container process state (config-linux.md), as runc sends it
+    let notifyState: Record<string, unknown> | undefined;
+    const onSeccompListener = seccomp?.listener
+      ? (fd: number, initPid: number) => {
+          const l = seccomp.listener!;
+          const state = { ociVersion: '1.0.2-dev', fds: ['seccompFd'], pid: initPid, ...(l.metadata ? { metadata: l.metadata } : {}), state: notifyState ?? { ociVersion: spec.ociVersion, id: o.id, status: 'creating', pid: initPid, bundle } };
+          sendSeccompListener({ pid: initPid, fd, listenerPath: l.path, state: JSON.stringify(state) });
+        }
+      : undefined;
+    init = InitProcess.spawn({
+      steps,
+      preserveFds: o.preserveFds ?? 0,
+      detached: mode.wait && !relay,
+      ...(mode.stdio ? { stdio: mode.stdio } : {}),
+      ...(onSeccompListener ? { onSeccompListener } : {}),
+    });
     pid = await init.pid();
     startTime = procStat(pid)?.startTime ?? '';
     writeCreating(paths, { pid, startTime, cgroupPaths, createdCgroups });
@@ -134,6 +151,7 @@ export async function launch(o: CreateOptions, mode: { wait: boolean; stdio?: Ar
     // runtime.md's order (and runc's): prestart, then createRuntime, in the runtime namespace.
     const hooks = (spec.hooks ?? {}) as { createRuntime?: unknown[]; prestart?: unknown[] };
     const creating = hookState(record, 'creating');
+    notifyState = creating;
     if (hooks.prestart?.length) await runHooks(hooks.prestart as never, 'hooks.prestart', creating, { cwd: bundle });
     if (hooks.createRuntime?.length) await runHooks(hooks.createRuntime as never, 'hooks.createRuntime', creating, { cwd: bundle });
     // createContainer hooks see "creating"; startContainer hooks (after the fifo) see "created".
