@@ -10,7 +10,7 @@ import { mkdirSync, writeFileSync, chmodSync, existsSync, copyFileSync, readFile
 import { createHash } from 'node:crypto';
 import { arch } from 'node:process';
 import { join } from 'node:path';
-import { REPO, RUN_DIR, MAKE_ROOTFS, cleanEnv, newId, safeRemove } from '../lib/index.mjs';
+import { REPO, RUN_DIR, MAKE_ROOTFS, cleanEnv, newId, safeRemove, RUNTS_COMMAND } from '../lib/index.mjs';
 
 const dir = join(RUN_DIR, `managers-${process.pid}`);
 const wrapper = join(dir, 'runts'); // what the managers call: runts, without the CA bundle env
@@ -39,7 +39,7 @@ function sh(argv, opts = {}) {
 
 before(() => {
   mkdirSync(dir, { recursive: true });
-  writeFileSync(wrapper, `#!/bin/sh\nunset NODE_EXTRA_CA_CERTS NODE_OPTIONS\nexec ${process.execPath} ${join(REPO, 'packages/runts/bin/runts.js')} "$@"\n`);
+  writeFileSync(wrapper, `#!/bin/sh\nunset NODE_EXTRA_CA_CERTS NODE_OPTIONS\nexec ${RUNTS_COMMAND.join(' ')} "$@"\n`);
   chmodSync(wrapper, 0o755);
   const rootfs = join(dir, 'rootfs');
   assert.equal(sh(['bash', MAKE_ROOTFS, rootfs]).code, 0);
@@ -64,6 +64,12 @@ describe('podman with runts', { skip: have('podman') ? false : 'podman is not in
     const r = podman('run', '--rm', ...opts, image, 'sh', '-c', 'echo hello; test "$$" = 1 && echo pid1; grep "^Seccomp:" /proc/self/status; exit 5');
     assert.equal(r.code, 5, r.text);
     assert.equal(r.stdout, 'hello\npid1\nSeccomp:\t2\n', 'with podman\'s default seccomp profile');
+  });
+
+  test('podman run --read-only --tmpfs (Podman adds tmpcopyup, runc\'s EXT_COPYUP)', () => {
+    const r = podman('run', '--rm', '--read-only', '--tmpfs', '/etc/x', ...opts, image, 'sh', '-c', 'touch /etc/x/a && echo tmpfs-ok; touch /etc/passwd 2>/dev/null || echo ro-ok; touch /tmp/t && echo tmp-ok');
+    assert.equal(r.code, 0, r.text);
+    assert.equal(r.stdout, 'tmpfs-ok\nro-ok\ntmp-ok\n', r.text);
   });
 
   test('podman run -d, exec, top, pause/unpause, stop, rm', () => {

@@ -6,7 +6,6 @@ import { openSync, closeSync, fstatSync, readlinkSync, statfsSync } from 'node:f
 import { RuntimeError, describeSysError } from '@runts/core';
 
 const O_PATH = 0o10000000;
-/** statfs f_type of the nsfs filesystem (linux/magic.h). */
 const NSFS_MAGIC = 0x6e736673;
 
 /** The kernel's name of each OCI namespace type (/proc/<pid>/ns/<name>, the `name:[inode]` of nsfs). */
@@ -45,8 +44,8 @@ export function checkNamespacePaths(namespaces: unknown): void {
       // an nsfs inode reads as `net:[4026531992]` through its fd; anything else as a path
       const target = readlinkSync(`/proc/self/fd/${fd}`);
       const m = /^([a-z_]+):\[\d+\]$/.exec(target);
-      // a namespace bind-mounted onto a file (ip netns add, /run/netns/X) reads as its path; it is
-      // still an nsfs inode: accepted, and its type is checked by setns(nstype) in the executor
+      // a namespace bind-mounted on a file (ip netns add, CNI) reads as its path: it is on nsfs,
+      // of a type the fd does not tell (setns checks it)
       if (!m && statfsSync(`/proc/self/fd/${fd}`).type === NSFS_MAGIC) return;
       if (!m) throw new RuntimeError('EINVAL', `${field}: ${n.path} is not a namespace (${kind(fstatSync(fd))})`);
       const want = KERNEL_NAME[n.type];
