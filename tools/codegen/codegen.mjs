@@ -13,6 +13,8 @@
 //   - refs are normalised: `#definitions/uint32` (defs.json) becomes `#/definitions/uint32`;
 //   - integers: every `type: integer` (with its minimum/maximum, read losslessly: uint64's maximum
 //     is 18446744073709551615) becomes a custom `int` keyword that accepts numbers and bigints;
+//   - linux.devices[].fileMode: any uint32, as runc takes it (Go's os.FileMode): Podman sends the
+//     file-type bits too (0o20666), runc keeps the permission bits; the schema's 0..511 refused it;
 //   - types: one self-contained schema (non-Linux platforms pruned, titles given, primitive
 //     definitions inlined) so that json-schema-to-typescript declares each type once, by name.
 import { readFileSync, writeFileSync, readdirSync, mkdirSync, existsSync } from 'node:fs';
@@ -59,6 +61,7 @@ function walk(node, fn) {
 
 const files = readdirSync(SCHEMA).filter((f) => f.endsWith('.json')).sort();
 const schemas = Object.fromEntries(files.map((f) => [f, readSchema(f)]));
+schemas['defs-linux.json'].definitions.Device.properties.fileMode = { $ref: 'defs.json#/definitions/uint32' };
 
 // ---------------------------------------------------------------------------------------------
 // The validator

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { RuntimeError } from '@runts/core';
-import { InitProcess, Op, ExecFlags, MountFlags, WriteFlags, encodeProgram, executorPath, type SourcedStep, type Step } from './index.ts';
+import { InitProcess, Op, ExecFlags, MountFlags, WriteFlags, DeviceFilterFlags, encodeProgram, executorPath, type SourcedStep, type Step } from './index.ts';
 
 const NS = { mnt: 0x20000n, uts: 0x04000000n, ipc: 0x08000000n, user: 0x10000000n, pid: 0x20000000n, net: 0x40000000n, time: 0x80n };
 const MS = { rdonly: 1n, nosuid: 2n, nodev: 4n, noexec: 8n, bind: 4096n, rec: 16384n, private: 1n << 18n, slave: 1n << 19n, strictatime: 1n << 24n };
@@ -433,6 +433,21 @@ describe('runts-init: errors', ROOT_ONLY, () => {
     const p = InitProcess.spawn({ steps });
     await assert.rejects(p.pid(), { message: 'linux.namespaces[0] (uts): open /nonexistent/ns/uts: no such file or directory' });
     assert.equal((await p.exit()).code, 1);
+  });
+
+  it('DeviceFilter runs in stage 0: a program that is not whole bpf instructions is refused, a missing dir named; best effort is quiet', async () => {
+    const df = (program: Uint8Array, dir: string, flags = 0n) => [
+      st({ op: Op.Config, flags: ExecFlags.NoInit }),
+      st({ op: Op.DeviceFilter, dir, program, license: 'Apache', flags }, 'linux.resources.devices'),
+    ];
+    let p = InitProcess.spawn({ steps: df(new Uint8Array(12), '/') });
+    await assert.rejects(p.pid(), { message: 'linux.resources.devices: device filter: program of 12 bytes is not a list of bpf instructions: invalid argument' });
+    p = InitProcess.spawn({ steps: df(new Uint8Array(16), '/nonexistent/cgroup') });
+    await assert.rejects(p.pid(), { message: 'linux.resources.devices: device filter: open /nonexistent/cgroup: no such file or directory' });
+    assert.equal((await p.exit()).code, 1);
+    p = InitProcess.spawn({ steps: df(new Uint8Array(16), '/nonexistent/cgroup', DeviceFilterFlags.BestEffort) });
+    assert.equal(await p.pid(), 0, 'NoInit reports pid 0');
+    assert.equal((await p.exit()).code, 0);
   });
 
   it('exits quietly when the parent closes the socket before Go', async () => {

@@ -181,7 +181,7 @@ int main(int argc, char **argv)
 		die(ENOMEM, "alloc");
 	for (uint32_t i = 0; i < prog.count; i++) {
 		const struct step *s = &prog.steps[i];
-		if (s->op >= OP_FIRST_INIT && s->op != OP_OPEN_TREE)
+		if (!is_stage0_op(s->op))
 			continue;
 		g.step = s->index;
 		switch (s->op) {
@@ -212,6 +212,9 @@ int main(int argc, char **argv)
 			break;
 		case OP_TIME_OFFSETS:
 			break;
+		case OP_DEVICE_FILTER:
+			op_device_filter(s);
+			break;
 		case OP_FIFO:
 			if (g.fifo_fd >= 0)
 				close(g.fifo_fd);
@@ -240,6 +243,14 @@ int main(int argc, char **argv)
 		default:
 			die(EINVAL, "unknown op %u", s->op);
 		}
+	}
+	if (g.exec_flags & EXEC_NO_INIT) {
+		/* nothing to clone: report pid 0 once the stage-0 ops are done */
+		g.step = NO_STEP;
+		unsigned char zero[4] = { 0 };
+		if (send_msg(g.sync_fd, MSG_PID, zero, 4) < 0)
+			_exit(1);
+		_exit(0);
 	}
 	if (g.exec_flags & EXEC_CONSOLE_RELAY) {
 		g.step = prog.steps[0].index;

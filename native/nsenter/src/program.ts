@@ -130,6 +130,13 @@ export const Op = {
   /** str host path: make it rslave and detach it (MNT_DETACH), or cover it with a tmpfs when it
    *  cannot be unmounted (EINVAL/EPERM); ENOENT is skipped. runc's msMoveRoot for --no-pivot. */
   DetachMount: 74,
+  // ---- ebpf block (80-89) ----
+  /** Stage 0 (host context, before the clone), although numbered after the init steps:
+   *  str cgroup v2 dir, bytes program (struct bpf_insn[]), str license, u64 flags
+   *  (DeviceFilterFlags). Loads the program as BPF_PROG_TYPE_CGROUP_DEVICE, attaches it to the dir
+   *  (BPF_CGROUP_DEVICE, BPF_F_ALLOW_MULTI), then detaches the device programs that were attached
+   *  before (the cgroup is never without one). */
+  DeviceFilter: 80,
 } as const;
 export type OpCode = (typeof Op)[keyof typeof Op];
 
@@ -149,6 +156,8 @@ export const ExecFlags = {
    *  and copied again on SIGWINCH, which is then not forwarded; the terminal's EOF character typed
    *  when stdin ends) until the init exits and its output is drained. */
   ConsoleRelay: 4n,
+  /** Stage 0 performs its ops, reports pid 0 and exits 0: no init is cloned (update's DeviceFilter). */
+  NoInit: 1n << 16n,
 } as const;
 
 /** Op.Mount mflags: how the executor treats source and target. */
@@ -186,6 +195,13 @@ export const MountFlags = {
   /** runc's tmpcopyup: the new file system (made detached) gets a copy of the target directory's
    *  contents (modes, owners, symlinks, nodes) before it is moved onto it. */
   CopyUp: 1n << 15n,
+} as const;
+
+/** Op.DeviceFilter flags. */
+export const DeviceFilterFlags = {
+  /** a failure to open the dir, load or attach is not an error: nothing is attached (a hybrid
+   *  host, where the v1 devices cgroup enforces the same rules). */
+  BestEffort: 1n,
 } as const;
 
 /** Op.WriteProc flags. */
@@ -271,7 +287,8 @@ export type Step =
   | { op: typeof Op.ReadonlyAt; anchor: bigint; path: string }
   | { op: typeof Op.WriteProcAt; anchor: bigint; path: string; content: string; wflags: bigint }
   | { op: typeof Op.OpenTree; path: string; recursive: bigint }
-  | { op: typeof Op.DetachMount; path: string };
+  | { op: typeof Op.DetachMount; path: string }
+  | { op: typeof Op.DeviceFilter; dir: string; program: Uint8Array; license: string; flags: bigint };
 
 /** A step with the config.json field it came from, so an error can name it:
  *  `mounts[2] (/data): mount: no such file or directory`. */
@@ -353,4 +370,5 @@ export const Signatures: { [K in Step['op']]: ReadonlyArray<readonly [string, Ar
   [Op.WriteProcAt]: [['anchor', 'u64'], ['path', 'str'], ['content', 'str'], ['wflags', 'u64']],
   [Op.OpenTree]: [['path', 'str'], ['recursive', 'u64']],
   [Op.DetachMount]: [['path', 'str']],
+  [Op.DeviceFilter]: [['dir', 'str'], ['program', 'bytes'], ['license', 'str'], ['flags', 'u64']],
 };

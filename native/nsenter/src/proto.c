@@ -62,6 +62,7 @@ static const char *const signatures[OP_MAX + 1] = {
 	[OP_WRITE_PROC_AT] = "ussu",
 	[OP_OPEN_TREE] = "su",
 	[OP_DETACH_MOUNT] = "s",
+	[OP_DEVICE_FILTER] = "sbsu",
 };
 
 const char *op_signature(unsigned op)

@@ -28,7 +28,9 @@ enum {
 	/* mountsec block (70-79) */
 	OP_MASK_AT = 70, OP_READONLY_AT = 71, OP_WRITE_PROC_AT = 72, OP_OPEN_TREE = 73,
 	OP_DETACH_MOUNT = 74,
-	OP_MAX = 74,
+	/* ebpf block (80-89): stage-0 ops numbered above OP_FIRST_INIT */
+	OP_DEVICE_FILTER = 80,
+	OP_MAX = 80,
 	OP_FIRST_INIT = 20, /* ops below this are done by stage 0 */
 };
 
@@ -36,6 +38,8 @@ enum {
 #define EXEC_WAIT 1u
 #define EXEC_JOIN 2u
 #define EXEC_CONSOLE_RELAY 4u
+/* ebpf block: stage 0 performs its ops and exits, no init (e.g. update's DeviceFilter) */
+#define EXEC_NO_INIT 65536u
 #define MF_TARGET_HOST 1u
 #define MF_MKDIR_TARGET 2u
 #define MF_MKFILE_TARGET 4u
@@ -144,6 +148,13 @@ __attribute__((noreturn)) void relay_console(void);
 
 /* listener.c */
 int send_listener_main(int argc, char **argv);
+/* devfilter.c */
+void op_device_filter(const struct step *s);
+/* stage-0 ops: below OP_FIRST_INIT, mountsec's OpenTree and the ebpf block's DeviceFilter */
+static inline int is_stage0_op(unsigned op)
+{
+	return op < OP_FIRST_INIT || op == OP_OPEN_TREE || op == OP_DEVICE_FILTER;
+}
 
 /* steps.c */
 __attribute__((noreturn)) void run_init(const struct program *p);

@@ -514,7 +514,7 @@ void run_init(const struct program *p)
 	}
 	for (uint32_t i = 0; i < p->count; i++) {
 		const struct step *s = &p->steps[i];
-		if (s->op < OP_FIRST_INIT || s->op == OP_OPEN_TREE)
+		if (is_stage0_op(s->op))
 			continue;
 		g.step = s->index;
 		run_step(s);

@@ -1,17 +1,18 @@
-// Device access rules of the cgroup v1 devices controller, computed as runc does: the rules of
-// linux.resources.devices in order, then the devices of linux.devices, then runc's default allowed
-// devices. (cgroup v2 needs an eBPF program for this: not done yet, see the caller's warning.)
-import { writeFileSync, existsSync } from 'node:fs';
+// Device access rules, as runc 1.1.5 computes them: the rules of linux.resources.devices in
+// order, then runc's default allowed devices (those whose path linux.devices lists are left out:
+// the spec's device replaces the default). A device listed in linux.devices gets a node, not a
+// rule. The rules are emulated as the v1 devices controller would (devices/emulator.ts) and
+// applied to the v1 devices cgroup, or compiled into the cgroup v2 eBPF device filter
+// (devices/bpf.ts, attached by the executor's DeviceFilter step).
+import { writeFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RuntimeError } from '@runts/core';
+import { Op, ExecFlags, DeviceFilterFlags, InitProcess, type Step } from '@runts/nsenter';
+import { emulate, v1Writes, type DeviceRule, type DeviceNumber } from './devices/emulator.ts';
+import { deviceFilter, LICENSE } from './devices/bpf.ts';
 
-export interface DeviceRule {
-  allow: boolean;
-  type: 'a' | 'c' | 'b';
-  major: number | '*';
-  minor: number | '*';
-  access: string;
-}
+export * from './devices/emulator.ts';
+export * from './devices/bpf.ts';
 
 interface SpecDeviceCgroup {
   allow?: boolean;
@@ -21,49 +22,53 @@ interface SpecDeviceCgroup {
   access?: string;
 }
 interface SpecDevice {
-  type?: string;
-  major?: number | bigint;
-  minor?: number | bigint;
+  path?: string;
 }
 
 /** runc's AllowedDevices (libcontainer/specconv): mknod of anything, and the usual character devices. */
-export const DEFAULT_ALLOWED: readonly DeviceRule[] = [
+export const DEFAULT_ALLOWED: ReadonlyArray<DeviceRule & { path?: string }> = [
   { allow: true, type: 'c', major: '*', minor: '*', access: 'm' },
   { allow: true, type: 'b', major: '*', minor: '*', access: 'm' },
-  { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' }, // /dev/null
-  { allow: true, type: 'c', major: 1, minor: 8, access: 'rwm' }, // /dev/random
-  { allow: true, type: 'c', major: 1, minor: 7, access: 'rwm' }, // /dev/full
-  { allow: true, type: 'c', major: 5, minor: 0, access: 'rwm' }, // /dev/tty
-  { allow: true, type: 'c', major: 1, minor: 5, access: 'rwm' }, // /dev/zero
-  { allow: true, type: 'c', major: 1, minor: 9, access: 'rwm' }, // /dev/urandom
+  { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm', path: '/dev/null' },
+  { allow: true, type: 'c', major: 1, minor: 8, access: 'rwm', path: '/dev/random' },
+  { allow: true, type: 'c', major: 1, minor: 7, access: 'rwm', path: '/dev/full' },
+  { allow: true, type: 'c', major: 5, minor: 0, access: 'rwm', path: '/dev/tty' },
+  { allow: true, type: 'c', major: 1, minor: 5, access: 'rwm', path: '/dev/zero' },
+  { allow: true, type: 'c', major: 1, minor: 9, access: 'rwm', path: '/dev/urandom' },
   { allow: true, type: 'c', major: 136, minor: '*', access: 'rwm' }, // /dev/pts/*
   { allow: true, type: 'c', major: 5, minor: 2, access: 'rwm' }, // /dev/ptmx
   { allow: true, type: 'c', major: 10, minor: 200, access: 'rwm' }, // /dev/net/tun
 ];
 
-function num(v: number | bigint | null | undefined, field: string): number | '*' {
+const MAX_U32 = 0xffffffff;
+
+function num(v: number | bigint | null | undefined, field: string): DeviceNumber {
   if (v === undefined || v === null || v === -1 || v === -1n) return '*';
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new RuntimeError('EINVAL', `${field}: invalid device number ${String(v)}`);
+  const n = typeof v === 'bigint' ? (v >= 0n && v <= BigInt(MAX_U32) ? Number(v) : -2) : v;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > MAX_U32)
+    throw new RuntimeError('EINVAL', `${field}: invalid device number ${String(v)} (must be -1 for any, or 0 to ${MAX_U32})`);
   return n;
 }
 
+/** The rules runc gives the devices cgroup, in order. Bad rules: an error naming the field. */
 export function deviceRules(resourcesDevices: SpecDeviceCgroup[] | undefined, devices: SpecDevice[] | undefined): DeviceRule[] {
   const out: DeviceRule[] = [];
   (resourcesDevices ?? []).forEach((d, i) => {
     const f = `linux.resources.devices[${i}]`;
+    if (d === null || typeof d !== 'object') throw new RuntimeError('EINVAL', `${f}: must be an object`);
     const type = d.type === undefined || d.type === '' ? 'a' : d.type;
-    if (type !== 'a' && type !== 'c' && type !== 'b') throw new RuntimeError('EINVAL', `${f}.type: invalid device type ${JSON.stringify(d.type)}`);
-    const access = d.access === undefined || d.access === '' ? 'rwm' : d.access;
-    if (!/^[rwm]{1,3}$/.test(access) || new Set(access).size !== access.length) throw new RuntimeError('EINVAL', `${f}.access: invalid access ${JSON.stringify(d.access)}`);
-    out.push({ allow: d.allow === true, type, major: num(d.major, `${f}.major`), minor: num(d.minor, `${f}.minor`), access });
+    if (type !== 'a' && type !== 'c' && type !== 'b') throw new RuntimeError('EINVAL', `${f}.type: invalid cgroup device type ${JSON.stringify(d.type)} (a, b or c)`);
+    // runc: "device access at N field cannot be empty"; letters other than r, w, m are ignored as runc's emulation ignores them
+    if (typeof d.access !== 'string' || d.access === '') throw new RuntimeError('EINVAL', `${f}.access: must not be empty (a combination of r, w and m)`);
+    if (d.allow !== undefined && typeof d.allow !== 'boolean') throw new RuntimeError('EINVAL', `${f}.allow: must be a boolean`);
+    out.push({ allow: d.allow === true, type, major: num(d.major, `${f}.major`), minor: num(d.minor, `${f}.minor`), access: d.access, field: f });
   });
-  (devices ?? []).forEach((d, i) => {
-    const t = d.type === 'u' ? 'c' : d.type;
-    if (t !== 'c' && t !== 'b') return; // fifos are not device-controlled
-    out.push({ allow: true, type: t, major: num(d.major, `linux.devices[${i}].major`), minor: num(d.minor, `linux.devices[${i}].minor`), access: 'rwm' });
-  });
-  out.push(...DEFAULT_ALLOWED);
+  const specPaths = new Set((devices ?? []).map((d) => d?.path));
+  for (const d of DEFAULT_ALLOWED) {
+    if (d.path !== undefined && specPaths.has(d.path)) continue;
+    const { path: _path, ...rule } = d;
+    out.push(rule);
+  }
   return out;
 }
 
@@ -71,18 +76,69 @@ export function formatRule(r: DeviceRule): string {
   return r.type === 'a' ? `a *:* ${r.access}` : `${r.type} ${r.major}:${r.minor} ${r.access}`;
 }
 
-/** Applies the rules to the v1 devices cgroup (deny everything first, then the rules in order).
- *  Returns false when there is no v1 devices controller for the container. */
-export function applyDeviceRules(paths: Record<string, string>, rules: DeviceRule[]): boolean {
+/** The devices cgroup dir of a v1 hierarchy among the container's paths, if there is one. */
+export function v1DevicesDir(paths: Record<string, string>): string | undefined {
   const dir = Object.entries(paths).find(([k]) => k.split(',').includes('devices'))?.[1];
-  if (!dir || !existsSync(join(dir, 'devices.deny'))) return false;
+  return dir && existsSync(join(dir, 'devices.deny')) ? dir : undefined;
+}
+
+/** Applies the rules to the v1 devices cgroup as runc does on a new cgroup: deny everything,
+ *  then the emulated clean rules. Returns false when there is no v1 devices controller. */
+export function applyDeviceRules(paths: Record<string, string>, rules: DeviceRule[]): boolean {
+  const clean = emulate(rules);
+  const dir = v1DevicesDir(paths);
+  if (!dir) return false;
   writeFileSync(join(dir, 'devices.deny'), 'a');
-  for (const r of rules) {
+  for (const [file, line] of v1Writes(clean)) {
     try {
-      writeFileSync(join(dir, r.allow ? 'devices.allow' : 'devices.deny'), formatRule(r));
+      writeFileSync(join(dir, file), line);
     } catch (err) {
-      throw new RuntimeError('ESYS', `devices cgroup: write ${formatRule(r)} to ${join(dir, r.allow ? 'devices.allow' : 'devices.deny')}: ${(err as Error).message}`, { cause: err });
+      throw new RuntimeError('ESYS', `devices cgroup: write ${line} to ${join(dir, file)}: ${(err as Error).message}`, { cause: err });
     }
   }
   return true;
+}
+
+/** The executor's DeviceFilter step for the container's cgroup v2 dir (the eBPF program of the rules). */
+export function deviceFilterStep(dir: string, rules: DeviceRule[], opts: { bestEffort?: boolean } = {}): Step & { op: typeof Op.DeviceFilter } {
+  return { op: Op.DeviceFilter, dir, program: deviceFilter(emulate(rules)), license: LICENSE, flags: opts.bestEffort ? DeviceFilterFlags.BestEffort : 0n };
+}
+
+/** Where the cgroup v2 device filter goes, if anywhere: the container's unified cgroup on a pure v2
+ *  host (required, as runc), and on a hybrid host too (best effort: the v1 devices cgroup enforces
+ *  the same rules there; the filter adds the same answer for the unified hierarchy). None in a
+ *  user namespace (runc skips it there: it cannot be loaded). */
+export function deviceFilterTarget(mode: 'v1' | 'v2' | 'hybrid', paths: Record<string, string>): { dir: string; bestEffort: boolean } | undefined {
+  const dir = paths['unified'];
+  if (!dir || mode === 'v1' || inUserNamespace()) return undefined;
+  return { dir, bestEffort: mode === 'hybrid' };
+}
+
+/** Attaches the device filter of the rules to a cgroup v2 dir, replacing the device programs
+ *  attached there, outside a create (update, tests): the executor runs just its DeviceFilter step
+ *  (ExecFlags.NoInit), no container process is made. */
+export async function attachDeviceFilter(dir: string, rules: DeviceRule[], opts: { bestEffort?: boolean; field?: string } = {}): Promise<void> {
+  const field = opts.field ?? 'linux.resources.devices';
+  const steps = [
+    { step: { op: Op.Config, flags: ExecFlags.NoInit } as Step, field },
+    { step: deviceFilterStep(dir, rules, opts), field },
+  ];
+  const init = InitProcess.spawn({ steps, stdio: ['ignore', 'ignore', 'inherit'] });
+  try {
+    await init.pid();
+  } finally {
+    init.close();
+  }
+  const { code } = await init.exit();
+  if (code !== 0) throw new RuntimeError('ESYS', `${field}: attach the device filter to ${dir}: runts-init exited with status ${code}`);
+}
+
+/** True when this process runs in a user namespace (its uid map is not the identity). */
+export function inUserNamespace(): boolean {
+  try {
+    const m = readFileSync('/proc/self/uid_map', 'utf8').trim().split(/\s+/);
+    return !(m.length === 3 && m[0] === '0' && m[1] === '0' && m[2] === '4294967295');
+  } catch {
+    return false;
+  }
 }

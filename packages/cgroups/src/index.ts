@@ -301,6 +301,7 @@ function removeTree(dir: string): void {
 export * from './devices.ts';
 export * from './resources.ts';
 export * from './stats.ts';
+export * from './precheck.ts';
 export * from './confine.ts';
 import { confineCreated } from './confine.ts';
 

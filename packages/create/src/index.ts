@@ -19,7 +19,7 @@ import {
   type ContainerRecord,
   type ContainerPaths,
 } from '@runts/core';
-import { hostLayout, containerCgroupPaths, createCgroups, joinCgroups, hierarchyKey, deviceRules, applyDeviceRules, applyResources as applyCgroupResources, undoInterruptedCreate, discardCreate, missingCgroupDirs, refuseHierarchyRoots, type CgroupLayout, type LinuxResources } from '@runts/cgroups';
+import { hostLayout, containerCgroupPaths, createCgroups, joinCgroups, hierarchyKey, deviceRules, applyDeviceRules, deviceFilterStep, deviceFilterTarget, warnNonEmptyCgroup, refuseFrozenCgroup, applyResources as applyCgroupResources, undoInterruptedCreate, discardCreate, missingCgroupDirs, refuseHierarchyRoots, type CgroupLayout, type LinuxResources } from '@runts/cgroups';
 import { loadBundle } from '@runts/spec';
 import { compileCreate, runHooks, killRunningHooks } from '@runts/init';
 import { compileSeccomp } from '@runts/seccomp';
@@ -83,12 +83,14 @@ export async function launch(o: CreateOptions, mode: { wait: boolean; stdio?: Ar
     const linux = (spec.linux ?? {}) as { cgroupsPath?: string; namespaces?: Array<{ type: string; path?: string }> };
     cgroupPaths = containerCgroupPaths(layout, linux.cgroupsPath, o.id);
     refuseHierarchyRoots(cgroupPaths, linux.cgroupsPath, layout);
+    warnNonEmptyCgroup(cgroupPaths, warn);
     // recorded before they are made: a create killed while making them is undone too
     createdCgroups = missingCgroupDirs(cgroupPaths);
     writeCreating(paths, { pid: 0, startTime: '', cgroupPaths, createdCgroups });
     createdCgroups = createCgroups(cgroupPaths);
     writeCreating(paths, { pid: 0, startTime: '', cgroupPaths, createdCgroups });
-    applyResources(spec.linux as never, cgroupPaths, layout);
+    refuseFrozenCgroup(cgroupPaths);
+    const deviceFilter = applyResources(spec.linux as never, cgroupPaths, layout);
     const v1 = layout.v1.filter((h) => cgroupPaths[hierarchyKey(h)]).map((h) => ({ controllers: hierarchyKey(h), hostDir: cgroupPaths[hierarchyKey(h)]! }));
     const seccomp = spec.linux?.seccomp ? compileSeccomp(spec.linux.seccomp) : undefined;
     const steps = compileCreate({
@@ -104,6 +106,8 @@ export async function launch(o: CreateOptions, mode: { wait: boolean; stdio?: Ar
       seccomp,
       cgroup: { unified: layout.mode === 'v2', v1, ...(cgroupPaths['unified'] ? { v2Dir: cgroupPaths['unified'] } : {}) },
     });
+    // Stage 0 attaches the eBPF device filter before the init exists (right after Config).
+    if (deviceFilter) steps.splice(1, 0, deviceFilter);
     // In Wait mode (run) the executor forwards signals: keep it out of the terminal's process group,
     // unless it relays the terminal itself (process.terminal without a console socket).
     const relay = mode.wait && !o.consoleSocket && (spec.process as { terminal?: boolean } | undefined)?.terminal === true;
@@ -171,12 +175,21 @@ export async function launch(o: CreateOptions, mode: { wait: boolean; stdio?: Ar
 const STOP_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 /** linux.resources on the container's cgroups before any process is in them: device access rules
- *  (v1 devices cgroup), then every other limit as runc's cgroupfs drivers write it. */
-function applyResources(linux: { resources?: LinuxResources & { devices?: never[] }; devices?: never[] } | undefined, paths: Record<string, string>, layout: CgroupLayout): void {
+ *  (v1 devices cgroup), then every other limit as runc's cgroupfs drivers write it. Returns the
+ *  executor step that attaches the cgroup v2 device filter (see deviceFilterTarget: pure v2, and
+ *  best effort on hybrid hosts; @runts/cgroups README). */
+function applyResources(
+  linux: { resources?: LinuxResources & { devices?: never[] }; devices?: never[] } | undefined,
+  paths: Record<string, string>,
+  layout: CgroupLayout,
+): { step: ReturnType<typeof deviceFilterStep>; field: string } | undefined {
   const res = linux?.resources ?? {};
-  const applied = applyDeviceRules(paths, deviceRules(res.devices, linux?.devices));
-  if (!applied && layout.mode === 'v2') warn('linux.resources.devices: device access rules are not enforced on cgroup v2 yet (they need an eBPF program)');
+  const rules = deviceRules(res.devices, linux?.devices);
+  applyDeviceRules(paths, rules);
   applyCgroupResources(layout, paths, res, { warn });
+  const target = deviceFilterTarget(layout.mode, paths);
+  if (!target) return undefined;
+  return { step: deviceFilterStep(target.dir, rules, target), field: 'linux.resources.devices' };
 }
 
 export async function create(o: CreateOptions): Promise<{ pid: number }> {

@@ -1,9 +1,9 @@
-import { test } from 'node:test';
+import { test, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildProcess, type ExecProcess } from './index.ts';
+import { buildProcess, subCgroups, type ExecProcess } from './index.ts';
 
 const base: ExecProcess = { user: { uid: 0, gid: 0 }, cwd: '/', args: ['sh'], env: ['PATH=/bin'], terminal: true, capabilities: { bounding: ['CAP_KILL'], effective: ['CAP_KILL'] }, noNewPrivileges: false };
 
@@ -29,4 +29,20 @@ test('exec rejects bad users and empty commands, and reads process.json', () => 
   writeFileSync(join(d, 'bad.json'), JSON.stringify({ args: [], cwd: '/', user: { uid: 1, gid: 2 } }));
   assert.throws(() => buildProcess(base, { root: '/r', id: 'c', processFile: join(d, 'bad.json') }), /bad.json: args: must not be empty/);
   assert.throws(() => buildProcess(base, { root: '/r', id: 'c', processFile: join(d, 'none.json') }), /open .*none.json: no such file or directory/);
+});
+
+describe('--cgroup (runc getSubCgroupPaths)', () => {
+  const hybrid = { 'cpu,cpuacct': '/c/cpu/x', memory: '/c/memory/x', pids: '/c/pids/x', unified: '/c/unified/x' };
+  it('splits controller lists against separate or co-mounted hierarchies', () => {
+    assert.deepEqual(subCgroups(hybrid, ['cpu,memory:sub']), { ...hybrid, 'cpu,cpuacct': '/c/cpu/x/sub', memory: '/c/memory/x/sub' });
+    assert.deepEqual(subCgroups(hybrid, ['cpuacct:a', 'pids:b']), { ...hybrid, 'cpu,cpuacct': '/c/cpu/x/a', pids: '/c/pids/x/b' });
+    assert.deepEqual(subCgroups({ unified: '/sys/fs/cgroup/x' }, [':s']), { unified: '/sys/fs/cgroup/x/s' });
+    assert.deepEqual(subCgroups(hybrid, ['all']), Object.fromEntries(Object.entries(hybrid).map(([k, v]) => [k, `${v}/all`])));
+  });
+  it('refuses an unknown controller, naming it, and runc\'s bad forms', () => {
+    assert.throws(() => subCgroups(hybrid, ['cpu,bogus:s']), /--cgroup "cpu,bogus:s": unknown controller "bogus"/);
+    assert.throws(() => subCgroups(hybrid, ['a:b:c']), /invalid --cgroup argument/);
+    assert.throws(() => subCgroups(hybrid, ['x', 'cpu:y']), /missing <controller>: prefix/);
+    assert.throws(() => subCgroups(hybrid, ['cpu:../..']), /must not contain \.\./);
+  });
 });

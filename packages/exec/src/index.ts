@@ -104,6 +104,7 @@ export async function exec(o: ExecOptions): Promise<number> {
   const proc = buildProcess(spec.process, o);
   if (proc.terminal && !o.consoleSocket && o.detach) throw new RuntimeError('EINVAL', 'cannot allocate tty if runts will detach without setting console socket');
   // (state.json is read losslessly: the profile's uint64 values are exact)
+  const cgroups = subCgroups(record.cgroupPaths, o.cgroup);
   const seccompConfig = (record.config as { linux?: { seccomp?: LinuxSeccomp } }).linux?.seccomp;
   const seccomp = seccompConfig ? compileSeccomp(seccompConfig) : undefined;
   const steps = compileExec({
@@ -134,7 +135,7 @@ export async function exec(o: ExecOptions): Promise<number> {
   let pid = 0;
   try {
     pid = await init.pid();
-    joinCgroups(subCgroups(record.cgroupPaths, o.cgroup), pid);
+    joinCgroups(cgroups, pid);
     init.go(JSON.stringify({ ociVersion: record.ociVersion, id: record.id, status, pid: record.pid, bundle: record.bundle }));
     await init.ready();
   } catch (err) {
@@ -164,15 +165,28 @@ export async function exec(o: ExecOptions): Promise<number> {
   }
 }
 
-/** runc's --cgroup: `path` (a sub-cgroup in every hierarchy) or `controller:path`. */
-function subCgroups(paths: Record<string, string>, specs: string[] | undefined): Record<string, string> {
+/** runc's --cgroup: `path` (a sub-cgroup in every hierarchy, given alone) or
+ *  `ctrl[,ctrl...]:path`. A controller list is split and each controller finds its hierarchy, so
+ *  `cpu,memory:x` works whether they are mounted together or apart; "" is the cgroup v2 hierarchy.
+ *  A controller the container has no hierarchy for is refused, naming it. */
+export function subCgroups(paths: Record<string, string>, specs: string[] | undefined): Record<string, string> {
   if (!specs || specs.length === 0) return paths;
   const out = { ...paths };
   for (const s of specs) {
-    const i = s.indexOf(':');
-    const [ctrl, sub] = i < 0 ? [undefined, s] : [s.slice(0, i), s.slice(i + 1)];
+    const parts = s.split(':');
+    if (parts.length > 2) throw new RuntimeError('EINVAL', `--cgroup ${JSON.stringify(s)}: invalid --cgroup argument`);
+    if (parts.length === 1 && specs.length !== 1) throw new RuntimeError('EINVAL', `--cgroup ${JSON.stringify(s)}: invalid --cgroup argument (missing <controller>: prefix)`);
+    const sub = parts.length === 1 ? parts[0]! : parts[1]!;
     if (sub.split('/').includes('..')) throw new RuntimeError('EINVAL', `--cgroup ${JSON.stringify(s)}: must not contain ..`);
-    for (const key of Object.keys(out)) if (ctrl === undefined || key.split(',').includes(ctrl) || (ctrl === '' && key === 'unified')) out[key] = `${paths[key]}/${sub}`;
+    if (parts.length === 1) {
+      for (const key of Object.keys(out)) out[key] = `${paths[key]}/${sub}`;
+      continue;
+    }
+    for (const ctrl of parts[0]!.split(',')) {
+      const key = Object.keys(paths).find((k) => (ctrl === '' ? k === 'unified' : k.split(',').includes(ctrl)));
+      if (key === undefined) throw new RuntimeError('EINVAL', `--cgroup ${JSON.stringify(s)}: unknown controller ${JSON.stringify(ctrl)} (the container's cgroups are ${Object.keys(paths).map((k) => (k === 'unified' ? '""' : k)).join(', ')})`);
+      out[key] = `${paths[key]}/${sub}`;
+    }
   }
   return out;
 }

@@ -39,7 +39,7 @@ export function register(cli: CAC, name = ''): void {
     const unknown = Object.keys(opts).find((k) => !known.has(k));
     if (unknown !== undefined) throw new RuntimeError('EINVAL', `flag provided but not defined: -${unknown.length > 1 ? '-' : ''}${unknown.replace(/[A-Z]/g, (m) => '-' + m.toLowerCase())}`);
     if (opts['1'] === true && !FLAGS.some(([flag]) => opts[camel(flag)] === true)) throw new RuntimeError('EINVAL', 'flag provided but not defined: -1');
-    const { update, readResources, resourcesFromFlags } = await import('./index.ts');
+    const { update, refreshDeviceFilter, readResources, resourcesFromFlags } = await import('./index.ts');
     let resources;
     if (typeof opts.resources === 'string' && opts.resources !== '') resources = readResources(opts.resources);
     else {
@@ -55,5 +55,6 @@ export function register(cli: CAC, name = ''): void {
     }
     const writes = update({ root: globalOptions(opts).root, id, resources });
     for (const w of writes) debug(`update ${id}: ${w.field}: ${w.file} <- ${w.value}`);
+    await refreshDeviceFilter({ root: globalOptions(opts).root, id });
   });
 }

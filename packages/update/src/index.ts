@@ -2,9 +2,10 @@
 // update does: the new values are merged into the container's linux.resources, the merged
 // resources are written to its cgroups, and the stored config (state.json) keeps them so later
 // updates, stats and tools see the current limits.
-import { readFileSync } from 'node:fs';
+import { readFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { acquireLock, loadContainer, writeRecord, RuntimeError, warn as logWarn } from '@runts/core';
-import { applyResources, hostLayout, type LinuxResources, type ResourceWrite } from '@runts/cgroups';
+import { applyResources, hostLayout, deviceFilterTarget, deviceRules, attachDeviceFilter, type LinuxResources, type ResourceWrite } from '@runts/cgroups';
 import { parseConfig } from '@runts/spec';
 
 export interface UpdateOptions {
@@ -56,6 +57,13 @@ export function update(o: UpdateOptions): ResourceWrite[] {
       warn('linux.resources.devices: device rules cannot be updated; ignored');
       delete changes.devices;
     }
+    // runc: --memory -1 without --memory-swap lifts memory+swap too (setMemoryAndSwap, where swap
+    // accounting exists), memsw first; the stored swap would otherwise be kept and the kernel
+    // refuses a memory limit above it (EINVAL).
+    const mem = changes.memory as Record<string, unknown> | undefined;
+    const memDir = record.cgroupPaths['memory'];
+    if (mem && (mem.limit === -1 || mem.limit === -1n) && (mem.swap === undefined || mem.swap === null) && memDir && existsSync(join(memDir, 'memory.memsw.limit_in_bytes')))
+      changes.memory = { ...mem, swap: -1n };
     const config = record.config as { linux?: { resources?: Record<string, unknown> } };
     config.linux ??= {};
     const merged = mergeResources(config.linux.resources ?? {}, changes);
@@ -67,6 +75,17 @@ export function update(o: UpdateOptions): ResourceWrite[] {
   } finally {
     lock.release();
   }
+}
+
+/** After an update, the cgroup v2 device filter is attached again from the container's rules,
+ *  replacing the one attached (runc's fs2 Set does this on every update). */
+export async function refreshDeviceFilter(o: Pick<UpdateOptions, 'root' | 'id' | 'layout'>): Promise<void> {
+  const { record } = loadContainer(o.root, o.id);
+  const layout = o.layout ?? hostLayout();
+  const target = deviceFilterTarget(layout.mode, record.cgroupPaths);
+  if (!target) return;
+  const linux = (record.config as { linux?: { resources?: { devices?: never[] }; devices?: never[] } }).linux;
+  await attachDeviceFilter(target.dir, deviceRules(linux?.resources?.devices, linux?.devices), target);
 }
 
 /** docker/go-units RAMInBytes, as runc update parses --memory and friends: `512m`, `1g`, `1.5GiB`

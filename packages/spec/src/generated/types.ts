@@ -284,7 +284,7 @@ export interface LinuxDevice {
   type: string;
   path: string;
   /**
-   * File permissions mode (in decimal, not octal); integer >= 0 <= 511
+   * integer >= 0 <= 4294967295
    */
   fileMode?: number;
   /**
