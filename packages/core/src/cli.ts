@@ -2,7 +2,7 @@
 // one place where errors become a log line and exit code 1.
 import type { CAC, Command } from 'cac';
 import { checkArgCount, flagSpec, parseCommand, parseFlags, UsageError, type CommandShape, type FlagSpec, type Parsed } from './argv.ts';
-import { configureLog, logFatal, type LogFormat } from './log.ts';
+import { configureLog, debug, logFatal, type LogFormat } from './log.ts';
 import { RuntimeError, toRuntimeError } from './errors.ts';
 import { DEFAULT_ROOT } from './paths.ts';
 
@@ -120,6 +120,7 @@ export async function runCli(cli: CAC, argv: string[] = process.argv, opts: { ve
     cli.options = parsed.options;
     const g2 = globalOptions(parsed.options);
     configureLog({ log: g2.log, logFormat: g2.logFormat, debug: g2.debug });
+    debug(`${cli.name}${cmd.name ? ' ' + cmd.name : ''}: arguments ${JSON.stringify(parsed.args)}, root ${g2.root}`);
     const shape = { required: cmd.args.filter((a) => a.required && !a.variadic).length, optional: cmd.args.filter((a) => !a.required && !a.variadic).length, variadic: cmd.args.some((a) => a.variadic) };
     try {
       checkArgCount(cli.name, cmd.name || cli.name, parsed.args.length, shape);

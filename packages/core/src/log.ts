@@ -56,4 +56,6 @@ export function logFatal(msg: string): void {
 }
 
 export const debug = (msg: string): void => log('debug', msg);
+/** True with --debug: for debug lines that cost something to build. */
+export const debugEnabled = (): boolean => current.debug === true;
 export const warn = (msg: string): void => log('warning', msg);

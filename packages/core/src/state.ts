@@ -7,6 +7,7 @@ import { containerPaths, ensureRoot, LOCK_FILE, type ContainerPaths } from './pa
 import { stringifyLossless, parseJsonLossless } from './json.ts';
 import { procStat, realSys, type Sys } from './sys.ts';
 import { acquireLock, type Lock } from './lock.ts';
+import { debug } from './log.ts';
 
 export type Status = 'creating' | 'created' | 'running' | 'paused' | 'stopped';
 
@@ -167,7 +168,9 @@ export interface Loaded {
 export function loadContainer(root: string, id: string, sys: Sys = realSys): Loaded {
   const paths = containerPaths(root, id);
   const record = readRecord(paths);
-  return { paths, record, status: deriveStatus(record, paths, sys) };
+  const status = deriveStatus(record, paths, sys);
+  debug(`container ${id}: ${status}, pid ${record.pid}, state ${paths.state}`);
+  return { paths, record, status };
 }
 
 /** Ids of every container dir under root that has a state.json, sorted. */

@@ -37,7 +37,7 @@ export function register(cli: CAC, name = ''): void {
         user: opts.user as string | undefined,
         additionalGids: list(opts.additionalGids).flatMap((g) => g.split(',')),
         caps: list(opts.cap),
-        noNewPrivs: opts.noNewPrivs === true,
+        noNewPrivs: typeof opts.noNewPrivs === 'boolean' ? opts.noNewPrivs : undefined,
         apparmor: opts.apparmor as string | undefined,
         processLabel: opts.processLabel as string | undefined,
         detach: opts.detach === true,

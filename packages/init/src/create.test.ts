@@ -572,6 +572,9 @@ describe('compileCreate: hooks', () => {
     assert.deepEqual(hs[0]!.step, { op: Op.Hook, path: '/usr/bin/cc', args: ['cc', '-x'], env: ['A=1'], timeout: 5n });
     const cc = steps.indexOf(hs[0]!);
     assert.ok(cc > o.lastIndexOf(Op.Symlink) && cc < o.indexOf(Op.PivotRoot));
+    // runc runs createContainer hooks in the rootfs directory
+    assert.deepEqual(steps[cc - 1]!.step, { op: Op.Chdir, cwd: steps.find((s) => s.step.op === Op.Rootfs)!.step.path });
+    assert.ok(!ops(compile(minimal({})))!.slice(0, ops(compile(minimal({}))).indexOf(Op.PivotRoot)).includes(Op.Chdir), 'no hooks, no chdir');
     const sc = steps.indexOf(hs[1]!);
     assert.equal(o[sc - 1], Op.WaitStart);
     assert.equal(o[sc + 1], Op.Exec);
