@@ -573,8 +573,10 @@ describe('compileCreate: hooks', () => {
     const cc = steps.indexOf(hs[0]!);
     assert.ok(cc > o.lastIndexOf(Op.Symlink) && cc < o.indexOf(Op.PivotRoot));
     // runc runs createContainer hooks in the rootfs directory
-    assert.deepEqual(steps[cc - 1]!.step, { op: Op.Chdir, cwd: steps.find((s) => s.step.op === Op.Rootfs)!.step.path });
-    assert.ok(!ops(compile(minimal({})))!.slice(0, ops(compile(minimal({}))).indexOf(Op.PivotRoot)).includes(Op.Chdir), 'no hooks, no chdir');
+    const rootfs = steps.find((s) => s.step.op === Op.Rootfs)!.step as { path: string };
+    assert.deepEqual(steps[cc - 1]!.step, { op: Op.Chdir, cwd: rootfs.path });
+    const plain = ops(compile(minimal({})));
+    assert.ok(!plain.slice(0, plain.indexOf(Op.PivotRoot)).includes(Op.Chdir), 'no hooks, no chdir');
     const sc = steps.indexOf(hs[1]!);
     assert.equal(o[sc - 1], Op.WaitStart);
     assert.equal(o[sc + 1], Op.Exec);
