@@ -32,6 +32,8 @@ test('exec rejects bad users and empty commands, and reads process.json', () => 
   assert.deepEqual(buildProcess(base, { root: '/r', id: 'c', processFile: join(d, 'nouser.json') }).user, { uid: 0, gid: 0 }, 'runc: no user is uid 0, gid 0');
   writeFileSync(join(d, 'nocwd.json'), JSON.stringify({ args: ['id'] }));
   assert.throws(() => buildProcess(base, { root: '/r', id: 'c', processFile: join(d, 'nocwd.json') }), /nocwd.json: cwd: required/);
+  writeFileSync(join(d, 'relcwd.json'), JSON.stringify({ args: ['id'], cwd: 'tmp' }));
+  assert.throws(() => buildProcess(base, { root: '/r', id: 'c', processFile: join(d, 'relcwd.json') }), /relcwd.json: cwd: must be an absolute path/);
   assert.equal(buildProcess({ ...base, noNewPrivileges: true }, { root: '/r', id: 'c', args: ['id'], noNewPrivs: false }).noNewPrivileges, false, '--no-new-privs=false');
   assert.throws(() => buildProcess(base, { root: '/r', id: 'c', processFile: join(d, 'none.json') }), /open .*none.json: no such file or directory/);
 });

@@ -71,6 +71,7 @@ export function buildProcess(base: ExecProcess | undefined, o: ExecOptions): Exe
     const p = parseConfig(text, o.processFile) as ExecProcess;
     if (!p || typeof p !== 'object' || !Array.isArray(p.args) || p.args.length === 0) throw new RuntimeError('EINVAL', `${o.processFile}: args: must not be empty`);
     if (typeof p.cwd !== 'string' || p.cwd === '') throw new RuntimeError('EINVAL', `${o.processFile}: cwd: required`);
+    if (!p.cwd.startsWith('/')) throw new RuntimeError('EINVAL', `${o.processFile}: cwd: must be an absolute path`);
     // runc decodes into a Go struct: a missing user (or uid, gid) is 0
     p.user = { ...(p.user ?? {}), uid: p.user?.uid ?? 0, gid: p.user?.gid ?? 0 };
     return p;
