@@ -8,3 +8,4 @@ export * from './log.ts';
 export * from './cli.ts';
 export * from './argv.ts';
 export * from './process.ts';
+export * from './identity.ts';

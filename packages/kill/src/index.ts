@@ -1,6 +1,6 @@
 // oci-kill: sends a signal to the container's init, or with --all to every process in its cgroup.
-import { loadContainer, parseSignal, RuntimeError, signalPid, toRuntimeError } from '@runts/core';
-import { signalAll } from '@runts/cgroups';
+import { loadContainer, parseSignal, RuntimeError, signalInit, toRuntimeError } from '@runts/core';
+import { confineCgroupPaths, signalOwned, setFrozen, isFrozenPaths } from '@runts/cgroups';
 
 export interface KillOptions {
   root: string;
@@ -16,14 +16,20 @@ export function kill(o: KillOptions): void {
     if (o.all) return; // runc: kill --all of a stopped container succeeds
     throw new RuntimeError('ENOTRUNNING', 'container not running');
   }
+  // only the container's own processes, each checked (start time, namespaces) just before its signal
   if (o.all) {
-    signalAll(record.cgroupPaths, sig);
+    const cgroups = confineCgroupPaths(record.cgroupPaths);
+    const frozen = isFrozenPaths(cgroups);
+    if (signalOwned(cgroups, record, sig) === 0) signalInit(record, sig);
+    // a frozen process acts on SIGKILL once thawed (runc thaws for SIGKILL)
+    if (frozen && sig === 9) setFrozen(cgroups, false);
     return;
   }
   let alive: boolean;
   try {
-    alive = signalPid(record.pid, sig);
+    alive = signalInit(record, sig);
   } catch (err) {
+    // a number kill(2) refuses (runc: `unable to signal init: invalid argument`)
     throw toRuntimeError(err, 'unable to signal init');
   }
   if (!alive) throw new RuntimeError('ENOTRUNNING', 'container not running');
