@@ -124,6 +124,8 @@ static int parse_fd(const char *s)
 
 int main(int argc, char **argv)
 {
+	if (argc == 5 && strcmp(argv[1], "seccomp-listener") == 0)
+		return send_listener_main(argc, argv);
 	if (argc != 2 || (g.sync_fd = parse_fd(argv[1])) < 3) {
 		dprintf(2, "usage: runts-init <sync-fd>  (the executor of runts; see PROTOCOL.md)\n");
 		return 2;

@@ -248,9 +248,13 @@ void op_mount(const struct step *s)
 	}
 	if (remount) {
 		unsigned long fl = MS_REMOUNT | MS_BIND | (unsigned long)remount;
-		if (mf & MF_KEEP_LOCKED)
-			fl |= locked_flags(target);
-		if (mount(NULL, target, NULL, fl, NULL) < 0)
+		/* As runc: the flags asked for first; only where the kernel refuses (EPERM: flags locked
+		 * in a user namespace) again with the mount's own flags kept. Adding them up front kept
+		 * nosuid/nodev that runc drops (a rootfs on a nosuid,nodev tmpfs). */
+		int r = mount(NULL, target, NULL, fl, NULL);
+		if (r < 0 && errno == EPERM && (mf & MF_KEEP_LOCKED))
+			r = mount(NULL, target, NULL, fl | locked_flags(target), NULL);
+		if (r < 0)
 			die(errno, "remount");
 	}
 	if (tfd >= 0)

@@ -145,7 +145,7 @@ export const MountFlags = {
   SourceInRootfs: 8n,
   /** attrSet/attrClr apply to the whole tree (mount_setattr AT_RECURSIVE). */
   AttrRecursive: 16n,
-  /** on remount, keep the locked flags the mount already has (nosuid, nodev, noexec, ro, atime). */
+  /** on remount: when the kernel refuses the flags (EPERM), retry keeping the locked flags the mount has (nosuid, nodev, noexec, ro, atime). */
   KeepLocked: 32n,
   /** skip the mount call itself (only propagation / setattr / remount on an existing mount). */
   NoMount: 64n,
@@ -174,6 +174,11 @@ export const Msg = {
   Ready: 17,
   /** executor -> parent: u32 step index (0xffffffff: none), i32 errno, str message. */
   Error: 18,
+  /** executor -> parent (execsec block): u32 fd: the Seccomp step's listener (flag
+   *  SECCOMP_FILTER_FLAG_NEW_LISTENER); the init waits for SeccompDone, then closes it. */
+  SeccompFd: 60,
+  /** parent -> executor: the listener has been taken (pidfd_getfd) and sent to the agent. */
+  SeccompDone: 61,
 } as const;
 
 export type Step =

@@ -8,7 +8,9 @@
 #include <sys/types.h>
 
 /* Messages (program.ts Msg). */
-enum { MSG_PROGRAM = 1, MSG_GO = 2, MSG_PID = 16, MSG_READY = 17, MSG_ERROR = 18 };
+enum { MSG_PROGRAM = 1, MSG_GO = 2, MSG_PID = 16, MSG_READY = 17, MSG_ERROR = 18,
+	/* execsec block: the seccomp notify listener */
+	MSG_SECCOMP_FD = 60, MSG_SECCOMP_DONE = 61 };
 
 /* Operation codes (program.ts Op). Never renumber. */
 enum {
@@ -118,6 +120,9 @@ void op_readonly_path(const struct step *s);
 void op_console(const struct step *s);
 void relay_prepare(void);
 __attribute__((noreturn)) void relay_console(void);
+
+/* listener.c */
+int send_listener_main(int argc, char **argv);
 
 /* steps.c */
 __attribute__((noreturn)) void run_init(const struct program *p);

@@ -412,8 +412,23 @@ static void run_step(const struct step *s)
 		memcpy(f, s->a[0].bytes, s->a[0].n);
 		struct sock_fprog prog = { .len = (unsigned short)(s->a[0].n / sizeof *f), .filter = f };
 		/* nothing after this but the Exec step: the copy is not freed (free may call brk) */
-		if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, (unsigned)s->a[1].u, &prog) < 0)
+		long lfd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, (unsigned)s->a[1].u, &prog);
+		if (lfd < 0)
 			die(errno, "seccomp");
+		if (s->a[1].u & SECCOMP_FILTER_FLAG_NEW_LISTENER) {
+			/* the parent takes the listener (pidfd_getfd) and gives it to the agent, then says done */
+			unsigned char m[4] = { lfd & 0xff, (lfd >> 8) & 0xff, (lfd >> 16) & 0xff, (lfd >> 24) & 0xff };
+			if (send_msg(g.sync_fd, MSG_SECCOMP_FD, m, 4) < 0)
+				die(errno, "send seccomp listener");
+			uint32_t type, len;
+			unsigned char *buf;
+			int r = recv_msg(g.sync_fd, &type, &buf, &len);
+			if (r <= 0)
+				_exit(1); /* the parent failed (it reports) or went away */
+			if (type != MSG_SECCOMP_DONE)
+				die(EINVAL, "expected seccomp-done message, got %u", type);
+			close((int)lfd);
+		}
 		break;
 	}
 	case OP_CAPS_BOUNDING: op_caps_bounding(s); break;

@@ -1,5 +1,5 @@
 // runc's command-line parsing (urfave/cli v1.22.1 over Go's flag package), case by case. The
-// expectations are what runc 1.1.5 does with the same words (e2e/tests/12-cli.test.mjs runs the
+// expectations are what runc 1.1.5 does with the same words (e2e/tests/40-cli.test.mjs runs the
 // same kind of cases against runc itself).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -117,6 +117,7 @@ test('the runc command line, end to end through runCli', async () => {
     ['create --no-pivot --no-new-keyring -b /b ID', { cmd: 'create', args: ['ID'], opts: { noPivot: true, noNewKeyring: true, bundle: '/b' } }],
     ['create ID --no-pivot --bundle /b', { cmd: 'create', args: ['ID'], opts: { noPivot: true, bundle: '/b' } }],
     ['create --no-pivot=false ID', { cmd: 'create', args: ['ID'], opts: { noPivot: false } }],
+    ['create ID', { cmd: 'create', args: ['ID'], opts: { noPivot: undefined, noNewKeyring: undefined, systemdCgroup: undefined, logFormat: 'text', rootless: 'auto' } }], // cac's --no-x default (true) is not runc's
     ['delete ID --force', { cmd: 'delete', args: ['ID'], opts: { force: true } }],
     ['delete --force 0123', { cmd: 'delete', args: ['0123'], opts: { force: true } }],
     ['delete --force true ID', { code: 1 }], // two arguments

@@ -51,7 +51,9 @@ export function parseCount(flag: string, v: unknown): number {
 
 /** The parser's view of a cac command's declared options. */
 function specs(c: Command): FlagSpec[] {
-  return c.options.map((o) => flagSpec(o.rawName, o.config));
+  // cac gives a `--no-x` option the default true (its negation scheme); in runc `no-pivot` is just a
+  // boolean's name, false unless given
+  return c.options.map((o) => flagSpec(o.rawName, o.negated ? { ...o.config, default: undefined } : o.config));
 }
 
 function shapeOf(c: Command, extra: FlagSpec[]): CommandShape {
@@ -74,6 +76,8 @@ export async function runCli(cli: CAC, argv: string[] = process.argv, opts: { ve
   try {
     cli.option('-v, --version', 'print the version');
     cli.help();
+    // (and its help would print "(default: true)" for them)
+    for (const c of [cli.globalCommand, ...cli.commands]) for (const o of c.options) if (o.negated) o.config.default = undefined;
     const words = argv.slice(2);
     const version = () => process.stdout.write(opts.versionText ?? `${cli.name} version ${VERSION}\nspec: ${SPEC_VERSION}\n`);
     const globals = specs(cli.globalCommand);
