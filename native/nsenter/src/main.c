@@ -181,10 +181,12 @@ int main(int argc, char **argv)
 		die(ENOMEM, "alloc");
 	for (uint32_t i = 0; i < prog.count; i++) {
 		const struct step *s = &prog.steps[i];
-		if (s->op >= OP_FIRST_INIT)
+		if (s->op >= OP_FIRST_INIT && s->op != OP_OPEN_TREE)
 			continue;
 		g.step = s->index;
 		switch (s->op) {
+		case OP_OPEN_TREE: /* pass 2, after the joins */
+			break;
 		case OP_CONFIG:
 			if (i != 0)
 				die(EINVAL, "config must be the first step");
@@ -262,6 +264,8 @@ int main(int argc, char **argv)
 			if (write_file("/proc/self/timens_offsets", s->a[0].s, s->a[0].n) < 0)
 				die(errno, "write /proc/self/timens_offsets");
 			time_done = 1;
+		} else if (s->op == OP_OPEN_TREE) {
+			open_tree_source(s);
 		}
 	}
 	free(nsfd);

@@ -25,7 +25,10 @@ enum {
 	OP_SETSID = 47, OP_BECOME_ROOT = 48, OP_UNSHARE = 49, OP_LOOPBACK_UP = 50,
 	/* execsec block (60-69) */
 	OP_CHOWN_STDIO = 60, OP_LAUNCH = 61,
-	OP_MAX = 61,
+	/* mountsec block (70-79) */
+	OP_MASK_AT = 70, OP_READONLY_AT = 71, OP_WRITE_PROC_AT = 72, OP_OPEN_TREE = 73,
+	OP_DETACH_MOUNT = 74,
+	OP_MAX = 74,
 	OP_FIRST_INIT = 20, /* ops below this are done by stage 0 */
 };
 
@@ -42,6 +45,11 @@ enum {
 #define MF_NO_MOUNT 64u
 #define MF_SOURCE_FD 128u
 #define MF_KEEP_MODE 256u
+/* mountsec block (1 << 12 ..) */
+#define MF_ORDINARY 4096u
+#define MF_NOT_PROC 8192u
+#define MF_ANCHOR 16384u
+#define MF_COPY_UP 32768u
 #define WF_IGNORE_MISSING 1u
 
 #define MAX_MSG (256u << 20) /* the cap on any message, the program included (index.ts MAX_PROGRAM_SIZE) */
@@ -89,6 +97,12 @@ struct ctx {
 	char *state_after;  /* after a NUL in Go's payload: the state for hooks after WaitStart */
 	uint32_t state_after_len;
 	char *exe;          /* path found by Resolve */
+	int proc_fd;        /* the runtime's procfs, opened before any container mount: every
+	                       /proc/self/fd/N goes through it, never through the container's /proc */
+	int anchors[64];    /* MountFlags.Anchor: fds of the mounts made so (the procfs/sysfs roots) */
+	uint32_t nanchors;
+	int trees[256];     /* OpenTree (stage 0): detached clones of host bind sources */
+	uint32_t ntrees;
 };
 extern struct ctx g;
 
@@ -107,6 +121,13 @@ enum { MK_NONE = 0, MK_DIR = 1, MK_FILE = 2 };
 int root_fd(void);
 int open_in_root(const char *path, int oflags, int create, mode_t mode);
 const char *fdpath(int fd, char *buf, size_t n);
+int xmount(const char *src, const char *tgt, const char *type, unsigned long flags, const void *data);
+int reopen_fd(int fd, int flags);
+void open_tree_source(const struct step *s);
+void op_mask_at(const struct step *s);
+void op_readonly_at(const struct step *s);
+void op_write_proc_at(const struct step *s);
+void op_detach_mount(const struct step *s);
 void op_mount(const struct step *s);
 void op_mknod(const struct step *s);
 void op_symlink(const struct step *s);

@@ -334,10 +334,9 @@ static void op_wait_start(void)
 	g.ready_sent = 1;
 	if (g.fifo_fd < 0)
 		return;
-	char p[32];
 	int fd;
 	do
-		fd = open(fdpath(g.fifo_fd, p, sizeof p), O_WRONLY | O_CLOEXEC);
+		fd = reopen_fd(g.fifo_fd, O_WRONLY | O_CLOEXEC);
 	while (fd < 0 && errno == EINTR);
 	if (fd < 0)
 		die(errno, "open exec fifo");
@@ -476,6 +475,10 @@ static void run_step(const struct step *s)
 		if (g.fifo_wfd >= 0 && write_full(g.fifo_wfd, "X", 1) < 0)
 			die(errno, "write exec fifo");
 		break;
+	case OP_MASK_AT: op_mask_at(s); break;
+	case OP_READONLY_AT: op_readonly_at(s); break;
+	case OP_WRITE_PROC_AT: op_write_proc_at(s); break;
+	case OP_DETACH_MOUNT: op_detach_mount(s); break;
 	case OP_UNSHARE:
 		if (unshare((int)s->a[0].u) < 0)
 			die(errno, "unshare");
@@ -511,7 +514,7 @@ void run_init(const struct program *p)
 	}
 	for (uint32_t i = 0; i < p->count; i++) {
 		const struct step *s = &p->steps[i];
-		if (s->op < OP_FIRST_INIT)
+		if (s->op < OP_FIRST_INIT || s->op == OP_OPEN_TREE)
 			continue;
 		g.step = s->index;
 		run_step(s);

@@ -19,7 +19,7 @@ import {
   type ContainerRecord,
   type ContainerPaths,
 } from '@runts/core';
-import { hostLayout, containerCgroupPaths, createCgroups, joinCgroups, hierarchyKey, deviceRules, applyDeviceRules, applyResources as applyCgroupResources, undoInterruptedCreate, discardCreate, missingCgroupDirs, type CgroupLayout, type LinuxResources } from '@runts/cgroups';
+import { hostLayout, containerCgroupPaths, createCgroups, joinCgroups, hierarchyKey, deviceRules, applyDeviceRules, applyResources as applyCgroupResources, undoInterruptedCreate, discardCreate, missingCgroupDirs, refuseHierarchyRoots, type CgroupLayout, type LinuxResources } from '@runts/cgroups';
 import { loadBundle } from '@runts/spec';
 import { compileCreate, runHooks, killRunningHooks } from '@runts/init';
 import { compileSeccomp } from '@runts/seccomp';
@@ -82,6 +82,7 @@ export async function launch(o: CreateOptions, mode: { wait: boolean; stdio?: Ar
     const layout = hostLayout();
     const linux = (spec.linux ?? {}) as { cgroupsPath?: string; namespaces?: Array<{ type: string; path?: string }> };
     cgroupPaths = containerCgroupPaths(layout, linux.cgroupsPath, o.id);
+    refuseHierarchyRoots(cgroupPaths, linux.cgroupsPath, layout);
     // recorded before they are made: a create killed while making them is undone too
     createdCgroups = missingCgroupDirs(cgroupPaths);
     writeCreating(paths, { pid: 0, startTime: '', cgroupPaths, createdCgroups });

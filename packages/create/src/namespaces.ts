@@ -44,12 +44,10 @@ export function checkNamespacePaths(namespaces: unknown): void {
       // an nsfs inode reads as `net:[4026531992]` through its fd; anything else as a path
       const target = readlinkSync(`/proc/self/fd/${fd}`);
       const m = /^([a-z_]+):\[\d+\]$/.exec(target);
-      if (!m) {
-        // a namespace bind-mounted on a file (`ip netns add`, Podman's and CNI's /run/netns/*) reads
-        // as its path: it is an nsfs inode all the same (its type is then checked by setns)
-        if (statfsSync(`/proc/self/fd/${fd}`).type === NSFS_MAGIC) return;
-        throw new RuntimeError('EINVAL', `${field}: ${n.path} is not a namespace (${kind(fstatSync(fd))})`);
-      }
+      // a namespace bind-mounted on a file (ip netns add, CNI) reads as its path: it is on nsfs,
+      // of a type the fd does not tell (setns checks it)
+      if (!m && statfsSync(`/proc/self/fd/${fd}`).type === NSFS_MAGIC) return;
+      if (!m) throw new RuntimeError('EINVAL', `${field}: ${n.path} is not a namespace (${kind(fstatSync(fd))})`);
       const want = KERNEL_NAME[n.type];
       // pid_for_children and time_for_children name the same kinds
       const got = m[1]!.replace(/_for_children$/, '');
