@@ -93,9 +93,12 @@ describe('podman with runts', { skip: have('podman') ? false : 'podman is not in
   });
 
   test('podman run --read-only --tmpfs (Podman adds tmpcopyup, runc\'s EXT_COPYUP)', () => {
-    const r = podman('run', '--rm', '--read-only', '--tmpfs', '/etc/x', ...opts, image, 'sh', '-c', 'touch /etc/x/a && echo tmpfs-ok; touch /etc/passwd 2>/dev/null || echo ro-ok; touch /tmp/t && echo tmp-ok');
-    assert.equal(r.code, 0, r.text);
-    assert.equal(r.stdout, 'tmpfs-ok\nro-ok\ntmp-ok\n', r.text);
+    // (each with runts and with runc; /etc's files are copied up into the tmpfs over it)
+    for (const [label, rt] of RUNTIMES()) {
+      const r = sh(['podman', ...store().slice(0, -2), '--runtime', rt, 'run', '--rm', '--read-only', '--tmpfs', '/etc/x', '--tmpfs', '/etc', ...opts, image, 'sh', '-c', 'touch /etc/x/a && echo tmpfs-ok; test -s /etc/passwd && echo copyup-ok; touch /bin/x 2>/dev/null || echo ro-ok; touch /tmp/t && echo tmp-ok']);
+      assert.equal(r.code, 0, `${label}: ${r.text}`);
+      assert.equal(r.stdout, 'tmpfs-ok\ncopyup-ok\nro-ok\ntmp-ok\n', `${label}: ${r.text}`);
+    }
   });
 
   test('podman run -d, exec, top, pause/unpause, stop, rm', () => {
