@@ -115,7 +115,7 @@ export function show(r) {
     `stdout: ${r.stdout.slice(0, 2000)}\nstderr: ${r.stderr.slice(0, 2000)}`;
 }
 
-const VERBS = ['create', 'start', 'state', 'kill', 'delete', 'list', 'run', 'exec', 'spec', 'ps', 'pause', 'resume'];
+const VERBS = ['create', 'start', 'state', 'kill', 'delete', 'list', 'run', 'exec', 'spec', 'ps', 'pause', 'resume', 'update', 'events', 'features'];
 
 export class Runtime {
   /** @param {'runc'|'runts'|'oci'} name */

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Readable, Writable } from 'node:stream';
 import type { Socket } from 'node:net';
-import { RuntimeError, strerror, ERRNO_NAMES, type ErrorCode } from '@runts/core';
+import { RuntimeError, strerror, ERRNO_NAMES, debug, debugEnabled, type ErrorCode } from '@runts/core';
 import { executableCopy, runnable } from './executable.ts';
 import { Op, Msg, Signatures, type ArgKind, type Step, type SourcedStep } from './program.ts';
 
@@ -283,6 +283,7 @@ export class InitProcess {
 
   static spawn(opts: SpawnOptions): InitProcess {
     const program = opts.program ?? encodeProgram(opts.steps.map((s) => s.step));
+    if (debugEnabled()) debugSteps(opts.steps, program.length);
     const std = (opts.stdio ?? ['inherit', 'inherit', 'inherit']).slice(0, 3);
     while (std.length < 3) std.push('inherit');
     const extra = opts.extraFds ?? Array.from({ length: opts.preserveFds ?? 0 }, (_, i) => 3 + i);
@@ -438,4 +439,22 @@ export class InitProcess {
         this.fail(new RuntimeError('ESYS', `runts-init: unexpected message ${type}`));
     }
   }
+}
+
+const OP_NAMES = Object.fromEntries(Object.entries(Op).map(([k, v]) => [v, k])) as Record<number, string>;
+
+/** --debug: the init program, one line per step (op, the field it came from, its arguments). */
+function debugSteps(steps: readonly SourcedStep[], size: number): void {
+  debug(`runts-init: program of ${steps.length} steps (${size} bytes)`);
+  steps.forEach((s, i) => {
+    const args = (Signatures[s.step.op] as ReadonlyArray<readonly [string, ArgKind]>)
+      .map(([name, kind]) => {
+        const v = (s.step as unknown as Record<string, unknown>)[name];
+        if (kind === 'bytes') return `${name}=<${(v as Uint8Array | undefined)?.length ?? 0} bytes>`;
+        if (kind === 'u64') return `${name}=${typeof v === 'bigint' ? '0x' + v.toString(16) : String(v)}`;
+        return `${name}=${JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x))}`;
+      })
+      .join(' ');
+    debug(`runts-init: step ${i}: ${OP_NAMES[s.step.op] ?? s.step.op} ${s.field}${s.label ? ` (${s.label})` : ''}${args ? ' ' + args : ''}`);
+  });
 }

@@ -5,7 +5,7 @@
 // make the runtime kill or remove what is not the container's.
 import { statfsSync, existsSync } from 'node:fs';
 import { posix } from 'node:path';
-import { belongsToContainer, signalContainerProcess, RuntimeError, type Identity } from '@runts/core';
+import { belongsToContainer, debug, signalContainerProcess, RuntimeError, type Identity } from '@runts/core';
 import { cgroupPids, hostLayout, type CgroupLayout } from './index.ts';
 
 const CGROUP_SUPER_MAGIC = 0x27e0eb;
@@ -77,6 +77,7 @@ export function signalOwned(paths: Record<string, string>, rec: Identity, signal
     for (const pid of cgroupPids({ [key]: dir })) {
       if (seen.has(pid)) continue;
       seen.add(pid);
+      debug(`cgroup ${key}: signal ${String(signal)} -> pid ${pid}`);
       if (signalContainerProcess(pid, rec, signal)) n++;
     }
   }

@@ -4,7 +4,7 @@
 // logic is tested against fixtures for pure v2, hybrid and v1 hosts without root.
 import { readFileSync, writeFileSync, mkdirSync, rmdirSync, existsSync, readdirSync, rmSync } from 'node:fs';
 import { join, posix } from 'node:path';
-import { RuntimeError, sleepMs, readCreating, isAlive, signalPid, waitGone, isFrozen, type CreatingRecord } from '@runts/core';
+import { RuntimeError, sleepMs, readCreating, isAlive, signalPid, waitGone, isFrozen, debug, type CreatingRecord } from '@runts/core';
 
 export interface Hierarchy {
   /** where it is mounted on the host */
@@ -115,6 +115,7 @@ export function createCgroups(paths: Record<string, string>): string[] {
   const created: string[] = [];
   for (const [key, dir] of Object.entries(paths)) {
     const made = mkdirSync(dir, { recursive: true, mode: 0o755 });
+    debug(`cgroup ${key}: ${dir}${made ? ' (created)' : ' (exists)'}`);
     if (made) {
       // record every level created, deepest last
       let d = dir;
@@ -149,6 +150,7 @@ function initCpuset(dir: string): void {
 /** Moves a process into every one of the container's cgroups. */
 export function joinCgroups(paths: Record<string, string>, pid: number): void {
   for (const [key, dir] of Object.entries(paths)) {
+    debug(`cgroup ${key}: pid ${pid} -> ${join(dir, 'cgroup.procs')}`);
     try {
       writeFileSync(join(dir, 'cgroup.procs'), String(pid));
     } catch (err) {
@@ -209,6 +211,7 @@ export function signalAll(paths: Record<string, string>, signal: NodeJS.Signals 
   }
   const frozen = isFrozenPaths(paths);
   for (const pid of cgroupPids(paths)) {
+    debug(`cgroup: signal ${String(signal)} -> pid ${pid}`);
     try {
       process.kill(pid, signal);
     } catch {
@@ -228,6 +231,7 @@ export function isFrozenPaths(paths: Record<string, string>): boolean {
 export function setFrozen(paths: Record<string, string>, frozen: boolean): void {
   const v1 = paths['freezer'];
   const v2 = paths['unified'];
+  debug(`cgroup: ${frozen ? 'freeze' : 'thaw'} ${v1 ?? v2 ?? '(no freezer)'}`);
   if (v1 && existsSync(join(v1, 'freezer.state'))) {
     const want = frozen ? 'FROZEN' : 'THAWED';
     for (let i = 0; i < 1000; i++) {
@@ -253,13 +257,17 @@ export function setFrozen(paths: Record<string, string>, frozen: boolean): void 
  *  last processes exit. Missing directories are fine. */
 export function removeCgroups(paths: Record<string, string>, created?: string[]): void {
   if (!created) {
-    for (const dir of Object.values(paths)) removeTree(dir);
+    for (const dir of Object.values(paths)) {
+      debug(`cgroup: remove ${dir}`);
+      removeTree(dir);
+    }
     return;
   }
   // The container's own dirs go with whatever the container made inside them; a parent that create
   // made (mkdir -p) is shared with the other containers under it: only removed when empty.
   const own = new Set(Object.values(paths));
   for (const dir of [...created].reverse()) {
+    debug(`cgroup: remove ${dir}`);
     if (own.has(dir)) removeTree(dir);
     else removeIfEmpty(dir);
   }

@@ -1,7 +1,8 @@
-// The thin-CLI plumbing every command shares: runc's global options, argv hygiene for cac, and
+// The thin-CLI plumbing every command shares: runc's global options, runc's argv parsing (argv.ts), and
 // one place where errors become a log line and exit code 1.
-import type { CAC } from 'cac';
-import { configureLog, logFatal, type LogFormat } from './log.ts';
+import type { CAC, Command } from 'cac';
+import { checkArgCount, flagSpec, parseCommand, parseFlags, UsageError, type CommandShape, type FlagSpec, type Parsed } from './argv.ts';
+import { configureLog, debug, logFatal, type LogFormat } from './log.ts';
 import { RuntimeError, toRuntimeError } from './errors.ts';
 import { DEFAULT_ROOT } from './paths.ts';
 
@@ -23,7 +24,9 @@ export function addGlobalOptions(cli: CAC): CAC {
     .option('--log <file>', 'set the log file to write runts logs to (default is stderr)')
     .option('--log-format <format>', 'set the log format (text or json)', { default: 'text' })
     .option('--debug', 'enable debug logging')
-    .option('--systemd-cgroup', 'accepted for runc compatibility (cgroupfs is used)');
+    .option('--systemd-cgroup', 'accepted for runc compatibility (cgroupfs is used)')
+    .option('--criu <path>', 'path to the criu binary (accepted for runc compatibility)', { default: 'criu' })
+    .option('--rootless <value>', "ignore cgroup permission errors ('true', 'false', or 'auto')", { default: 'auto' });
   return cli;
 }
 
@@ -46,129 +49,96 @@ export function parseCount(flag: string, v: unknown): number {
   return Number(s);
 }
 
-// A marker put in front of every bare argv word so that mri (under cac) never turns `0123` or
-// `9` into a number: ids, paths and signals reach the code as the exact strings typed.
-const MARK = '\u0001';
-
-/** Prepares argv for cac: protects values from number conversion, turns runc's single-dash long
- *  flags (`-no-subreaper`) into double-dash ones, and splits nothing else. */
-export function protectArgv(args: string[], longNames: Set<string>): string[] {
-  const out: string[] = [];
-  let rest = false;
-  for (const a of args) {
-    if (rest) out.push(MARK + a);
-    else if (a === '--') {
-      rest = true;
-      out.push(a);
-    } else if (a.startsWith('--')) {
-      const eq = a.indexOf('=');
-      out.push(eq > 0 ? a.slice(0, eq + 1) + MARK + a.slice(eq + 1) : a);
-    } else if (/^-[A-Za-z][A-Za-z0-9-]+(=.*)?$/.test(a) && longNames.has(a.slice(1).split('=')[0]!)) {
-      const eq = a.indexOf('=');
-      out.push('-' + (eq > 0 ? a.slice(0, eq + 1) + MARK + a.slice(eq + 1) : a));
-    } else if (a.startsWith('-') && a.length > 1) out.push(a);
-    else out.push(MARK + a);
-  }
-  return out;
+/** The parser's view of a cac command's declared options. */
+function specs(c: Command): FlagSpec[] {
+  // cac gives a `--no-x` option the default true (its negation scheme); in runc `no-pivot` is just a
+  // boolean's name, false unless given
+  return c.options.map((o) => flagSpec(o.rawName, o.negated ? { ...o.config, default: undefined } : o.config));
 }
 
-/** Removes the markers from whatever cac parsed (strings, arrays, nested objects). */
-export function unprotect<T>(v: T): T {
-  if (typeof v === 'string') return (v.startsWith(MARK) ? v.slice(MARK.length) : v) as T;
-  if (Array.isArray(v)) return v.map(unprotect) as T;
-  if (v && typeof v === 'object') {
-    const o: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) o[k] = unprotect(x);
-    return o as T;
-  }
-  return v;
+function shapeOf(c: Command, extra: FlagSpec[]): CommandShape {
+  return { flags: [...specs(c), ...extra], reorder: !c.args.some((a) => a.variadic), allowUnknown: c.config.allowUnknownOptions === true };
 }
 
-function longOptionNames(cli: CAC): Set<string> {
-  const names = new Set<string>();
-  for (const c of [cli.globalCommand, ...cli.commands]) for (const o of c.options) for (const n of o.names) if (n.length > 1) names.add(n.replace(/[A-Z]/g, (m) => '-' + m.toLowerCase()));
-  return names;
+function usage(msg: string, help: () => void, dot = false): never {
+  // urfave/cli prints this and the help on stdout; the error itself goes to the log (stderr)
+  process.stdout.write(dot ? 'Incorrect Usage.\n\n' : `Incorrect Usage: ${msg}\n\n`);
+  help();
+  throw new RuntimeError('EINVAL', msg);
 }
 
-/** Finds the command word (unmarking it so cac can match it; the first bare word when it names a
- *  command) and, as runc (urfave/cli) stops reading flags at a command's variadic words
- *  (`runts exec ID sh -c x` gives `-c` to sh), puts `--` before the first variadic word. */
-function commandWords(cli: CAC, args: string[]): string[] {
-  const out = [...args];
-  const takesValue = new Set<string>();
-  for (const c of [cli.globalCommand, ...cli.commands]) for (const o of c.options) if (o.required !== undefined) for (const n of o.names) takesValue.add(n);
-  let cmd = cli.commands.find((c) => c.name === '');
-  let seen = 0;
-  let named = false;
-  for (let i = 0; i < out.length; i++) {
-    const a = out[i]!;
-    if (a === '--') return out;
-    if (a.startsWith('-')) {
-      const name = a.replace(/^--?/, '').split('=')[0]!.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
-      if (!a.includes('=') && takesValue.has(name)) i++;
-      continue;
-    }
-    const word = a.startsWith(MARK) ? a.slice(MARK.length) : a;
-    if (!named && seen === 0) {
-      const c = cli.commands.find((x) => x.name !== '' && (x.name === word || x.aliasNames.includes(word)));
-      if (c) {
-        out[i] = word;
-        cmd = c;
-        named = true;
-        continue;
-      }
-    }
-    if (!cmd) continue;
-    const v = cmd.args.findIndex((x) => x.variadic);
-    if (v >= 0 && seen === v) return [...out.slice(0, i), '--', ...out.slice(i)];
-    seen++;
-  }
-  return out;
-}
-
-/** Runs a cac CLI: every error (ours, cac's, a system error) is logged once and exits 1. The
- *  command's action may return a number to use as the exit code. The process exits when the
- *  command is done (`exit: false` only sets process.exitCode). */
+/** Runs a cac CLI, parsing argv as runc does (./argv.ts; cac holds the declarations and prints the
+ *  help). Every error (ours, a usage error, a system error) is logged once and exits 1 (an unknown
+ *  command: 3, as runc's "No help topic"). The command's action may return a number to use as the
+ *  exit code. The process exits when the command is done (`exit: false` only sets process.exitCode). */
 export async function runCli(cli: CAC, argv: string[] = process.argv, opts: { versionText?: string; exit?: boolean } = {}): Promise<void> {
   let code = 0;
   try {
-    if (opts.versionText === undefined) cli.version(VERSION, '-v, --version');
-    else cli.option('-v, --version', 'print the version');
+    cli.option('-v, --version', 'print the version');
     cli.help();
-    const args = commandWords(cli, protectArgv(argv.slice(2), longOptionNames(cli)));
-    const parsed = cli.parse([argv[0] ?? 'node', argv[1] ?? 'runts', ...args], { run: false });
-    cli.args = unprotect(parsed.args) as typeof cli.args;
-    cli.options = unprotect(parsed.options);
-    if (parsed.options.version && opts.versionText !== undefined) {
-      process.stdout.write(opts.versionText);
-      return;
+    // (and its help would print "(default: true)" for them)
+    for (const c of [cli.globalCommand, ...cli.commands]) for (const o of c.options) if (o.negated) o.config.default = undefined;
+    const words = argv.slice(2);
+    const version = () => process.stdout.write(opts.versionText ?? `${cli.name} version ${VERSION}\nspec: ${SPEC_VERSION}\n`);
+    const globals = specs(cli.globalCommand);
+    const dflt = cli.commands.find((c) => c.name === '');
+    let g: Parsed | undefined;
+    let gErr: unknown;
+    try {
+      g = parseFlags(words, globals);
+    } catch (err) {
+      gErr = err;
     }
-    if (parsed.options.help || parsed.options.version) return;
-    const g = globalOptions(cli.options);
-    configureLog({ log: g.log, logFormat: g.logFormat, debug: g.debug });
-    if (!cli.matchedCommand) {
-      if (cli.args.length > 0) throw new RuntimeError('EINVAL', `unknown command ${JSON.stringify(cli.args[0])}`);
-      cli.outputHelp();
-      return;
+    const word = g?.args[0];
+    const named = word === undefined ? undefined : cli.commands.find((c) => c.name !== '' && (c.name === word || c.aliasNames.includes(word)));
+    let cmd: Command;
+    let parsed: Parsed;
+    const parse = (c: Command, args: string[], extra: FlagSpec[]): Parsed => {
+      try {
+        return parseCommand(args, shapeOf(c, extra));
+      } catch (err) {
+        if (err instanceof UsageError) usage(err.message, () => c.outputHelp());
+        throw err;
+      }
+    };
+    if (g && named) {
+      if (g.options.help === true) return cli.globalCommand.outputHelp();
+      if (g.options.version === true) return void version();
+      const p = parse(named, g.args.slice(1), []);
+      parsed = { options: { ...g.options, ...p.options }, args: p.args, set: new Set([...g.set, ...p.set]) };
+      cmd = named;
+    } else if (dflt) {
+      // a tool with one command (oci-delete): its flags and the global ones, in any order
+      parsed = parse(dflt, words, globals.filter((f) => !f.names.some((n) => dflt.options.some((o) => flagSpec(o.rawName).names.includes(n)))));
+      if (parsed.options.version === true) return void version();
+      cmd = dflt;
+    } else {
+      if (gErr instanceof UsageError) usage(gErr.message, () => cli.globalCommand.outputHelp());
+      if (gErr) throw gErr;
+      if (g!.options.help === true || word === undefined) return cli.globalCommand.outputHelp();
+      if (g!.options.version === true) return void version();
+      throw new RuntimeError('EINVAL', `No help topic for '${word}'`).withExitCode(3);
     }
-    // cac hands the action the parsed args; give it the unprotected ones.
-    const cmd = cli.matchedCommand;
-    const rest = cli.options['--'];
-    if (Array.isArray(rest) && rest.length > 0) cli.args = [...cli.args, ...rest.map(String)];
-    const actionArgs: unknown[] = [];
-    cmd.args.forEach((arg, i) => {
-      actionArgs.push(arg.variadic ? cli.args.slice(i) : cli.args[i]);
-    });
-    const missing = cmd.args.findIndex((a, i) => a.required && (a.variadic ? cli.args.length <= i : cli.args[i] === undefined));
-    if (missing >= 0) throw new RuntimeError('EINVAL', `${cmd.name || cli.name}: missing required argument <${cmd.args[missing]!.value}>`);
-    cmd.checkUnknownOptions();
-    cmd.checkOptionValue();
-    actionArgs.push(cli.options);
+    if (parsed.options.help === true) return cmd.outputHelp();
+    cli.args = parsed.args;
+    cli.options = parsed.options;
+    const g2 = globalOptions(parsed.options);
+    configureLog({ log: g2.log, logFormat: g2.logFormat, debug: g2.debug });
+    debug(`${cli.name}${cmd.name ? ' ' + cmd.name : ''}: arguments ${JSON.stringify(parsed.args)}, root ${g2.root}`);
+    const shape = { required: cmd.args.filter((a) => a.required && !a.variadic).length, optional: cmd.args.filter((a) => !a.required && !a.variadic).length, variadic: cmd.args.some((a) => a.variadic) };
+    try {
+      checkArgCount(cli.name, cmd.name || cli.name, parsed.args.length, shape);
+    } catch (err) {
+      if (err instanceof UsageError) usage(err.message, () => cmd.outputHelp(), true);
+      throw err;
+    }
+    const actionArgs: unknown[] = cmd.args.map((arg, i) => (arg.variadic ? parsed.args.slice(i) : parsed.args[i]));
+    actionArgs.push(parsed.options);
     const r = await (cmd.commandAction as (...a: unknown[]) => unknown)(...actionArgs);
     if (typeof r === 'number') code = r;
   } catch (err) {
     const e = toRuntimeError(err);
-    logFatal(e.message.replace(/^CACError: /, ''));
+    logFatal(e.message);
     code = e.exitCode;
   }
   process.exitCode = code;

@@ -14,8 +14,6 @@ import {
   ociState,
   listIds,
   parseProcStat,
-  protectArgv,
-  unprotect,
   stringifyLossless,
   acquireLock,
   formatLine,
@@ -168,16 +166,6 @@ test('state.json round-trips, is written atomically and read defensively', () =>
   writeFileAtomic(join(root, 'f'), 'two');
   assert.equal(readFileSync(join(root, 'f'), 'utf8'), 'two');
   rmSync(root, { recursive: true });
-});
-
-test('argv protection keeps ids and values exact and maps single-dash long flags', () => {
-  const names = new Set(['no-subreaper', 'root', 'force']);
-  const out = protectArgv(['--root=077', 'delete', '--force', '0123', '-no-subreaper', '-f', '--', '-x'], names);
-  assert.equal(out[4], '--no-subreaper');
-  assert.equal(out[5], '-f');
-  assert.deepEqual(unprotect(out.filter((a) => !a.startsWith('-'))), ['delete', '0123', '-x'], 'words after -- are kept as typed');
-  assert.equal(unprotect(out[0]), '--root=077'.replace('=', '=\u0001').replace('\u0001', '\u0001')); // marker stays after '=' for mri
-  assert.deepEqual(unprotect({ a: ['\u00019'], b: { c: '\u00010123' } }), { a: ['9'], b: { c: '0123' } });
 });
 
 test('lossless stringify keeps uint64', () => {

@@ -6,5 +6,6 @@ export * from './lock.ts';
 export * from './state.ts';
 export * from './log.ts';
 export * from './cli.ts';
+export * from './argv.ts';
 export * from './process.ts';
 export * from './identity.ts';

@@ -31,7 +31,8 @@ function quote(s: string): string {
 }
 
 export function formatLine(level: LogLevel, msg: string, format: LogFormat, time = rfc3339()): string {
-  if (format === 'json') return JSON.stringify({ level, msg, time }) + '\n';
+  // logrus's JSON: Go's encoder, which escapes <, >, & and U+2028/U+2029
+  if (format === 'json') return JSON.stringify({ level, msg, time }).replace(/[<>&\u2028\u2029]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0')) + '\n';
   return `time="${time}" level=${level} msg=${quote(msg)}\n`;
 }
 
@@ -56,4 +57,6 @@ export function logFatal(msg: string): void {
 }
 
 export const debug = (msg: string): void => log('debug', msg);
+/** True with --debug: for debug lines that cost something to build. */
+export const debugEnabled = (): boolean => current.debug === true;
 export const warn = (msg: string): void => log('warning', msg);

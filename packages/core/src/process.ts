@@ -10,9 +10,10 @@ const SIGNALS = constants.signals as Record<string, number>;
 /** Parses a signal as runc does: a number, or a name with or without the SIG prefix. */
 export function parseSignal(s: string | number | undefined, fallback = 'SIGTERM'): number {
   const v = s === undefined || s === '' ? fallback : String(s);
-  if (/^\d+$/.test(v)) {
+  // runc: strconv.Atoi first, and any number goes to kill(2) (0 probes; the kernel refuses 65)
+  if (/^[+-]?\d+$/.test(v)) {
     const n = Number(v);
-    if (n > 0 && n < 65) return n;
+    if (Number.isSafeInteger(n)) return n;
     throw new RuntimeError('EINVAL', `invalid signal: ${v}`);
   }
   const name = v.toUpperCase().startsWith('SIG') ? v.toUpperCase() : `SIG${v.toUpperCase()}`;

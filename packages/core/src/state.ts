@@ -8,6 +8,7 @@ import { stringifyLossless, parseJsonLossless } from './json.ts';
 import { realSys, type Sys } from './sys.ts';
 import { isContainerInit, type Identity, type NsIds } from './identity.ts';
 import { acquireLock, type Lock } from './lock.ts';
+import { debug } from './log.ts';
 
 export type Status = 'creating' | 'created' | 'running' | 'paused' | 'stopped';
 
@@ -182,7 +183,9 @@ export interface Loaded {
 export function loadContainer(root: string, id: string, sys: Sys = realSys): Loaded {
   const paths = containerPaths(root, id);
   const record = readRecord(paths);
-  return { paths, record, status: deriveStatus(record, paths, sys) };
+  const status = deriveStatus(record, paths, sys);
+  debug(`container ${id}: ${status}, pid ${record.pid}, state ${paths.state}`);
+  return { paths, record, status };
 }
 
 function isRealDir(p: string): boolean {

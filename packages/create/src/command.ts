@@ -22,8 +22,8 @@ export function createOptions(id: string, opts: Record<string, unknown>): Create
     pidFile: opts.pidFile as string | undefined,
     consoleSocket: opts.consoleSocket as string | undefined,
     preserveFds: parseCount('--preserve-fds', opts.preserveFds),
-    noPivot: opts.pivot === false,
-    noNewKeyring: opts.newKeyring === false,
+    noPivot: opts.noPivot === true,
+    noNewKeyring: opts.noNewKeyring === true,
   };
 }
 

@@ -78,9 +78,10 @@ export async function destroy(record: ContainerRecord, paths: ContainerPaths): P
   }
   removeOwnCgroups(record, cgroups, members.foreign);
   const poststop = (record.config as { hooks?: { poststop?: unknown[] } }).hooks?.poststop;
-  // runtime.md: a failing poststop hook is logged as a warning; the others still run, delete goes on
+  // runtime.md: a failing poststop hook is logged as a warning; the others still run, delete goes on.
+  // They run in delete's own working directory, as runc's do.
   if (poststop && poststop.length > 0)
-    await runHooks(poststop as never, 'hooks.poststop', hookState(record, 'stopped'), { cwd: record.bundle, continueOnError: true, warn: (m) => warn(`container ${record.id}: ${m}`) });
+    await runHooks(poststop as never, 'hooks.poststop', hookState(record, 'stopped'), { continueOnError: true, warn: (m) => warn(`container ${record.id}: ${m}`) });
   rmSync(paths.dir, { recursive: true, force: true });
 }
 

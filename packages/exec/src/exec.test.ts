@@ -28,6 +28,13 @@ test('exec rejects bad users and empty commands, and reads process.json', () => 
   assert.deepEqual(buildProcess(base, { root: '/r', id: 'c', processFile: join(d, 'p.json') }).args, ['echo', 'x']);
   writeFileSync(join(d, 'bad.json'), JSON.stringify({ args: [], cwd: '/', user: { uid: 1, gid: 2 } }));
   assert.throws(() => buildProcess(base, { root: '/r', id: 'c', processFile: join(d, 'bad.json') }), /bad.json: args: must not be empty/);
+  writeFileSync(join(d, 'nouser.json'), JSON.stringify({ args: ['id'], cwd: '/' }));
+  assert.deepEqual(buildProcess(base, { root: '/r', id: 'c', processFile: join(d, 'nouser.json') }).user, { uid: 0, gid: 0 }, 'runc: no user is uid 0, gid 0');
+  writeFileSync(join(d, 'nocwd.json'), JSON.stringify({ args: ['id'] }));
+  assert.throws(() => buildProcess(base, { root: '/r', id: 'c', processFile: join(d, 'nocwd.json') }), /nocwd.json: cwd: required/);
+  writeFileSync(join(d, 'relcwd.json'), JSON.stringify({ args: ['id'], cwd: 'tmp' }));
+  assert.throws(() => buildProcess(base, { root: '/r', id: 'c', processFile: join(d, 'relcwd.json') }), /relcwd.json: cwd: must be an absolute path/);
+  assert.equal(buildProcess({ ...base, noNewPrivileges: true }, { root: '/r', id: 'c', args: ['id'], noNewPrivs: false }).noNewPrivileges, false, '--no-new-privs=false');
   assert.throws(() => buildProcess(base, { root: '/r', id: 'c', processFile: join(d, 'none.json') }), /open .*none.json: no such file or directory/);
 });
 

@@ -40,7 +40,7 @@ export interface ExecOptions {
   user?: string | undefined;
   additionalGids?: string[];
   caps?: string[];
-  noNewPrivs?: boolean;
+  noNewPrivs?: boolean | undefined;
   apparmor?: string | undefined;
   processLabel?: string | undefined;
   detach?: boolean;
@@ -70,8 +70,10 @@ export function buildProcess(base: ExecProcess | undefined, o: ExecOptions): Exe
     }
     const p = parseConfig(text, o.processFile) as ExecProcess;
     if (!p || typeof p !== 'object' || !Array.isArray(p.args) || p.args.length === 0) throw new RuntimeError('EINVAL', `${o.processFile}: args: must not be empty`);
-    if (!p.user) throw new RuntimeError('EINVAL', `${o.processFile}: user: required`);
-    if (typeof p.cwd !== 'string') throw new RuntimeError('EINVAL', `${o.processFile}: cwd: required`);
+    if (typeof p.cwd !== 'string' || p.cwd === '') throw new RuntimeError('EINVAL', `${o.processFile}: cwd: required`);
+    if (!p.cwd.startsWith('/')) throw new RuntimeError('EINVAL', `${o.processFile}: cwd: must be an absolute path`);
+    // runc decodes into a Go struct: a missing user (or uid, gid) is 0
+    p.user = { ...(p.user ?? {}), uid: p.user?.uid ?? 0, gid: p.user?.gid ?? 0 };
     return p;
   }
   if (!o.args || o.args.length === 0) throw new RuntimeError('EINVAL', 'exec: missing command (give CMD [ARGS...] or -p process.json)');
@@ -90,7 +92,7 @@ export function buildProcess(base: ExecProcess | undefined, o: ExecOptions): Exe
     for (const set of ['bounding', 'effective', 'permitted', 'ambient'] as const) c[set] = [...new Set([...(c[set] ?? []), ...o.caps])];
     p.capabilities = c;
   }
-  if (o.noNewPrivs) p.noNewPrivileges = true;
+  if (o.noNewPrivs !== undefined) p.noNewPrivileges = o.noNewPrivs; // runc: when --no-new-privs[=bool] is given
   if (o.apparmor) p.apparmorProfile = o.apparmor;
   if (o.processLabel) p.selinuxLabel = o.processLabel;
   return p;

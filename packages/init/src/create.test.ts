@@ -656,6 +656,11 @@ describe('compileCreate: hooks', () => {
     assert.deepEqual(hs[0]!.step, { op: Op.Hook, path: '/usr/bin/cc', args: ['cc', '-x'], env: ['A=1'], timeout: 5n });
     const cc = steps.indexOf(hs[0]!);
     assert.ok(cc > o.lastIndexOf(Op.Symlink) && cc < o.indexOf(Op.PivotRoot));
+    // runc runs createContainer hooks in the rootfs directory
+    const rootfs = steps.find((s) => s.step.op === Op.Rootfs)!.step as { path: string };
+    assert.deepEqual(steps[cc - 1]!.step, { op: Op.Chdir, cwd: rootfs.path });
+    const plain = ops(compile(minimal({})));
+    assert.ok(!plain.slice(0, plain.indexOf(Op.PivotRoot)).includes(Op.Chdir), 'no hooks, no chdir');
     const sc = steps.indexOf(hs[1]!);
     assert.equal(o[sc - 1], Op.WaitStart);
     assert.deepEqual(o.slice(sc + 1), [Op.Launch, Op.Exec]);

@@ -360,6 +360,8 @@ export function compileCreate(o: CompileCreateOptions): SourcedStep[] {
   if (!devBind) out.push(...devSteps(linux, fs));
 
   // ---- createContainer hooks, in the container's mount namespace before pivot_root ----
+  // runc runs them with the rootfs (its host path, still the path in this namespace) as the cwd
+  if (spec.hooks?.createContainer?.length) add({ op: Op.Chdir, cwd: rootfs }, 'hooks.createContainer', rootfs);
   (spec.hooks?.createContainer ?? []).forEach((h, i) => out.push(hookStep(h, `hooks.createContainer[${i}]`)));
   for (const k of ['prestart', 'createRuntime', 'poststart', 'poststop', 'startContainer'] as const)
     (spec.hooks?.[k] ?? []).forEach((h, i) => checkHook(h, `hooks.${k}[${i}]`));

@@ -1,7 +1,7 @@
 // Host-side hooks (prestart, createRuntime, poststart, poststop): run in the runtime's namespaces
 // with the container state on stdin, like runc's configs.Command.Run.
 import { spawn as nodeSpawn } from 'node:child_process';
-import { RuntimeError, strerror } from '@runts/core';
+import { RuntimeError, strerror, debug } from '@runts/core';
 import { checkHook } from './process.ts';
 import type { Hook } from './types.ts';
 
@@ -46,12 +46,15 @@ export async function runHooks(hooks: Hook[] | undefined, field: string, state: 
     const f = `${field}[${i}]`;
     try {
       checkHook(h, f);
+      debug(`hook ${f}: run ${JSON.stringify(h.args && h.args.length > 0 ? h.args : [h.path])} (path ${h.path}, cwd ${opts.cwd ?? process.cwd()})`);
       await runHook(h, input, opts);
+      debug(`hook ${f}: done`);
     } catch (err) {
       const e =
         err instanceof RuntimeError && err.code === 'EINVAL'
           ? err
           : new RuntimeError('EHOOK', `${f} (${h?.path}): ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      debug(`hook ${f}: failed: ${e.message}`);
       if (opts.continueOnError) {
         opts.warn?.(e.message);
         continue;

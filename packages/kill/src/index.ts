@@ -1,5 +1,5 @@
 // oci-kill: sends a signal to the container's init, or with --all to every process in its cgroup.
-import { loadContainer, parseSignal, RuntimeError, signalInit } from '@runts/core';
+import { loadContainer, parseSignal, RuntimeError, signalInit, toRuntimeError } from '@runts/core';
 import { confineCgroupPaths, signalOwned, setFrozen, isFrozenPaths } from '@runts/cgroups';
 
 export interface KillOptions {
@@ -10,8 +10,8 @@ export interface KillOptions {
 }
 
 export function kill(o: KillOptions): void {
+  const { record, status } = loadContainer(o.root, o.id); // runc looks up the container first
   const sig = parseSignal(o.signal);
-  const { record, status } = loadContainer(o.root, o.id);
   if (status === 'stopped') {
     if (o.all) return; // runc: kill --all of a stopped container succeeds
     throw new RuntimeError('ENOTRUNNING', 'container not running');
@@ -23,5 +23,14 @@ export function kill(o: KillOptions): void {
     if (signalOwned(cgroups, record, sig) === 0) signalInit(record, sig);
     // a frozen process acts on SIGKILL once thawed (runc thaws for SIGKILL)
     if (frozen && sig === 9) setFrozen(cgroups, false);
-  } else if (!signalInit(record, sig)) throw new RuntimeError('ENOTRUNNING', 'container not running');
+    return;
+  }
+  let alive: boolean;
+  try {
+    alive = signalInit(record, sig);
+  } catch (err) {
+    // a number kill(2) refuses (runc: `unable to signal init: invalid argument`)
+    throw toRuntimeError(err, 'unable to signal init');
+  }
+  if (!alive) throw new RuntimeError('ENOTRUNNING', 'container not running');
 }

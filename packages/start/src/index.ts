@@ -1,6 +1,6 @@
 // oci-start: releases a created container's init through exec.fifo, then runs poststart hooks.
 import { openSync, readSync, closeSync, unlinkSync, constants } from 'node:fs';
-import { acquireLock, loadContainer, RuntimeError, sleepMs, isAlive, hookState, warn, strerror, ERRNO_NAMES, type Loaded } from '@runts/core';
+import { acquireLock, loadContainer, RuntimeError, sleepMs, isAlive, hookState, warn, debug, strerror, ERRNO_NAMES, type Loaded } from '@runts/core';
 import { runHooks } from '@runts/init';
 
 export interface StartOptions {
@@ -138,8 +138,20 @@ export async function start(o: StartOptions): Promise<void> {
       // runc gives poststart hooks the state as start saw it: created
       await runHooks(hooks as never, 'hooks.poststart', hookState(loaded.record, 'created'), { cwd: loaded.record.bundle });
     } catch (err) {
-      // runtime.md: a failing poststart hook is logged as a warning; the lifecycle goes on
-      warn(`container ${o.id}: ${(err as Error).message}`);
+      // runtime.md: a failing poststart hook is an error; the container is stopped and destroyed
+      // (its cgroups and state), and the poststop hooks run (runc 1.1 runs poststart hooks in
+      // create, and fails create the same way)
+      debug(`container ${o.id}: poststart failed: stopping and destroying the container`);
+      const { destroy } = await import('@runts/delete');
+      const again = acquireLock(paths.lock, `start ${o.id}`);
+      try {
+        await destroy(loaded.record, loaded.paths);
+      } catch (e) {
+        warn(`container ${o.id}: destroy after poststart failure: ${(e as Error).message}`);
+      } finally {
+        again.release();
+      }
+      throw err;
     }
   }
 }

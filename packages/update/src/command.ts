@@ -1,25 +1,25 @@
 import type { CAC } from 'cac';
-import { globalOptions, debug, RuntimeError } from '@runts/core';
+import { globalOptions, debug } from '@runts/core';
 
 const camel = (flag: string) => flag.slice(2).split(' ')[0]!.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
 
 // runc update's flags (urfave/cli names); --cpu-shares is accepted too.
 const FLAGS: Array<[string, keyof import('./index.ts').UpdateFlags, string]> = [
-  ['--blkio-weight [value]', 'blkioWeight', 'per cgroup weight, range is from 10 to 1000'],
-  ['--cpu-period [value]', 'cpuPeriod', 'CPU CFS period to be used for hardcapping (in usecs); 0 to use system default'],
-  ['--cpu-quota [value]', 'cpuQuota', 'CPU CFS hardcap limit (in usecs); allowed cpu time in a given period'],
-  ['--cpu-share [value]', 'cpuShare', 'CPU shares (relative weight vs. other containers)'],
-  ['--cpu-shares [value]', 'cpuShare', 'same as --cpu-share'],
-  ['--cpu-rt-period [value]', 'cpuRtPeriod', 'CPU realtime period to be used for hardcapping (in usecs)'],
-  ['--cpu-rt-runtime [value]', 'cpuRtRuntime', 'CPU realtime hardcap limit (in usecs)'],
-  ['--cpuset-cpus [value]', 'cpusetCpus', 'CPU(s) to use'],
-  ['--cpuset-mems [value]', 'cpusetMems', 'memory node(s) to use'],
-  ['--kernel-memory [value]', 'kernelMemory', 'kernel memory limit (ignored, as by runc)'],
-  ['--kernel-memory-tcp [value]', 'kernelMemoryTcp', 'kernel memory limit for TCP buffers (cgroup v1)'],
-  ['--memory [value]', 'memory', 'memory limit (bytes, or with a unit: 512m, 1g)'],
-  ['--memory-reservation [value]', 'memoryReservation', 'memory reservation or soft_limit'],
-  ['--memory-swap [value]', 'memorySwap', "total memory usage (memory + swap); '-1' for unlimited swap"],
-  ['--pids-limit [value]', 'pidsLimit', 'maximum number of pids allowed in the container'],
+  ['--blkio-weight <value>', 'blkioWeight', 'per cgroup weight, range is from 10 to 1000'],
+  ['--cpu-period <value>', 'cpuPeriod', 'CPU CFS period to be used for hardcapping (in usecs); 0 to use system default'],
+  ['--cpu-quota <value>', 'cpuQuota', 'CPU CFS hardcap limit (in usecs); allowed cpu time in a given period'],
+  ['--cpu-share <value>', 'cpuShare', 'CPU shares (relative weight vs. other containers)'],
+  ['--cpu-shares <value>', 'cpuShare', 'same as --cpu-share'],
+  ['--cpu-rt-period <value>', 'cpuRtPeriod', 'CPU realtime period to be used for hardcapping (in usecs)'],
+  ['--cpu-rt-runtime <value>', 'cpuRtRuntime', 'CPU realtime hardcap limit (in usecs)'],
+  ['--cpuset-cpus <value>', 'cpusetCpus', 'CPU(s) to use'],
+  ['--cpuset-mems <value>', 'cpusetMems', 'memory node(s) to use'],
+  ['--kernel-memory <value>', 'kernelMemory', 'kernel memory limit (ignored, as by runc)'],
+  ['--kernel-memory-tcp <value>', 'kernelMemoryTcp', 'kernel memory limit for TCP buffers (cgroup v1)'],
+  ['--memory <value>', 'memory', 'memory limit (bytes, or with a unit: 512m, 1g)'],
+  ['--memory-reservation <value>', 'memoryReservation', 'memory reservation or soft_limit'],
+  ['--memory-swap <value>', 'memorySwap', "total memory usage (memory + swap); '-1' for unlimited swap"],
+  ['--pids-limit <value>', 'pidsLimit', 'maximum number of pids allowed in the container'],
 ];
 
 /** Registers `update`: the default command of oci-update (name ''), or `runts update`. */
@@ -31,25 +31,15 @@ export function register(cli: CAC, name = ''): void {
     )
     .option('-r, --resources <file>', "path to the file containing the resources to update or '-' to read from the standard input");
   for (const [flag, , desc] of FLAGS) cmd.option(flag, desc);
-  // `--memory-swap -1` must reach us: the argv parser takes `-1` for a short flag, so unknown
-  // options are let through and checked here
-  cmd.allowUnknownOptions();
   cmd.action(async (id: string, opts: Record<string, unknown>) => {
-    const known = new Set(['--', '1', ...[cli.globalCommand, cmd].flatMap((c) => c.options.flatMap((o) => o.names))]);
-    const unknown = Object.keys(opts).find((k) => !known.has(k));
-    if (unknown !== undefined) throw new RuntimeError('EINVAL', `flag provided but not defined: -${unknown.length > 1 ? '-' : ''}${unknown.replace(/[A-Z]/g, (m) => '-' + m.toLowerCase())}`);
-    if (opts['1'] === true && !FLAGS.some(([flag]) => opts[camel(flag)] === true)) throw new RuntimeError('EINVAL', 'flag provided but not defined: -1');
     const { update, refreshDeviceFilter, readResources, resourcesFromFlags } = await import('./index.ts');
     let resources;
     if (typeof opts.resources === 'string' && opts.resources !== '') resources = readResources(opts.resources);
     else {
       const flags: Record<string, string> = {};
       for (const [flag, key] of FLAGS) {
-        let v = opts[camel(flag)];
-        // `--memory-swap -1`: the argv parser takes -1 for a short flag named "1"
-        if (v === true && opts['1'] === true) v = '-1';
-        else if (v === true) throw new RuntimeError('EINVAL', `flag needs an argument: -${flag.split(' ')[0]}`);
-        if (v !== undefined && v !== false) flags[key] = String(Array.isArray(v) ? v[v.length - 1] : v);
+        const v = opts[camel(flag)];
+        if (typeof v === 'string') flags[key] = v;
       }
       resources = resourcesFromFlags(flags);
     }
