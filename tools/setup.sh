@@ -15,7 +15,11 @@ if [ ${#need[@]} -gt 0 ]; then
   echo "setup: installing ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
+  # no daemon is started by the install (docker.io, containerd): the tests start their own
+  rcd=""
+  if [ ! -e /usr/sbin/policy-rc.d ]; then rcd=/usr/sbin/policy-rc.d; printf '#!/bin/sh\nexit 101\n' > "$rcd"; chmod 755 "$rcd"; fi
   apt-get install -y -qq "${need[@]}" >/dev/null
+  [ -z "$rcd" ] || rm -f "$rcd"
 fi
 node -e 'const [a,b]=process.versions.node.split(".").map(Number); if (a<20||(a===20&&b<19)) { console.error("setup: runts needs Node >= 20.19, found "+process.version); process.exit(1) }'
 command -v pnpm >/dev/null 2>&1 || npm install -g pnpm@10 >/dev/null
