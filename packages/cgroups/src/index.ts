@@ -249,6 +249,7 @@ export * from './devices.ts';
 export * from './resources.ts';
 export * from './stats.ts';
 export * from './paths.ts';
+export * from './driver.ts';
 
 /** Discards an unfinished create: kills its init, removes the cgroup dirs it made (deepest first;
  *  dirs that existed before it stay) and the container dir, which goes even when a cgroup cannot. */

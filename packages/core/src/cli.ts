@@ -3,7 +3,7 @@
 import type { CAC } from 'cac';
 import { configureLog, logFatal, type LogFormat } from './log.ts';
 import { RuntimeError, toRuntimeError } from './errors.ts';
-import { DEFAULT_ROOT } from './paths.ts';
+import { DEFAULT_ROOT, defaultRoot } from './paths.ts';
 
 export const VERSION = '0.1.0';
 export const SPEC_VERSION = '1.3.0';
@@ -19,22 +19,22 @@ export interface GlobalOptions {
 /** Adds runc's global options to a cac instance. */
 export function addGlobalOptions(cli: CAC): CAC {
   cli
-    .option('--root <dir>', `root directory for storage of container state (default: ${DEFAULT_ROOT})`)
+    .option('--root <dir>', `root directory for storage of container state (default: ${DEFAULT_ROOT}, or $XDG_RUNTIME_DIR/runts when not root)`)
     .option('--log <file>', 'set the log file to write runts logs to (default is stderr)')
     .option('--log-format <format>', 'set the log format (text or json)', { default: 'text' })
     .option('--debug', 'enable debug logging')
-    .option('--systemd-cgroup', 'accepted for runc compatibility (cgroupfs is used)');
+    .option('--systemd-cgroup', 'use the systemd cgroup driver (a transient scope unit over D-Bus; cgroupsPath is slice:prefix:name)');
   return cli;
 }
 
 export function globalOptions(o: Record<string, unknown>): GlobalOptions {
-  const root = typeof o.root === 'string' && o.root !== '' ? o.root : (process.env.RUNTS_ROOT ?? DEFAULT_ROOT);
+  const root = typeof o.root === 'string' && o.root !== '' ? o.root : (process.env.RUNTS_ROOT ?? defaultRoot());
   return {
     root,
     log: typeof o.log === 'string' && o.log !== '' ? o.log : undefined,
     logFormat: o.logFormat === 'json' ? 'json' : 'text',
     debug: o.debug === true,
-    systemdCgroup: o.systemdCgroup === true,
+    systemdCgroup: o.systemdCgroup === true || o.systemdCgroup === 'true',
   };
 }
 
@@ -57,6 +57,8 @@ export function protectArgv(args: string[], longNames: Set<string>): string[] {
   let rest = false;
   for (const a of args) {
     if (rest) out.push(MARK + a);
+    // a bare boolean global flag: mri would take the next word (the verb) as its value
+    else if (a === '--systemd-cgroup' || a === '-systemd-cgroup') out.push('--systemd-cgroup=true');
     else if (a === '--') {
       rest = true;
       out.push(a);

@@ -4,6 +4,12 @@ import { join } from 'node:path';
 import { RuntimeError } from './errors.ts';
 
 export const DEFAULT_ROOT = '/run/runts';
+
+/** runc's default --root: $XDG_RUNTIME_DIR/runts for a user other than root (when set), else /run/runts. */
+export function defaultRoot(env: NodeJS.ProcessEnv = process.env, euid: number = typeof process.geteuid === 'function' ? process.geteuid() : 0): string {
+  const xdg = env['XDG_RUNTIME_DIR'];
+  return euid !== 0 && xdg ? join(xdg, 'runts') : DEFAULT_ROOT;
+}
 export const STATE_FILE = 'state.json';
 export const FIFO_FILE = 'exec.fifo';
 export const LOCK_FILE = '.lock';

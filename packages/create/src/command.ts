@@ -24,6 +24,7 @@ export function createOptions(id: string, opts: Record<string, unknown>): Create
     preserveFds: parseCount('--preserve-fds', opts.preserveFds),
     noPivot: opts.pivot === false,
     noNewKeyring: opts.newKeyring === false,
+    systemdCgroup: globalOptions(opts).systemdCgroup,
   };
 }
 

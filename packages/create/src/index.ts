@@ -18,7 +18,7 @@ import {
   type ContainerRecord,
   type ContainerPaths,
 } from '@runts/core';
-import { hostLayout, containerCgroupPaths, createCgroups, joinCgroups, hierarchyKey, deviceRules, applyDeviceRules, applyResources as applyCgroupResources, undoInterruptedCreate, discardCreate, type CgroupLayout, type LinuxResources } from '@runts/cgroups';
+import { hostLayout, cgroupDriver, hierarchyKey, undoInterruptedCreate, discardCreate, type CgroupSpec, type SystemdRecord } from '@runts/cgroups';
 import { loadBundle } from '@runts/spec';
 import { compileCreate, runHooks, killRunningHooks } from '@runts/init';
 import { compileSeccomp } from '@runts/seccomp';
@@ -34,6 +34,8 @@ export interface CreateOptions {
   preserveFds?: number | undefined;
   noPivot?: boolean | undefined;
   noNewKeyring?: boolean | undefined;
+  /** the systemd cgroup driver (runc's --systemd-cgroup) */
+  systemdCgroup?: boolean | undefined;
 }
 
 export interface Launched {
@@ -59,7 +61,10 @@ export async function launch(o: CreateOptions, mode: { wait: boolean; stdio?: Ar
   let cgroupPaths: Record<string, string> = {};
   let init: InitProcess | undefined;
   let pid = 0;
-  // Roll back: the process, the cgroups, the state dir. Also when we are told to stop.
+  let systemd: SystemdRecord | undefined;
+  const driver = cgroupDriver({ systemd: o.systemdCgroup === true });
+  // Roll back: the process, the cgroups, the state dir. Also when we are told to stop. (A systemd
+  // scope goes away by itself once its processes are killed; rollbackUnit stops it at once.)
   const rollback = () => {
     killRunningHooks();
     init?.kill();
@@ -77,10 +82,12 @@ export async function launch(o: CreateOptions, mode: { wait: boolean; stdio?: Ar
   try {
     const layout = hostLayout();
     const linux = (spec.linux ?? {}) as { cgroupsPath?: string; namespaces?: Array<{ type: string; path?: string }> };
-    cgroupPaths = containerCgroupPaths(layout, linux.cgroupsPath, o.id);
-    createdCgroups = createCgroups(cgroupPaths);
+    const cg: CgroupSpec = { ...(spec.linux as CgroupSpec | undefined), ...(spec.annotations ? { annotations: spec.annotations as Record<string, string> } : {}) };
+    const resolved = await driver.resolve(layout, cg, o.id);
+    cgroupPaths = resolved.paths;
     writeCreating(paths, { pid: 0, startTime: '', cgroupPaths, createdCgroups });
-    applyResources(spec.linux as never, cgroupPaths, layout);
+    createdCgroups = driver.prepare(layout, resolved, cg);
+    writeCreating(paths, { pid: 0, startTime: '', cgroupPaths, createdCgroups });
     const v1 = layout.v1.filter((h) => cgroupPaths[hierarchyKey(h)]).map((h) => ({ controllers: hierarchyKey(h), hostDir: cgroupPaths[hierarchyKey(h)]! }));
     const seccomp = spec.linux?.seccomp ? compileSeccomp(spec.linux.seccomp) : undefined;
     const steps = compileCreate({
@@ -103,7 +110,10 @@ export async function launch(o: CreateOptions, mode: { wait: boolean; stdio?: Ar
     pid = await init.pid();
     const startTime = procStat(pid)?.startTime ?? '';
     writeCreating(paths, { pid, startTime, cgroupPaths, createdCgroups });
-    joinCgroups(cgroupPaths, pid);
+    const applied = await driver.apply(layout, resolved, cg, o.id, pid);
+    systemd = applied.systemd;
+    createdCgroups = [...createdCgroups, ...applied.created];
+    writeCreating(paths, { pid, startTime, cgroupPaths, createdCgroups, ...(systemd ? { systemd } : {}) });
     const record: ContainerRecord = {
       ociVersion: typeof spec.ociVersion === 'string' ? spec.ociVersion : '1.3.0',
       id: o.id,
@@ -118,6 +128,7 @@ export async function launch(o: CreateOptions, mode: { wait: boolean; stdio?: Ar
       config: spec as unknown as Record<string, unknown>,
       ownPidNs: !(linux.namespaces ?? []).some((n) => n.type === 'pid' && n.path) && (linux.namespaces ?? []).some((n) => n.type === 'pid'),
       root: o.root,
+      ...(systemd ? { systemd } : {}),
     };
     // runtime.md's order (and runc's): prestart, then createRuntime, in the runtime namespace.
     const hooks = (spec.hooks ?? {}) as { createRuntime?: unknown[]; prestart?: unknown[] };
@@ -134,22 +145,15 @@ export async function launch(o: CreateOptions, mode: { wait: boolean; stdio?: Ar
     return { record, paths, init };
   } catch (err) {
     rollback();
+    if (systemd) await driver.destroy({}, systemd).catch(() => {});
     throw toRuntimeError(err);
   } finally {
     for (const s of STOP_SIGNALS) process.off(s, onSignal);
+    driver.close();
   }
 }
 
 const STOP_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-
-/** linux.resources on the container's cgroups before any process is in them: device access rules
- *  (v1 devices cgroup), then every other limit as runc's cgroupfs drivers write it. */
-function applyResources(linux: { resources?: LinuxResources & { devices?: never[] }; devices?: never[] } | undefined, paths: Record<string, string>, layout: CgroupLayout): void {
-  const res = linux?.resources ?? {};
-  const applied = applyDeviceRules(paths, deviceRules(res.devices, linux?.devices));
-  if (!applied && layout.mode === 'v2') warn('linux.resources.devices: device access rules are not enforced on cgroup v2 yet (they need an eBPF program)');
-  applyCgroupResources(layout, paths, res, { warn });
-}
 
 export async function create(o: CreateOptions): Promise<{ pid: number }> {
   const { record, init } = await launch(o, { wait: false });

@@ -15,7 +15,7 @@ import {
   type ContainerRecord,
   type ContainerPaths,
 } from '@runts/core';
-import { removeCgroups, signalAll, cgroupPids, setFrozen, isFrozenPaths, undoInterruptedCreate } from '@runts/cgroups';
+import { driverOf, signalAll, cgroupPids, setFrozen, isFrozenPaths, undoInterruptedCreate } from '@runts/cgroups';
 import { runHooks } from '@runts/init';
 
 export interface DeleteOptions {
@@ -68,7 +68,13 @@ export async function destroy(record: ContainerRecord, paths: ContainerPaths): P
     signalAll(record.cgroupPaths, 'SIGKILL');
     await new Promise((r) => setTimeout(r, 2));
   }
-  removeCgroups(record.cgroupPaths);
+  // the driver the container was made with: systemd stops its unit, then the dirs go
+  const driver = driverOf(record);
+  try {
+    await driver.destroy(record.cgroupPaths, record.systemd);
+  } finally {
+    driver.close();
+  }
   const poststop = (record.config as { hooks?: { poststop?: unknown[] } }).hooks?.poststop;
   // runtime.md: a failing poststop hook is logged as a warning; the others still run, delete goes on
   if (poststop && poststop.length > 0)

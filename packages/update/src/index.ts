@@ -4,7 +4,7 @@
 // updates, stats and tools see the current limits.
 import { readFileSync } from 'node:fs';
 import { acquireLock, loadContainer, writeRecord, RuntimeError, warn as logWarn } from '@runts/core';
-import { applyResources, hostLayout, type LinuxResources, type ResourceWrite } from '@runts/cgroups';
+import { applyResources, driverOf, hostLayout, type LinuxResources, type ResourceWrite } from '@runts/cgroups';
 import { parseConfig } from '@runts/spec';
 
 export interface UpdateOptions {
@@ -43,7 +43,7 @@ export function mergeResources(current: Record<string, unknown>, changes: Record
   return out;
 }
 
-export function update(o: UpdateOptions): ResourceWrite[] {
+export async function update(o: UpdateOptions): Promise<ResourceWrite[]> {
   const warn = o.warn ?? logWarn;
   const { paths } = loadContainer(o.root, o.id);
   const lock = acquireLock(paths.lock, `update ${o.id}`);
@@ -60,7 +60,14 @@ export function update(o: UpdateOptions): ResourceWrite[] {
     config.linux ??= {};
     const merged = mergeResources(config.linux.resources ?? {}, changes);
     const { devices: _devices, ...limits } = merged;
-    const writes = applyResources(o.layout ?? hostLayout(), record.cgroupPaths, limits as LinuxResources, { update: true, warn });
+    // the container's own driver: systemd sets the unit's properties, then the files are written
+    const driver = driverOf(record);
+    let writes: ResourceWrite[];
+    try {
+      writes = await driver.update(o.layout ?? hostLayout(), record.cgroupPaths, record.systemd, limits as LinuxResources, warn);
+    } finally {
+      driver.close();
+    }
     config.linux.resources = merged;
     writeRecord(paths, record);
     return writes;
