@@ -280,6 +280,13 @@ int main(int argc, char **argv)
 		sigaddset(&block, forwarded[i]);
 	sigprocmask(SIG_BLOCK, &block, &old);
 
+	/* A new user namespace: the init's /proc/<pid>/{setgroups,uid_map,gid_map} must be writable by
+	 * this process, which a non-dumpable init forbids when we are not root (the files are then
+	 * root's). The init starts dumpable and turns non-dumpable again once its maps are written, as
+	 * runc's nsexec does. (systemd block: rootless) */
+	int userns_dumpable = (nsflags & CLONE_NEWUSER) && !(g.exec_flags & EXEC_JOIN);
+	if (userns_dumpable)
+		prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
 	pid_t pid = (g.exec_flags & EXEC_JOIN) ? fork() : (pid_t)syscall(SYS_clone, (unsigned long)nsflags | SIGCHLD, 0, 0, 0, 0);
 	if (pid < 0)
 		die(errno, (g.exec_flags & EXEC_JOIN) ? "fork" : "clone");
@@ -298,8 +305,12 @@ int main(int argc, char **argv)
 		if (n != 1)
 			_exit(1); /* stage 0 failed or died: it reports */
 		close(mapsync[0]);
+		if (userns_dumpable)
+			prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 		run_init(&prog);
 	}
+	if (userns_dumpable)
+		prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	g.child = pid;
 	close(mapsync[0]);
 	/* Only the init uses these: the console socket must see EOF when the init closes it. */

@@ -93,6 +93,7 @@ class CgroupfsDriver implements CgroupDriver {
   }
 
   prepare(layout: CgroupLayout, r: ResolvedCgroups, spec: CgroupSpec): string[] {
+    const skipped: string[] = [];
     if (this.rootless && !r.explicit) {
       // runc (fs/fs2 Apply): without an explicit path, a cgroup the user may not make is skipped
       for (const [key, dir] of Object.entries(r.paths)) {
@@ -101,6 +102,7 @@ class CgroupfsDriver implements CgroupDriver {
         } catch (err) {
           if (!denied(err)) throw err;
           delete r.paths[key];
+          skipped.push(key);
         }
       }
     }
@@ -111,7 +113,16 @@ class CgroupfsDriver implements CgroupDriver {
       if (denied(err)) throw new RuntimeError('ESYS', `linux.cgroupsPath: ${(err as Error).message}`, { cause: err });
       throw err;
     }
-    writeLimits(layout, r.paths, spec, this.rootless, this.warn);
+    try {
+      writeLimits(layout, r.paths, spec, this.rootless, this.warn);
+    } catch (err) {
+      removeCgroups(r.paths, created);
+      // a limit on a controller the user has no cgroup in: say so instead of "not mounted"
+      const m = /^(.*): the (\S+) cgroup controller is not mounted on this host$/.exec((err as Error).message);
+      if (m && skipped.some((k) => k.split(',').includes(m[2]!) || (k === 'unified' && layout.mode === 'v2')))
+        throw new RuntimeError('EINVAL', `${m[1]}: rootless: no writable ${m[2]} cgroup for the container (this user has no delegated cgroup there)`, { cause: err });
+      throw err;
+    }
     return created;
   }
 

@@ -22,6 +22,8 @@ export interface SystemdBusOptions {
   /** the user's own systemd (rootless) instead of the system's */
   user: boolean;
   env?: NodeJS.ProcessEnv;
+  /** where systemd as pid 1 says it runs (tests) */
+  systemdDir?: string;
 }
 
 /** The bus address runc would use: the system bus socket, or the user's session bus. */
@@ -53,6 +55,8 @@ export class SystemdManager {
 
   /** Connects and subscribes to job signals; a missing or refusing bus is a clear error. */
   static async connect(o: SystemdBusOptions): Promise<SystemdManager> {
+    // runc's IsRunningSystemd: systemd as pid 1 makes /run/systemd/system
+    if (!existsSync(o.systemdDir ?? '/run/systemd/system')) throw new RuntimeError('ESYS', '--systemd-cgroup: systemd not running on this host, cannot use the systemd cgroup driver');
     const address = busAddress(o);
     const sock = /^unix:path=([^,;]+)/.exec(address)?.[1];
     if (sock && !existsSync(sock)) throw new RuntimeError('ESYS', `--systemd-cgroup: no D-Bus at ${sock} (is systemd running${o.user ? ' for this user' : ''}?)`);

@@ -147,3 +147,25 @@ test('the bus: the system socket as root, the session bus rootless; errors name 
   );
   assert.match(blame(new Error('systemd StartTransientUnit: x: MemoryMax= too small'), props), /^linux\.resources \(systemd property MemoryMax\)/);
 });
+
+test('connect: no systemd, no bus, a bus that hangs up: clear errors naming --systemd-cgroup', async () => {
+  const { SystemdManager } = await import('./dbus.ts');
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const net = await import('node:net');
+  const d = mkdtempSync(join(tmpdir(), 'sd-'));
+  try {
+    await assert.rejects(SystemdManager.connect({ user: false, systemdDir: join(d, 'none') }), /^RuntimeError: --systemd-cgroup: systemd not running on this host, cannot use the systemd cgroup driver$/);
+    await assert.rejects(SystemdManager.connect({ user: false, systemdDir: d, env: { DBUS_SYSTEM_BUS_ADDRESS: `unix:path=${d}/bus` } }), /^RuntimeError: --systemd-cgroup: no D-Bus at .*\/bus \(is systemd running\?\)$/);
+    const server = net.createServer((c) => c.destroy());
+    await new Promise<void>((r) => server.listen(join(d, 'bus'), r));
+    try {
+      await assert.rejects(SystemdManager.connect({ user: false, systemdDir: d, env: { DBUS_SYSTEM_BUS_ADDRESS: `unix:path=${d}/bus` } }), /--systemd-cgroup: D-Bus unix:path=.*bus|systemd AddMatch/);
+    } finally {
+      server.close();
+    }
+  } finally {
+    rmSync(d, { recursive: true, force: true });
+  }
+});
