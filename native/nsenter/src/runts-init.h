@@ -21,9 +21,12 @@ enum {
 	OP_USER = 38, OP_CAPS = 39, OP_UMASK = 40, OP_CHDIR = 41, OP_RESOLVE = 42,
 	OP_WAIT_START = 43, OP_EXEC = 44, OP_CONSOLE = 45, OP_SESSION_KEYRING = 46,
 	OP_SETSID = 47, OP_BECOME_ROOT = 48, OP_UNSHARE = 49, OP_LOOPBACK_UP = 50,
-	OP_MAX = 50,
-	OP_FIRST_INIT = 20, /* ops below this are done by stage 0 */
+	/* systemd block (100-109): stage-0 ops numbered above the init's */
+	OP_UID_MAP_TOOL = 100, OP_GID_MAP_TOOL = 101,
+	OP_MAX = 101,
+	OP_FIRST_INIT = 20, /* ops below this are done by stage 0, and the map tools (IS_STAGE0_OP) */
 };
+#define IS_STAGE0_OP(op) ((op) < OP_FIRST_INIT || (op) == OP_UID_MAP_TOOL || (op) == OP_GID_MAP_TOOL)
 
 /* ExecFlags, MountFlags, WriteFlags (program.ts). */
 #define EXEC_WAIT 1u

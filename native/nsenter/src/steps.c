@@ -465,7 +465,7 @@ void run_init(const struct program *p)
 	}
 	for (uint32_t i = 0; i < p->count; i++) {
 		const struct step *s = &p->steps[i];
-		if (s->op < OP_FIRST_INIT)
+		if (IS_STAGE0_OP(s->op))
 			continue;
 		g.step = s->index;
 		run_step(s);
