@@ -150,3 +150,44 @@ describe('rootless, as an unprivileged user', () => {
 });
 
 
+
+// Rootless Podman with runts as its runtime (podman runs the runtime as root of its own user
+// namespace: runts then takes $XDG_RUNTIME_DIR/runts and rootless cgroups, as runc does). This
+// host's /dev/net/tun is 0600 root, so slirp4netns cannot work for a user: --network none.
+describe('rootless Podman with runts', { skip: have('podman') ? false : 'podman is not installed' }, () => {
+  let wrapper;
+  const podman = (...a) => asUser(['podman', '--cgroup-manager', 'cgroupfs', '--events-backend', 'file', '--runtime', wrapper, ...a], { timeout: 120_000 });
+  before(async () => {
+    wrapper = join(dir, 'runts-wrap');
+    writeFileSync(wrapper, `#!/bin/sh\nunset NODE_EXTRA_CA_CERTS NODE_OPTIONS\nexec ${process.execPath} ${join(REPO, 'packages/runts/bin/runts.js')} "$@"\n`);
+    chmodSync(wrapper, 0o755);
+    spawnSync('tar', ['-C', pristineRootfs(), '-cf', join(dir, 'bb.tar'), '.']);
+    chownSync(join(dir, 'bb.tar'), uid, gid);
+    const r = await podman('import', join(dir, 'bb.tar'), 'localhost/rte2e-bb:latest');
+    assert.equal(r.code, 0, show(r));
+  });
+  after(async () => {
+    await podman('rm', '--all', '--force', '--time', '0');
+    await asUser(['podman', 'system', 'reset', '--force']);
+  });
+
+  test('run (output, exit code, the user namespace), run -d, exec, stop, rm', async () => {
+    const r = await podman('run', '--rm', '--network', 'none', 'localhost/rte2e-bb:latest', 'sh', '-c', 'echo hello; id -u; cat /proc/self/uid_map; exit 4');
+    assert.equal(r.code, 4, show(r));
+    assert.match(r.stdout, new RegExp(`^hello\\n0\\n\\s+0\\s+${uid}\\s+1\\n\\s+1\\s+\\d+\\s+\\d+\\n$`));
+    const name = newId('pmrl');
+    const d = await podman('run', '-d', '--name', name, '--network', 'none', 'localhost/rte2e-bb:latest', 'sleep', '1000');
+    assert.equal(d.code, 0, show(d));
+    const cid = d.stdout.trim().split('\n').pop();
+    assert.ok(existsSync(join(xdg, 'runts', cid, 'state.json')), `runts keeps the state under $XDG_RUNTIME_DIR/runts/${cid}`);
+    const e = await podman('exec', name, 'sh', '-c', 'echo exec-ok; exit 3');
+    assert.equal(e.code, 3, show(e));
+    assert.equal(e.stdout, 'exec-ok\n');
+    assert.match((await podman('ps', '--format', '{{.Names}} {{.Status}}')).stdout, new RegExp(`${name} Up`));
+    const s = await podman('stop', '-t', '1', name);
+    assert.equal(s.code, 0, show(s));
+    const rm = await podman('rm', name);
+    assert.equal(rm.code, 0, show(rm));
+    assert.ok(!existsSync(join(xdg, 'runts', cid)), 'deleted');
+  });
+});

@@ -12,7 +12,7 @@
 // Rootless (runc's rules): a cgroup that cannot be made is skipped when linux.cgroupsPath was not
 // given (a limit then fails naming its field, from applyResources); device rules are not written.
 import { mkdirSync, readFileSync } from 'node:fs';
-import { RuntimeError, warn as logWarn } from '@runts/core';
+import { RuntimeError, rootlessCgroups, warn as logWarn } from '@runts/core';
 import { createCgroups, joinCgroups, removeCgroups, type CgroupLayout } from './index.ts';
 import { resolveCgroups, type DriverName, type ResolvedCgroups } from './paths.ts';
 import { applyResources, type LinuxResources, type ResourceWrite } from './resources.ts';
@@ -56,7 +56,7 @@ export interface DriverOptions {
   warn?: (m: string) => void;
 }
 
-const isRootless = () => typeof process.geteuid === 'function' && process.geteuid() !== 0;
+const isRootless = () => rootlessCgroups();
 
 /** The driver for --systemd-cgroup (or the one a container was created with: its record). */
 export function cgroupDriver(o: DriverOptions): CgroupDriver {
