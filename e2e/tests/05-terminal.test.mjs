@@ -22,6 +22,7 @@ echo "stdin=$(stat -L -c %t:%T /proc/$$/fd/0)"
 echo "console=$(stat -c %t:%T /dev/console 2>&1)"
 echo "size=$(stty size 2>&1)"
 echo "ctty=$(cut -d' ' -f7 /proc/$$/stat)"
+echo "owner=$(stat -L -c %u:%g /proc/$$/fd/0)"
 `;
 // The input a user types: `echo hi` whose echo is `echo h""i` (so "hi" alone is the output), the
 // report, and an exit status.
@@ -32,7 +33,7 @@ function parseReport(out) {
   const lines = out.replace(/\r/g, '').split('\n');
   const r = { hi: lines.includes('hi') };
   for (const l of lines) {
-    const m = /^(tty|fds|stdin|console|size|ctty)=(.*)$/.exec(l);
+    const m = /^(tty|fds|stdin|console|size|ctty|owner)=(.*)$/.exec(l);
     if (m) r[m[1]] = m[2];
   }
   return r;
@@ -124,11 +125,12 @@ async function consoleReceiver(input) {
 }
 
 /** A bundle whose process is an interactive shell on a terminal, with /report.sh in the rootfs. */
-async function terminalBundle(name, { consoleSize, args = ['sh'], terminal = true } = {}) {
+async function terminalBundle(name, { consoleSize, args = ['sh'], terminal = true, user } = {}) {
   return makeBundle({
     name,
     args,
     terminal,
+    user,
     env: [PATH_ENV, 'TERM=xterm', 'PS1=$ '],
     edit(c, b) {
       writeFileSync(b.path('rootfs', 'report.sh'), REPORT);
@@ -405,8 +407,8 @@ describe(`terminal relayed by the runtime: no --console-socket (${rt.name})`, ()
 
 describe('differential against runc: what the container sees on a terminal', { skip: rt.name === 'runc' ? 'the runtime under test is runc' : false }, () => {
   /** The report of a shell run with `run --detach --console-socket` (runc's only form). */
-  async function seen(r, name) {
-    const b = await terminalBundle(name, { consoleSize: { height: 24, width: 80 } });
+  async function seen(r, name, user) {
+    const b = await terminalBundle(name, { consoleSize: { height: 24, width: 80 }, user });
     const id = newId(name);
     const rec = await consoleReceiver(typed(0));
     try {
@@ -433,7 +435,44 @@ describe('differential against runc: what the container sees on a terminal', { s
       consoleIsTty: report.console === report.stdin,
       size: report.size,
       hi: report.hi,
+      owner: report.owner,
     });
     assert.deepEqual(shape(ours), shape(theirs));
+    assert.equal(ours.report.owner, '0:5', 'root:tty');
+  });
+
+  test('a non-root process.user owns its terminal (runc chowns it, keeping the group tty)', async () => {
+    const user = { uid: 1000, gid: 1000 };
+    const ours = await seen(rt, 'ttyuser', user);
+    const theirs = await seen(runc, 'ttyuserrunc', user);
+    assertTerminal(theirs.report, theirs.got.out);
+    assertTerminal(ours.report, ours.got.out);
+    assert.equal(theirs.report.owner, '1000:5', theirs.got.out);
+    assert.equal(ours.report.owner, theirs.report.owner, ours.got.out);
+  });
+
+  test('a non-root process.user owns its stdio (pipes, files), /dev/null is left alone (as runc)', async (t) => {
+    const b = await makeBundle({ name: 'stdiouser', user: { uid: 1000, gid: 1000 }, args: ['sh', '-c', 'stat -L -c %u:%g /proc/$$/fd/0 /proc/$$/fd/1 /proc/$$/fd/2'] });
+    const input = b.path('stdin.txt');
+    writeFileSync(input, '');
+    t.after(() => b.cleanup());
+    const out = {};
+    for (const r of [runc, rt]) {
+      const id = newId(`stdiouser-${r.name}`);
+      t.after(() => r.forceDelete(id));
+      const res = await r.run(id, { bundle: b.dir }, { stdin: input });
+      assert.equal(res.code, 0, show(res));
+      out[r.name] = res.stdout;
+    }
+    // runc run in the foreground relays stdio through pipes of its own; runts hands its stdio over:
+    // both chown what the process gets
+    assert.equal(out[rt.name], out.runc);
+    assert.match(out.runc, /^1000:\d+\n1000:\d+\n1000:\d+\n$/);
+    // /dev/null (runc's rule: same device as the container's /dev/null) stays root's
+    const id = newId('stdiouser-null');
+    t.after(() => rt.forceDelete(id));
+    const res = await rt.run(id, { bundle: b.dir }, { stdin: '/dev/null' });
+    assert.equal(res.code, 0, show(res));
+    assert.match(res.stdout, /^0:0\n1000:\d+\n1000:\d+\n$/, show(res));
   });
 });

@@ -72,6 +72,9 @@ if (command) {
     outdir: out,
     outExtension: { '.js': '.cjs' },
     format: 'cjs',
+    // import() of a lazy external (./dbus-native.cjs) becomes require(): launch.cjs runs the
+    // bundle as a vm.Script, where a real import() has no loader on every Node
+    supported: { 'dynamic-import': false },
     // import.meta.url (the executor is found next to the bundle) without the ESM loader, computed
     // only when asked
     define: { 'import.meta': '__runtsImportMeta' },

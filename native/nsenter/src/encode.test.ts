@@ -84,7 +84,9 @@ describe('encodeStep', () => {
     assert.throws(() => encodeStep({ op: Op.Umask, mask: 1 as unknown as bigint }), /not a u64/);
     assert.throws(() => encodeStep({ op: 33 } as unknown as Step), /unknown op 33/);
     assert.throws(() => encodeStep({ op: Op.Exec, argv: 'sh', env: [], preserveFds: 0n } as unknown as Step), /not a string list/);
-    assert.throws(() => encodeProgram([{ op: Op.Hostname, name: 'x'.repeat(MAX_PROGRAM_SIZE) }]), /too large/);
+    assert.throws(() => encodeProgram([{ op: Op.Hostname, name: 'x'.repeat(4096) }], 4096), /too large/);
+    assert.ok(MAX_PROGRAM_SIZE >= 64 * 1024 * 1024, 'a 10 MB config.json fits (runc has no cap)');
+    assert.equal(encodeProgram([{ op: Op.Hostname, name: 'x'.repeat(12 * 1024 * 1024) }]).length > 12 * 1024 * 1024, true);
   });
 });
 

@@ -10,8 +10,11 @@ import { Op, Msg, Signatures, type ArgKind, type Step, type SourcedStep } from '
 
 export * from './program.ts';
 
-/** The executor rejects a program over this size (PROTOCOL.md). */
-export const MAX_PROGRAM_SIZE = 4 * 1024 * 1024;
+/** The executor rejects a message (the program included) over this size (PROTOCOL.md): runc has no
+ *  cap on its config, so a 10 MB config.json (annotations, env, mounts) must fit with room to spare. */
+export const MAX_PROGRAM_SIZE = 256 * 1024 * 1024;
+/** What the parent accepts from the executor (a pid, an error of at most 4 KiB, ready). */
+export const MAX_REPLY_SIZE = 4 * 1024 * 1024;
 const U64_MAX = (1n << 64n) - 1n;
 
 class Writer {
@@ -97,9 +100,9 @@ export function encodeStep(step: Step): Buffer {
 }
 
 /** The Program payload: the records of every step, in order. */
-export function encodeProgram(steps: Step[]): Buffer {
+export function encodeProgram(steps: Step[], limit = MAX_PROGRAM_SIZE): Buffer {
   const out = Buffer.concat(steps.map(encodeStep));
-  if (out.length > MAX_PROGRAM_SIZE) throw new RangeError(`init program too large (${out.length} bytes)`);
+  if (out.length > limit) throw new RangeError(`init program too large (${out.length} bytes)`);
   return out;
 }
 
@@ -356,7 +359,7 @@ export class InitProcess {
     while (this.buf.length >= 8) {
       const type = this.buf.readUInt32LE(0);
       const len = this.buf.readUInt32LE(4);
-      if (len > MAX_PROGRAM_SIZE) {
+      if (len > MAX_REPLY_SIZE) {
         this.fail(new RuntimeError('ESYS', `runts-init: oversized message (${len} bytes)`));
         this.sock.destroy();
         return;

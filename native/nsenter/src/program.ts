@@ -85,8 +85,9 @@ export const Op = {
   /** Report Ready to the parent, then (when a Fifo was given) open it for writing through
    *  /proc/self/fd/N, blocking until `start` opens it, and write "0". */
   WaitStart: 43,
-  /** strlist argv, strlist env, u64 preserveFds: mark every fd >= 3 + preserveFds close-on-exec,
-   *  then execve the path found by Resolve. Must be last. */
+  /** strlist argv, strlist env, u64 preserveFds: execve the path found by Resolve, and nothing
+   *  else (every fd >= 3 + preserveFds is close-on-exec since start-up; the signal mask is empty
+   *  since the init started). Must be last; only a Seccomp step may come between it and the rest. */
   Exec: 44,
   /** u64 rows, u64 cols: open a pty in the container's /dev/pts, send the master over the console
    *  socket (SCM_RIGHTS, payload "/dev/ptmx" as runc's), make the slave stdio and the controlling terminal,
@@ -106,6 +107,16 @@ export const Op = {
   /** Bring the loopback interface up (SIOCSIFFLAGS IFF_UP on "lo"), in a new network namespace,
    *  as runc's loopback strategy does. */
   LoopbackUp: 50,
+
+  // ---- execsec block (60-69) ----
+  /** u64 uid: runc's fixStdioPermissions, before the User step: fds 0-2 (a pty, pipes, files)
+   *  fchown'd to uid, group kept; /dev/null and fds already owned by uid are skipped; EINVAL,
+   *  EPERM and EROFS ignored. */
+  ChownStdio: 60,
+  /** Written 'X' on exec.fifo after WaitStart (no-op without one): every step but the filter and the
+   *  execve is done. start takes an EOF after the "0" without it for an init that died (killed, a
+   *  startContainer hook failed) before starting the process. After the startContainer hooks. */
+  Launch: 61,
 } as const;
 export type OpCode = (typeof Op)[keyof typeof Op];
 
@@ -223,7 +234,9 @@ export type Step =
   | { op: typeof Op.Setsid }
   | { op: typeof Op.BecomeRoot; gid: bigint }
   | { op: typeof Op.Unshare; flags: bigint }
-  | { op: typeof Op.LoopbackUp };
+  | { op: typeof Op.LoopbackUp }
+  | { op: typeof Op.ChownStdio; uid: bigint }
+  | { op: typeof Op.Launch };
 
 /** A step with the config.json field it came from, so an error can name it:
  *  `mounts[2] (/data): mount: no such file or directory`. */
@@ -300,4 +313,6 @@ export const Signatures: { [K in Step['op']]: ReadonlyArray<readonly [string, Ar
   [Op.BecomeRoot]: [['gid', 'u64']],
   [Op.Unshare]: [['flags', 'u64']],
   [Op.LoopbackUp]: [],
+  [Op.ChownStdio]: [['uid', 'u64']],
+  [Op.Launch]: [],
 };

@@ -11,7 +11,7 @@
 #include <sys/types.h>
 #include <signal.h>
 
-struct ctx g = { .sync_fd = -1, .root_fd = -1, .fifo_fd = -1, .console_fd = -1, .relay_fd = -1 };
+struct ctx g = { .sync_fd = -1, .root_fd = -1, .fifo_fd = -1, .fifo_wfd = -1, .console_fd = -1, .relay_fd = -1 };
 
 /* Argument kinds per op, in wire order (program.ts Signatures):
  * u = u64, s = str, L = strlist, U = u64list, b = bytes. NULL = unknown op. */
@@ -57,6 +57,8 @@ static const char *const signatures[OP_MAX + 1] = {
 	[OP_BECOME_ROOT] = "u",
 	[OP_UNSHARE] = "u",
 	[OP_LOOPBACK_UP] = "",
+	[OP_CHOWN_STDIO] = "u",
+	[OP_LAUNCH] = "",
 };
 
 const char *op_signature(unsigned op)
@@ -167,6 +169,24 @@ void send_error(uint32_t step, int err, const char *msg)
 	/* Nobody listens any more (after Ready the parent may be gone): say it on stderr. */
 	if (!sent || g.ready_sent)
 		dprintf(2, "runts-init: %s%s%s\n", msg, err ? ": " : "", err ? strerror(err) : "");
+	/* After Ready, start waits on exec.fifo: it gets the error there ('E', u32 length, the Error
+	 * payload, after the "0"), so that a failure before the execve never looks like a start. With
+	 * plain write(2): a seccomp filter may deny send(2) where it allows write. */
+	if (g.fifo_wfd >= 0) {
+		unsigned char rep[1 + 4 + sizeof buf];
+		rep[0] = 'E';
+		put32(rep + 1, (uint32_t)(13 + mlen));
+		memcpy(rep + 5, buf, 13 + mlen);
+		size_t n = 5 + 13 + mlen, off = 0;
+		while (off < n) {
+			ssize_t r = write(g.fifo_wfd, rep + off, n - off);
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r <= 0)
+				break;
+			off += (size_t)r;
+		}
+	}
 }
 
 void die(int err, const char *fmt, ...)

@@ -21,6 +21,8 @@ enum {
 	OP_USER = 38, OP_CAPS = 39, OP_UMASK = 40, OP_CHDIR = 41, OP_RESOLVE = 42,
 	OP_WAIT_START = 43, OP_EXEC = 44, OP_CONSOLE = 45, OP_SESSION_KEYRING = 46,
 	OP_SETSID = 47, OP_BECOME_ROOT = 48, OP_UNSHARE = 49, OP_LOOPBACK_UP = 50,
+	/* execsec block (60-69) */
+	OP_CHOWN_STDIO = 60, OP_LAUNCH = 61,
 	/* systemd block (100-109): stage-0 ops numbered above the init's */
 	OP_UID_MAP_TOOL = 100, OP_GID_MAP_TOOL = 101,
 	OP_MAX = 101,
@@ -43,7 +45,7 @@ enum {
 #define MF_KEEP_MODE 256u
 #define WF_IGNORE_MISSING 1u
 
-#define MAX_MSG (4u << 20) /* the cap on any message, the program included */
+#define MAX_MSG (256u << 20) /* the cap on any message, the program included (index.ts MAX_PROGRAM_SIZE) */
 #define MAX_ARGS 10
 #define NO_STEP 0xffffffffu
 
@@ -73,6 +75,8 @@ struct ctx {
 	int sync_fd;
 	int root_fd;        /* "in rootfs" paths resolve against this; -1 until needed */
 	int fifo_fd;        /* O_PATH fd of exec.fifo, or -1 */
+	int fifo_wfd;       /* the init's write end of exec.fifo after WaitStart (close-on-exec), or -1:
+	                     * a failure after Ready is reported on it to start (PROTOCOL.md) */
 	int console_fd;     /* connected console socket, or -1 */
 	int relay_fd;       /* stage 0, ExecFlags.ConsoleRelay: its end of the console socketpair, or -1 */
 	unsigned short relay_rows, relay_cols; /* ConsoleRelay: the size of stage 0's terminal (0: none) */

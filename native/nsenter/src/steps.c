@@ -271,22 +271,40 @@ static void op_resolve(const struct step *s)
 	die(ENOENT, "exec: \"%s\": executable file not found in $PATH", name);
 }
 
+/* Exec: nothing but the execve. Every fd >= 3 + preserveFds is already close-on-exec (marked at
+ * start-up; every fd the executor opens later is O_CLOEXEC), the signal mask was emptied when the
+ * init started, and a seccomp filter (the step before) allows nothing else for sure. */
 static void op_exec(const struct step *s)
 {
 	if (!g.exe)
 		die(EINVAL, "exec without resolve");
 	if (s->a[0].n == 0)
 		die(EINVAL, "exec: empty argv");
-	uint64_t keep = s->a[2].u;
-	if (keep > INT_MAX - 3)
-		die(EINVAL, "preserve fds");
-	if (close_range(3 + (unsigned)keep, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
-		die(errno, "close_range");
-	sigset_t none;
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
 	execve(g.exe, s->a[0].list, s->a[1].list);
 	die(errno, "exec %s", g.exe);
+}
+
+/* ChownStdio: u64 uid. runc's fixStdioPermissions: fds 0-2 (a pty, pipes, files) go to the
+ * process's user, the group is kept; /dev/null and what already has the uid are skipped; EINVAL,
+ * EPERM and EROFS are ignored (an unmapped owner, a read-only /dev). */
+static void op_chown_stdio(const struct step *s)
+{
+	uid_t uid = (uid_t)s->a[0].u;
+	struct stat null;
+	if (stat("/dev/null", &null) < 0)
+		die(errno, "stat /dev/null");
+	for (int fd = 0; fd < 3; fd++) {
+		struct stat st;
+		if (fstat(fd, &st) < 0) {
+			if (errno == EBADF)
+				continue;
+			die(errno, "fstat fd %d", fd);
+		}
+		if (st.st_uid == uid || (S_ISCHR(st.st_mode) && st.st_rdev == null.st_rdev))
+			continue;
+		if (fchown(fd, uid, (gid_t)-1) < 0 && errno != EINVAL && errno != EPERM && errno != EROFS)
+			die(errno, "chown fd %d", fd);
+	}
 }
 
 /* ---- everything else ---- */
@@ -326,7 +344,9 @@ static void op_wait_start(void)
 	if (write_full(fd, "0", 1) < 0)
 		die(errno, "write exec fifo");
 	/* fd stays open (close-on-exec): start reads EOF once the user's process is exec'd (or the
-	 * init died), so poststart hooks run after the process started, as runtime.md asks */
+	 * init died), so poststart hooks run after the process started, as runtime.md asks; a failure
+	 * before the execve is written on it (send_error) */
+	g.fifo_wfd = fd;
 	close(g.fifo_fd);
 	g.fifo_fd = -1;
 }
@@ -391,9 +411,9 @@ static void run_step(const struct step *s)
 			die(ENOMEM, "seccomp");
 		memcpy(f, s->a[0].bytes, s->a[0].n);
 		struct sock_fprog prog = { .len = (unsigned short)(s->a[0].n / sizeof *f), .filter = f };
+		/* nothing after this but the Exec step: the copy is not freed (free may call brk) */
 		if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, (unsigned)s->a[1].u, &prog) < 0)
 			die(errno, "seccomp");
-		free(f);
 		break;
 	}
 	case OP_CAPS_BOUNDING: op_caps_bounding(s); break;
@@ -434,6 +454,13 @@ static void run_step(const struct step *s)
 		break;
 	case OP_BECOME_ROOT: op_become_root(s); break;
 	case OP_LOOPBACK_UP: op_loopback_up(); break;
+	case OP_CHOWN_STDIO: op_chown_stdio(s); break;
+	case OP_LAUNCH:
+		/* start: from here on only the filter and the execve; an EOF before this 'X' is an init
+		 * that died before starting the process */
+		if (g.fifo_wfd >= 0 && write_full(g.fifo_wfd, "X", 1) < 0)
+			die(errno, "write exec fifo");
+		break;
 	case OP_UNSHARE:
 		if (unshare((int)s->a[0].u) < 0)
 			die(errno, "unshare");
@@ -455,6 +482,10 @@ void run_init(const struct program *p)
 		die(errno, "read go");
 	if (type != MSG_GO)
 		die(EINVAL, "expected go message, got %u", type);
+	/* the user's process starts with no signal blocked (Exec itself makes no call but execve) */
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
 	g.state = (char *)buf;
 	g.state_len = len;
 	unsigned char *nul = memchr(buf, 0, len);

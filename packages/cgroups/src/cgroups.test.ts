@@ -80,3 +80,24 @@ test('cpuset cpus and mems are copied down from the nearest parent (v1)', { skip
   }
   assert.ok(!existsSync(`/sys/fs/cgroup/cpuset/runts-unit-${process.pid}`));
 });
+
+test('delete removes only created dirs on the container path below a hierarchy root', async () => {
+  const { confineCreated, missingCgroupDirs } = await import('./confine.ts');
+  const layout = parseLayout('30 1 0:26 / /cg/memory rw - cgroup cgroup rw,memory\n', '1:memory:/\n');
+  const paths = { memory: '/cg/memory/runts/c1' };
+  assert.deepEqual(confineCreated(paths, ['/cg/memory/runts', '/cg/memory/runts/c1', '/cg/memory', '/etc', '/cg/memory/other', 7, '/cg/memory/runts/../x'], layout), ['/cg/memory/runts', '/cg/memory/runts/c1']);
+  assert.deepEqual(confineCreated(paths, undefined, layout), []);
+  const base = mkdtempSync(join(tmpdir(), 'runts-cg-missing-'));
+  mkdirSync(join(base, 'a'));
+  assert.deepEqual(missingCgroupDirs({ x: join(base, 'a', 'b', 'c') }), [join(base, 'a', 'b'), join(base, 'a', 'b', 'c')]);
+});
+
+test('removeCgroups with the created list: the own dirs with their children, shared parents only when empty', () => {
+  const base = mkdtempSync(join(tmpdir(), 'runts-cg-rm-'));
+  const own = join(base, 'runts', 'c1');
+  mkdirSync(join(own, 'child'), { recursive: true });
+  mkdirSync(join(base, 'runts', 'c2'));
+  removeCgroups({ x: own }, [join(base, 'runts'), own]);
+  assert.ok(!existsSync(own), 'own dir and its child removed');
+  assert.ok(existsSync(join(base, 'runts', 'c2')), 'another container under the shared parent is untouched');
+});

@@ -43,6 +43,9 @@ export interface CgroupDriver {
   /** returns more dirs it made, and the systemd unit when there is one */
   apply(layout: CgroupLayout, r: ResolvedCgroups, spec: CgroupSpec, id: string, pid: number): Promise<{ created: string[]; systemd?: SystemdRecord }>;
   update(layout: UpdateLayout, paths: Record<string, string>, systemd: SystemdRecord | undefined, res: LinuxResources, warn?: (m: string) => void): Promise<ResourceWrite[]>;
+  /** stops what the driver made besides the dirs: systemd's unit (cgroupfs: nothing) */
+  release(systemd: SystemdRecord | undefined): Promise<void>;
+  /** release, then the dirs removed */
   destroy(paths: Record<string, string>, systemd: SystemdRecord | undefined, created?: string[]): Promise<void>;
   close(): void;
 }
@@ -135,6 +138,8 @@ class CgroupfsDriver implements CgroupDriver {
     return applyResources(layout, paths, res, { update: true, warn: warn ?? this.warn });
   }
 
+  async release(): Promise<void> {}
+
   async destroy(paths: Record<string, string>, _s: SystemdRecord | undefined, created?: string[]): Promise<void> {
     removeCgroups(paths, created);
   }
@@ -219,11 +224,14 @@ class SystemdDriver implements CgroupDriver {
     return applyResources(layout, paths, res, { update: true, warn: warn ?? this.warn });
   }
 
+  async release(s: SystemdRecord | undefined): Promise<void> {
+    if (!s) return;
+    const m = await this.connect();
+    await m.stopUnit(s.unit);
+  }
+
   async destroy(paths: Record<string, string>, s: SystemdRecord | undefined, created?: string[]): Promise<void> {
-    if (s) {
-      const m = await this.connect();
-      await m.stopUnit(s.unit);
-    }
+    await this.release(s);
     removeCgroups(paths, created);
   }
 

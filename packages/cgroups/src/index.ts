@@ -218,8 +218,27 @@ export function setFrozen(paths: Record<string, string>, frozen: boolean): void 
 /** Removes the container's cgroup directories (children first), retrying briefly while the
  *  last processes exit. Missing directories are fine. */
 export function removeCgroups(paths: Record<string, string>, created?: string[]): void {
-  const dirs = created ? [...created].reverse() : Object.values(paths);
-  for (const dir of dirs) removeTree(dir);
+  if (!created) {
+    for (const dir of Object.values(paths)) removeTree(dir);
+    return;
+  }
+  // The container's own dirs go with whatever the container made inside them; a parent that create
+  // made (mkdir -p) is shared with the other containers under it: only removed when empty.
+  const own = new Set(Object.values(paths));
+  for (const dir of [...created].reverse()) {
+    if (own.has(dir)) removeTree(dir);
+    else removeIfEmpty(dir);
+  }
+}
+
+function removeIfEmpty(dir: string): void {
+  try {
+    rmdirSync(dir);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'EBUSY' || code === 'ENOTEMPTY') return; // another container's, still in use
+    throw new RuntimeError('ESYS', `remove cgroup ${dir}: ${(err as Error).message}`, { cause: err });
+  }
 }
 
 function removeTree(dir: string): void {
@@ -250,16 +269,20 @@ export * from './resources.ts';
 export * from './stats.ts';
 export * from './paths.ts';
 export * from './driver.ts';
+export * from './confine.ts';
+import { confineCreated } from './confine.ts';
 
 /** Discards an unfinished create: kills its init, removes the cgroup dirs it made (deepest first;
  *  dirs that existed before it stay) and the container dir, which goes even when a cgroup cannot. */
 export function discardCreate(paths: import('@runts/core').ContainerPaths, c: CreatingRecord): void {
-  if (c.pid > 0 && isAlive(c.pid, c.startTime)) {
+  // a pid without its start time names no process of ours (it may have been reused)
+  if (c.pid > 0 && c.startTime !== '' && isAlive(c.pid, c.startTime)) {
     signalPid(c.pid, 9);
     waitGone(c.pid, c.startTime, 5000);
   }
   try {
-    removeCgroups(c.cgroupPaths, c.createdCgroups);
+    // only dirs below a hierarchy root on the container's own paths (creating.json is data too)
+    removeCgroups(c.cgroupPaths, confineCreated(c.cgroupPaths, c.createdCgroups));
   } finally {
     rmSync(paths.dir, { recursive: true, force: true });
   }

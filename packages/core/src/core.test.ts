@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, readFileSync, writeFileSync, mkdirSync, existsSync, readdirSync } from 'node:fs';
+import { mkdtempSync, rmSync, readFileSync, writeFileSync, mkdirSync, existsSync, readdirSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -23,6 +23,8 @@ import {
   writeCreating,
   readCreating,
   RuntimeError,
+  isContainerInit,
+  belongsToContainer,
   type ContainerRecord,
   type Sys,
 } from './index.ts';
@@ -98,6 +100,41 @@ test('status is derived: created, running, paused, stopped, reused pid', () => {
   assert.equal(deriveStatus(rec(), paths, fakeSys({})), 'stopped');
   assert.equal(deriveStatus(rec(), paths, fakeSys({ '/proc/4242/stat': stat('S', '999') })), 'stopped', 'a reused pid is not the container');
   assert.equal(deriveStatus(rec(), paths, fakeSys({ '/proc/4242/stat': stat('Z', '777') })), 'stopped', 'a zombie is stopped');
+});
+
+test('a pid is the container init only with its start time and namespaces', () => {
+  const links = (m: Record<string, string>): Sys => ({
+    readFile: (p) => ({ '/proc/4242/stat': stat('S', '777'), '/proc/4242/status': 'Name:\tsh\nNSpid:\t4242\t1\n' } as Record<string, string>)[p],
+    exists: () => false,
+    readLink: (p) => m[p],
+  });
+  const ns = { pid: 'pid:[1]', mnt: 'mnt:[2]' };
+  const inNs = { '/proc/4242/ns/pid': 'pid:[1]', '/proc/4242/ns/mnt': 'mnt:[2]' };
+  assert.ok(isContainerInit({ pid: 4242, startTime: '777', nsIds: ns }, links(inNs)));
+  assert.ok(!isContainerInit({ pid: 4242, startTime: '', nsIds: ns }, links(inNs)), 'no start time: not ours');
+  assert.ok(!isContainerInit({ pid: 4242, startTime: '778', nsIds: ns }, links(inNs)), 'another start time: a reused pid');
+  assert.ok(!isContainerInit({ pid: 4242, startTime: '777', nsIds: ns }, links({ '/proc/4242/ns/pid': 'pid:[9]', '/proc/4242/ns/mnt': 'mnt:[2]' })), 'a host process with a copied start time');
+  assert.ok(isContainerInit({ pid: 4242, startTime: '777', ownPidNs: true }, links({})), 'no recorded ns: pid 1 of its own pid ns');
+  const hostStatus: Sys = { readFile: (p) => (p === '/proc/4242/stat' ? stat('S', '777') : 'NSpid:\t4242\n'), exists: () => false, readLink: () => undefined };
+  assert.ok(!isContainerInit({ pid: 4242, startTime: '777', ownPidNs: true }, hostStatus), 'not pid 1 of a pid namespace');
+  // other processes: in the pid ns (or the mount ns when the pid ns is shared)
+  const other = links({ ...inNs, '/proc/50/ns/pid': 'pid:[1]', '/proc/51/ns/pid': 'pid:[9]', '/proc/52/ns/mnt': 'mnt:[2]' });
+  assert.ok(belongsToContainer(50, { pid: 4242, startTime: '777', nsIds: ns }, other));
+  assert.ok(!belongsToContainer(51, { pid: 4242, startTime: '777', nsIds: ns }, other));
+  assert.ok(belongsToContainer(52, { pid: 4242, startTime: '777', nsIds: { mnt: 'mnt:[2]' } }, other));
+  assert.ok(!belongsToContainer(50, { pid: 4242, startTime: '777' }, other), 'nothing recorded: only the init is ours');
+});
+
+test('a state dir that is a symlink is refused, never followed', () => {
+  const root = join(tmp(), 'root');
+  mkdirSync(join(root, 'real'), { recursive: true });
+  symlinkSync(join(root, 'real'), join(root, 'alias'));
+  writeFileSync(join(root, 'real', 'state.json'), '{}');
+  assert.throws(() => readRecord(containerPaths(root, 'alias')), /container alias: state dir .*alias is a symlink: refusing to follow it/);
+  assert.throws(() => acquireLock(join(root, 'alias', '.lock'), 'delete alias'), /is a symlink/);
+  assert.throws(() => reserveId(root, 'alias'), /is a symlink/);
+  assert.deepEqual(listIds(root), ['real']);
+  assert.ok(!existsSync(join(root, 'real', '.lock')));
 });
 
 test('parseProcStat counts fields from the last parenthesis', () => {

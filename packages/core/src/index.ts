@@ -7,3 +7,4 @@ export * from './state.ts';
 export * from './log.ts';
 export * from './cli.ts';
 export * from './process.ts';
+export * from './identity.ts';

@@ -19,13 +19,34 @@ export function stringifyLossless(value: unknown, indent?: string | number): str
 /** Parses JSON text; unsafe integers become bigints. Throws RuntimeError('EINVAL') naming `file` and the position. */
 export function parseJsonLossless(text: string, file = 'config.json'): unknown {
   if (!/\d{16}/.test(text)) {
+    let v: unknown;
     try {
-      return JSON.parse(text);
+      v = JSON.parse(text);
     } catch {
       // fall through: the scanner reports where and why
+      return new Scanner(text, file).document();
     }
+    checkDepth(v, file);
+    return v;
   }
   return new Scanner(text, file).document();
+}
+
+/** JSON.parse takes any depth, but what walks the value afterwards (the validator, stringify)
+ *  recurses: deeper than MAX_DEPTH is refused here, naming the field (Go's encoding/json stops
+ *  at 10000, runc's "exceeded max depth"). Iterative, so it cannot overflow itself. */
+function checkDepth(root: unknown, file: string): void {
+  const stack: Array<{ v: unknown; depth: number; path: string }> = [{ v: root, depth: 0, path: '' }];
+  while (stack.length > 0) {
+    const { v, depth, path } = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (depth >= MAX_DEPTH) {
+      const shown = path.length > 80 ? `${path.slice(0, 80)}...` : path;
+      throw new RuntimeError('EINVAL', `${file}: invalid JSON: ${shown.replace(/^\./, '')}: nested deeper than ${MAX_DEPTH} levels`);
+    }
+    if (Array.isArray(v)) v.forEach((e, i) => stack.push({ v: e, depth: depth + 1, path: `${path}[${i}]` }));
+    else for (const [k, e] of Object.entries(v)) stack.push({ v: e, depth: depth + 1, path: /^[A-Za-z_$][\w$]*$/.test(k) ? `${path}.${k}` : `${path}[${JSON.stringify(k)}]` });
+  }
 }
 
 const MAX_DEPTH = 1000;

@@ -1,7 +1,8 @@
 // A per-container lock so that two verbs on one container cannot interleave (delete during
 // start). An O_EXCL lock file holding the owner's pid and start time; a lock whose owner is gone
 // is stale and taken over.
-import { openSync, writeSync, closeSync, unlinkSync, readFileSync } from 'node:fs';
+import { openSync, writeSync, closeSync, unlinkSync, readFileSync, lstatSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { RuntimeError } from './errors.ts';
 import { procStat } from './sys.ts';
 
@@ -26,6 +27,7 @@ export interface Lock {
 
 /** Takes the lock file at `path`, waiting up to `timeoutMs` for another holder. */
 export function acquireLock(path: string, what: string, timeoutMs = 30_000): Lock {
+  refuseSymlinkedDir(dirname(path), what);
   const deadline = Date.now() + timeoutMs;
   for (let delay = 1; ; delay = Math.min(delay * 2, 20)) {
     try {
@@ -65,5 +67,15 @@ export function acquireLock(path: string, what: string, timeoutMs = 30_000): Loc
     }
     if (Date.now() > deadline) throw new RuntimeError('EBADSTATE', `${what}: timed out waiting for the container lock ${path}`);
     sleepMs(delay);
+  }
+}
+
+/** The lock lives in the container dir: a symlink there would put it (and what follows) elsewhere. */
+function refuseSymlinkedDir(dir: string, what: string): void {
+  try {
+    if (lstatSync(dir).isSymbolicLink()) throw new RuntimeError('EINVAL', `${what}: state dir ${dir} is a symlink: refusing to follow it`);
+  } catch (err) {
+    if (err instanceof RuntimeError) throw err;
+    /* missing: the open below says so */
   }
 }

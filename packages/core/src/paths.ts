@@ -1,6 +1,6 @@
 // The state directory: <root>/<id>/{state.json, exec.fifo}. Root defaults to /run/runts, 0700.
-import { mkdirSync, statSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, statSync, readFileSync, lstatSync, openSync, fstatSync, closeSync, constants as fsConstants } from 'node:fs';
+import { join, basename } from 'node:path';
 import { RuntimeError } from './errors.ts';
 
 export const DEFAULT_ROOT = '/run/runts';
@@ -71,6 +71,57 @@ export interface ContainerPaths {
 export function containerPaths(root: string, id: string): ContainerPaths {
   const dir = join(root, validateId(id));
   return { root, dir, state: join(dir, STATE_FILE), fifo: join(dir, FIFO_FILE), lock: join(dir, LOCK_FILE), creating: join(dir, CREATING_FILE) };
+}
+
+/** Is the container dir there, as a real directory? A symlink at `<root>/<id>` (to any directory)
+ *  is never followed: the runtime would read its state, write its lock and kill what it names
+ *  somewhere else. runc confines the id to the root (securejoin); runts refuses it, naming it. */
+export function stateDirExists(paths: ContainerPaths): boolean {
+  let st: import('node:fs').Stats;
+  try {
+    st = lstatSync(paths.dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw err;
+  }
+  if (st.isSymbolicLink()) throw symlinkedStateDir(paths);
+  if (!st.isDirectory()) throw new RuntimeError('EINVAL', `container ${basename(paths.dir)}: state dir ${paths.dir} is not a directory`);
+  return true;
+}
+
+function symlinkedStateDir(paths: ContainerPaths): RuntimeError {
+  return new RuntimeError('EINVAL', `container ${basename(paths.dir)}: state dir ${paths.dir} is a symlink: refusing to follow it`);
+}
+
+/** Opens the container dir without following a symlink (O_NOFOLLOW | O_DIRECTORY) and returns
+ *  the fd: files read through `/proc/self/fd/<fd>/...` then come from this directory even if the
+ *  name is swapped meanwhile. A missing dir is `container does not exist`. */
+export function openStateDir(paths: ContainerPaths): number {
+  try {
+    return openSync(paths.dir, fsConstants.O_RDONLY | fsConstants.O_DIRECTORY | fsConstants.O_NOFOLLOW);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new RuntimeError('ENOTEXIST', 'container does not exist');
+    if (code === 'ELOOP' || code === 'ENOTDIR') {
+      stateDirExists(paths); // names what it is
+      throw symlinkedStateDir(paths);
+    }
+    throw err;
+  }
+}
+
+/** (dev, ino) of an open fd, to check that a path still names the same directory. */
+export function fdIdentity(fd: number): string {
+  const st = fstatSync(fd);
+  return `${st.dev}:${st.ino}`;
+}
+
+export function closeFd(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    /* closed */
+  }
 }
 
 export function isDirectory(p: string): boolean {

@@ -1,11 +1,12 @@
 // state.json: written atomically (temp file, rename), read defensively, and the status
 // derived when asked, never stored (crun's libcrun_get_container_state_string).
-import { openSync, writeSync, fsyncSync, closeSync, renameSync, readFileSync, mkdirSync, readdirSync, existsSync, unlinkSync, rmSync } from 'node:fs';
+import { openSync, writeSync, fsyncSync, closeSync, renameSync, readFileSync, mkdirSync, readdirSync, existsSync, unlinkSync, rmSync, fstatSync, lstatSync, constants as fsConstants } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { RuntimeError } from './errors.ts';
-import { containerPaths, ensureRoot, LOCK_FILE, type ContainerPaths } from './paths.ts';
+import { containerPaths, isValidId, ensureRoot, openStateDir, stateDirExists, closeFd, LOCK_FILE, STATE_FILE, type ContainerPaths } from './paths.ts';
 import { stringifyLossless, parseJsonLossless } from './json.ts';
-import { procStat, realSys, type Sys } from './sys.ts';
+import { realSys, type Sys } from './sys.ts';
+import { isContainerInit, type Identity, type NsIds } from './identity.ts';
 import { acquireLock, type Lock } from './lock.ts';
 
 export type Status = 'creating' | 'created' | 'running' | 'paused' | 'stopped';
@@ -31,6 +32,11 @@ export interface ContainerRecord {
   config: Record<string, unknown>;
   /** whether the container has its own pid namespace (kill on delete must then only hit the init) */
   ownPidNs?: boolean;
+  /** the init's namespaces that differ from the runtime's, read once the init was ready: a pid is
+   *  the container's only if it is in them (see identity.ts) */
+  nsIds?: NsIds;
+  /** the cgroup dirs create made (deepest last): delete removes these and no other */
+  createdCgroups?: string[];
   /** the runtime's root dir, so hooks and tools can find it again */
   root?: string;
   /** the systemd cgroup driver's unit (created with --systemd-cgroup); absent: cgroupfs */
@@ -84,11 +90,22 @@ export function writeRecord(paths: ContainerPaths, rec: ContainerRecord): void {
  *  garbage file is an error naming the file. */
 export function readRecord(paths: ContainerPaths): ContainerRecord {
   let text: string;
+  const dirFd = openStateDir(paths); // refuses a symlinked <root>/<id>
   try {
-    text = readFileSync(paths.state, 'utf8');
+    const fd = openSync(`/proc/self/fd/${dirFd}/${STATE_FILE}`, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK);
+    try {
+      if (!fstatSync(fd).isFile()) throw new RuntimeError('EINVAL', `${paths.state}: invalid state file: not a regular file`);
+      text = readFileSync(fd, 'utf8');
+    } finally {
+      closeSync(fd);
+    }
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new RuntimeError('ENOTEXIST', 'container does not exist');
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new RuntimeError('ENOTEXIST', 'container does not exist');
+    if (code === 'ELOOP') throw new RuntimeError('EINVAL', `${paths.state}: invalid state file: a symlink`);
     throw err;
+  } finally {
+    closeFd(dirFd);
   }
   let rec: unknown;
   try {
@@ -109,12 +126,10 @@ export function readRecord(paths: ContainerPaths): ContainerRecord {
   return r as ContainerRecord;
 }
 
-/** Is the init (pid with the recorded start time) still there and not a zombie? */
-export function initAlive(rec: Pick<ContainerRecord, 'pid' | 'startTime'>, sys: Sys = realSys): boolean {
-  if (rec.pid <= 0) return false;
-  const st = procStat(rec.pid, sys);
-  if (!st || st.state === 'Z' || st.state === 'X') return false;
-  return rec.startTime === '' || st.startTime === rec.startTime;
+/** Is the init (pid with the recorded start time, in the recorded namespaces) still there and not a
+ *  zombie? A record without a start time names no process of ours. */
+export function initAlive(rec: Identity, sys: Sys = realSys): boolean {
+  return isContainerInit(rec, sys);
 }
 
 /** Is the container's cgroup frozen (v2 cgroup.freeze, or the v1 freezer)? */
@@ -172,6 +187,14 @@ export function loadContainer(root: string, id: string, sys: Sys = realSys): Loa
   return { paths, record, status: deriveStatus(record, paths, sys) };
 }
 
+function isRealDir(p: string): boolean {
+  try {
+    return lstatSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
 /** Ids of every container dir under root that has a state.json, sorted. */
 export function listIds(root: string): string[] {
   let names: string[];
@@ -181,7 +204,8 @@ export function listIds(root: string): string[] {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw err;
   }
-  return names.filter((n) => existsSync(join(root, n, 'state.json'))).sort();
+  // like runc's list, only real directories: a symlink in root is not a container
+  return names.filter((n) => isValidId(n) && isRealDir(join(root, n)) && existsSync(join(root, n, STATE_FILE))).sort();
 }
 
 /** Reserves an id: the container dir appears atomically (rename of a fresh dir) with the lock
@@ -202,8 +226,9 @@ export function reserveId(root: string, id: string, recover?: (paths: ContainerP
       lock.release();
       rmSync(tmp, { recursive: true, force: true });
       const code = (err as NodeJS.ErrnoException).code;
-      if (code !== 'EEXIST' && code !== 'ENOTEMPTY') throw err;
+      if (code !== 'EEXIST' && code !== 'ENOTEMPTY' && code !== 'ENOTDIR') throw err;
     }
+    stateDirExists(paths); // a symlink or a file at <root>/<id>: refused, naming it
     if (attempt > 0 || !recover || existsSync(paths.state)) throw new RuntimeError('EEXIST', 'container with given ID already exists');
     let old: Lock;
     try {

@@ -6,6 +6,8 @@ export interface Sys {
   /** Contents of a file, or undefined when it cannot be read. */
   readFile(path: string): string | undefined;
   exists(path: string): boolean;
+  /** Target of a symlink (/proc/<pid>/ns/<type>), or undefined; the real readlink when absent. */
+  readLink?(path: string): string | undefined;
 }
 
 export const realSys: Sys = {

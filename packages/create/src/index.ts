@@ -12,17 +12,19 @@ import {
   hookState,
   nowRfc3339Nano,
   writeCreating,
+  containerNsIds,
   RuntimeError,
   toRuntimeError,
   warn,
   type ContainerRecord,
   type ContainerPaths,
 } from '@runts/core';
-import { hostLayout, cgroupDriver, hierarchyKey, undoInterruptedCreate, discardCreate, type CgroupSpec, type SystemdRecord } from '@runts/cgroups';
+import { hostLayout, cgroupDriver, hierarchyKey, undoInterruptedCreate, discardCreate, missingCgroupDirs, type CgroupSpec, type SystemdRecord } from '@runts/cgroups';
 import { loadBundle } from '@runts/spec';
 import { compileCreate, runHooks, killRunningHooks } from '@runts/init';
 import { compileSeccomp } from '@runts/seccomp';
 import { InitProcess } from '@runts/nsenter';
+import { checkNamespacePaths } from './namespaces.ts';
 
 export interface CreateOptions {
   root: string;
@@ -56,20 +58,22 @@ export function writePidFile(path: string, pid: number): void {
 export async function launch(o: CreateOptions, mode: { wait: boolean; stdio?: Array<'inherit' | 'pipe' | 'ignore' | number> }): Promise<Launched> {
   validateId(o.id);
   const { bundle, spec, rootfs } = loadBundle(o.bundle ?? process.cwd(), { forStart: true });
+  checkNamespacePaths((spec.linux as { namespaces?: unknown } | undefined)?.namespaces);
   const { paths, lock } = reserveId(o.root, o.id, undoInterruptedCreate);
   let createdCgroups: string[] = [];
   let cgroupPaths: Record<string, string> = {};
   let init: InitProcess | undefined;
   let pid = 0;
+  let startTime = '';
   let systemd: SystemdRecord | undefined;
   const driver = cgroupDriver({ systemd: o.systemdCgroup === true });
   // Roll back: the process, the cgroups, the state dir. Also when we are told to stop. (A systemd
-  // scope goes away by itself once its processes are killed; rollbackUnit stops it at once.)
+  // scope goes away by itself once its processes are killed; the catch below stops it at once.)
   const rollback = () => {
     killRunningHooks();
     init?.kill();
     try {
-      discardCreate(paths, { pid, startTime: '', cgroupPaths, createdCgroups });
+      discardCreate(paths, { pid, startTime, cgroupPaths, createdCgroups });
     } catch {
       /* best effort (the container dir is gone anyway); the error that made us roll back is the one that matters */
     }
@@ -85,6 +89,8 @@ export async function launch(o: CreateOptions, mode: { wait: boolean; stdio?: Ar
     const cg: CgroupSpec = { ...(spec.linux as CgroupSpec | undefined), ...(spec.annotations ? { annotations: spec.annotations as Record<string, string> } : {}) };
     const resolved = await driver.resolve(layout, cg, o.id);
     cgroupPaths = resolved.paths;
+    // recorded before they are made: a create killed while making them is undone too
+    createdCgroups = missingCgroupDirs(cgroupPaths);
     writeCreating(paths, { pid: 0, startTime: '', cgroupPaths, createdCgroups });
     createdCgroups = driver.prepare(layout, resolved, cg);
     writeCreating(paths, { pid: 0, startTime: '', cgroupPaths, createdCgroups });
@@ -108,7 +114,7 @@ export async function launch(o: CreateOptions, mode: { wait: boolean; stdio?: Ar
     const relay = mode.wait && !o.consoleSocket && (spec.process as { terminal?: boolean } | undefined)?.terminal === true;
     init = InitProcess.spawn({ steps, preserveFds: o.preserveFds ?? 0, detached: mode.wait && !relay, ...(mode.stdio ? { stdio: mode.stdio } : {}) });
     pid = await init.pid();
-    const startTime = procStat(pid)?.startTime ?? '';
+    startTime = procStat(pid)?.startTime ?? '';
     writeCreating(paths, { pid, startTime, cgroupPaths, createdCgroups });
     const applied = await driver.apply(layout, resolved, cg, o.id, pid);
     systemd = applied.systemd;
@@ -125,6 +131,7 @@ export async function launch(o: CreateOptions, mode: { wait: boolean; stdio?: Ar
       ...(spec.annotations ? { annotations: spec.annotations as Record<string, string> } : {}),
       owner: '',
       cgroupPaths,
+      createdCgroups,
       config: spec as unknown as Record<string, unknown>,
       ownPidNs: !(linux.namespaces ?? []).some((n) => n.type === 'pid' && n.path) && (linux.namespaces ?? []).some((n) => n.type === 'pid'),
       root: o.root,
@@ -138,6 +145,8 @@ export async function launch(o: CreateOptions, mode: { wait: boolean; stdio?: Ar
     // createContainer hooks see "creating"; startContainer hooks (after the fifo) see "created".
     init.go(`${JSON.stringify(creating)}\0${JSON.stringify(hookState(record, 'created'))}`);
     await init.ready();
+    // the init is in its final namespaces now: they identify its processes (kill --all, delete)
+    record.nsIds = containerNsIds(pid);
     writeRecord(paths, record);
     rmSync(paths.creating, { force: true });
     if (o.pidFile) writePidFile(o.pidFile, pid);

@@ -1,21 +1,22 @@
 // oci-delete: removes a container. A running one needs --force (SIGKILL, wait); a created one is
 // killed and deleted without it, as runc does (containerd's shim relies on that). Then the
 // poststop hooks, the cgroups and the state dir.
-import { rmSync, existsSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import {
   acquireLock,
   containerPaths,
+  stateDirExists,
   readRecord,
   deriveStatus,
   RuntimeError,
-  signalPid,
+  signalInit,
   waitGone,
   hookState,
   warn,
   type ContainerRecord,
   type ContainerPaths,
 } from '@runts/core';
-import { driverOf, signalAll, cgroupPids, setFrozen, isFrozenPaths, undoInterruptedCreate } from '@runts/cgroups';
+import { removeCgroups, setFrozen, isFrozenPaths, undoInterruptedCreate, confineCgroupPaths, confineCreated, cgroupMembers, signalOwned, driverOf } from '@runts/cgroups';
 import { runHooks } from '@runts/init';
 
 export interface DeleteOptions {
@@ -26,7 +27,7 @@ export interface DeleteOptions {
 
 export async function deleteContainer(o: DeleteOptions): Promise<void> {
   const paths = containerPaths(o.root, o.id);
-  if (!existsSync(paths.dir)) {
+  if (!stateDirExists(paths)) {
     if (o.force) return;
     throw new RuntimeError('ENOTEXIST', 'container does not exist');
   }
@@ -53,31 +54,51 @@ export async function deleteContainer(o: DeleteOptions): Promise<void> {
   }
 }
 
-/** Kills whatever is left of the container, runs poststop hooks, removes cgroups and state. */
+/** Kills whatever is left of the container, runs poststop hooks, removes cgroups and state.
+ *  Only what is provably the container's is killed (its init, checked by start time and
+ *  namespaces immediately before the signal; processes in its cgroups that are in its
+ *  namespaces), and only the cgroup dirs create made are removed: a cgroup shared with a host
+ *  process keeps that process (and stays, with a warning), a cgroup root is never touched. */
 export async function destroy(record: ContainerRecord, paths: ContainerPaths): Promise<void> {
-  signalPid(record.pid, 9);
-  if (Object.keys(record.cgroupPaths).length > 0) {
-    if (isFrozenPaths(record.cgroupPaths)) {
-      signalAll(record.cgroupPaths, 'SIGKILL');
-      setFrozen(record.cgroupPaths, false);
-    }
-    if (!record.ownPidNs || cgroupPids(record.cgroupPaths).length > 0) signalAll(record.cgroupPaths, 'SIGKILL');
+  const cgroups = confineCgroupPaths(record.cgroupPaths);
+  const hasCgroups = Object.keys(cgroups).length > 0;
+  const wasAlive = signalInit(record, 'SIGKILL');
+  if (hasCgroups) {
+    const frozen = isFrozenPaths(cgroups);
+    signalOwned(cgroups, record, 'SIGKILL');
+    // a frozen process acts on SIGKILL once thawed
+    if (frozen) setFrozen(cgroups, false);
   }
-  if (!waitGone(record.pid, record.startTime)) throw new RuntimeError('ESYS', `container ${record.id}: init ${record.pid} did not exit after SIGKILL`);
-  for (let i = 0; i < 500 && cgroupPids(record.cgroupPaths).length > 0; i++) {
-    signalAll(record.cgroupPaths, 'SIGKILL');
+  if (wasAlive && !waitGone(record.pid, record.startTime)) throw new RuntimeError('ESYS', `container ${record.id}: init ${record.pid} did not exit after SIGKILL`);
+  let members = hasCgroups ? cgroupMembers(cgroups, record) : { owned: [], foreign: new Map<string, number[]>() };
+  for (let i = 0; i < 500 && members.owned.length > 0; i++) {
+    signalOwned(cgroups, record, 'SIGKILL');
     await new Promise((r) => setTimeout(r, 2));
+    members = cgroupMembers(cgroups, record);
   }
-  // the driver the container was made with: systemd stops its unit, then the dirs go
+  // the driver the container was made with: systemd stops its unit (and its cgroup), then the dirs go
   const driver = driverOf(record);
   try {
-    await driver.destroy(record.cgroupPaths, record.systemd);
+    await driver.release(record.systemd);
   } finally {
     driver.close();
   }
+  removeOwnCgroups(record, cgroups, members.foreign);
   const poststop = (record.config as { hooks?: { poststop?: unknown[] } }).hooks?.poststop;
   // runtime.md: a failing poststop hook is logged as a warning; the others still run, delete goes on
   if (poststop && poststop.length > 0)
     await runHooks(poststop as never, 'hooks.poststop', hookState(record, 'stopped'), { cwd: record.bundle, continueOnError: true, warn: (m) => warn(`container ${record.id}: ${m}`) });
   rmSync(paths.dir, { recursive: true, force: true });
+}
+
+function removeOwnCgroups(record: ContainerRecord, cgroups: Record<string, string>, foreign: Map<string, number[]>): void {
+  const keep: Record<string, string> = {};
+  for (const [key, dir] of Object.entries(cgroups)) {
+    const pids = foreign.get(key);
+    if (pids && pids.length > 0) warn(`container ${record.id}: cgroup ${dir} holds processes that are not the container's (${pids.join(' ')}): not killed, cgroup left in place`);
+    else keep[key] = dir;
+  }
+  // a record from before createdCgroups was kept: the container's own dirs (never a hierarchy root)
+  const created = record.createdCgroups === undefined ? Object.values(keep) : confineCreated(keep, record.createdCgroups);
+  removeCgroups(keep, created);
 }

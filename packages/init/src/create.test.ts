@@ -126,7 +126,7 @@ describe('compileCreate: the default `runc spec` config', () => {
 
   it('the process: no_new_privs, rlimits, chdir, bounding, user, caps, umask, resolve, wait, exec', () => {
     const tail = ops(steps).slice(ops(steps).indexOf(Op.NoNewPrivs));
-    assert.deepEqual(tail, [Op.NoNewPrivs, Op.Rlimit, Op.Chdir, Op.CapsBounding, Op.User, Op.Caps, Op.Umask, Op.Resolve, Op.WaitStart, Op.Exec]);
+    assert.deepEqual(tail, [Op.NoNewPrivs, Op.Rlimit, Op.Chdir, Op.CapsBounding, Op.User, Op.Caps, Op.Umask, Op.Resolve, Op.WaitStart, Op.Launch, Op.Exec]);
     const caps = (1n << 29n) | (1n << 5n) | (1n << 10n); // AUDIT_WRITE, KILL, NET_BIND_SERVICE
     assert.equal(find(steps, Op.CapsBounding)[0]!.step.bounding, caps);
     // ambient capabilities that are not also permitted and inheritable cannot be raised: dropped
@@ -137,9 +137,10 @@ describe('compileCreate: the default `runc spec` config', () => {
     assert.deepEqual(exec.step.env.at(-1), 'HOME=/root');
   });
 
-  it('Exec is last and WaitStart is right before it', () => {
+  it('Exec is last, Launch and WaitStart right before it', () => {
     assert.equal(steps.at(-1)!.step.op, Op.Exec);
-    assert.equal(steps.at(-2)!.step.op, Op.WaitStart);
+    assert.equal(steps.at(-2)!.step.op, Op.Launch);
+    assert.equal(steps.at(-3)!.step.op, Op.WaitStart);
   });
 });
 
@@ -592,7 +593,7 @@ describe('compileCreate: hooks', () => {
     assert.ok(cc > o.lastIndexOf(Op.Symlink) && cc < o.indexOf(Op.PivotRoot));
     const sc = steps.indexOf(hs[1]!);
     assert.equal(o[sc - 1], Op.WaitStart);
-    assert.equal(o[sc + 1], Op.Exec);
+    assert.deepEqual(o.slice(sc + 1), [Op.Launch, Op.Exec]);
     // runc: a startContainer hook without env gets the container process's environment
     assert.deepEqual(hs[1]!.step, { op: Op.Hook, path: '/usr/bin/sc', args: ['/usr/bin/sc'], env: ['PATH=/bin', 'HOME=/root'], timeout: 0n });
   });
@@ -640,17 +641,33 @@ describe('compileCreate: the rest of the config', () => {
     throwsField(() => compile(withLinux({ personality: { domain: 'BSD' } })), /^linux\.personality\.domain: invalid personality domain "BSD"$/);
   });
 
-  it('seccomp: required when configured; before the capabilities without no_new_privs, last with it', () => {
+  it('seccomp: required when configured; always the last step before Exec, CAP_SYS_ADMIN kept until the execve without no_new_privs', () => {
     const sc = { defaultAction: 'SCMP_ACT_ALLOW' };
     throwsField(() => compile(withLinux({ seccomp: sc })), /^linux\.seccomp: no compiled seccomp filter/);
     const bpf = new Uint8Array(16);
-    const a = ops(compile(withLinux({ seccomp: sc }), { seccomp: { bpf } }));
-    assert.ok(a.indexOf(Op.Seccomp) < a.indexOf(Op.CapsBounding));
+    const hooks = { startContainer: [{ path: '/bin/true' }] };
+    const a = compile({ ...withLinux({ seccomp: sc }), hooks }, { seccomp: { bpf } });
+    const ao = ops(a);
+    assert.deepEqual(ao.slice(-5), [Op.WaitStart, Op.Hook, Op.Launch, Op.Seccomp, Op.Exec]);
+    const caps = find(a, Op.Caps)[0]!.step;
+    assert.ok((caps.effective & (1n << 21n)) !== 0n && (caps.permitted & (1n << 21n)) !== 0n, 'CAP_SYS_ADMIN kept for the load');
+    assert.equal(caps.inheritable & (1n << 21n), 0n);
+    assert.equal(caps.ambient & (1n << 21n), 0n);
     const b = compile(withLinux({ seccomp: sc }, { process: { args: ['x'], cwd: '/', noNewPrivileges: true } }), { seccomp: { bpf, flags: 1n } });
     const bo = ops(b);
-    assert.equal(bo[bo.indexOf(Op.Seccomp) - 1], Op.Resolve);
-    assert.equal(bo[bo.indexOf(Op.Seccomp) + 1], Op.WaitStart);
+    assert.deepEqual(bo.slice(-4), [Op.WaitStart, Op.Launch, Op.Seccomp, Op.Exec]);
     assert.equal(find(b, Op.Seccomp)[0]!.step.flags, 1n);
+    assert.equal(find(b, Op.Caps)[0]!.step.effective & (1n << 21n), 0n, 'with no_new_privs no capability is added');
+    // without a filter the capabilities are the spec's
+    assert.equal(find(compile(withLinux({})), Op.Caps)[0]!.step.effective & (1n << 21n), 0n);
+  });
+
+  it('a non-root process.user gets its stdio (the pty) before the user changes, as runc', () => {
+    const s = compile(withLinux({}, { process: { args: ['x'], cwd: '/', user: { uid: 1000, gid: 1000 } } }));
+    const o = ops(s);
+    assert.equal(o[o.indexOf(Op.User) - 1], Op.ChownStdio);
+    assert.deepEqual(find(s, Op.ChownStdio)[0]!.step, { op: Op.ChownStdio, uid: 1000n });
+    assert.ok(!ops(compile(withLinux({}))).includes(Op.ChownStdio), 'root: nothing to chown');
   });
 
   it('capabilities: unknown or unavailable ones are ignored with a warning', () => {

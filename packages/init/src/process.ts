@@ -147,9 +147,19 @@ export function personalityStep(linux: InitLinux | undefined, warn: (m: string) 
   return [{ step: { op: Op.Personality, persona: domain }, field: 'linux.personality' }];
 }
 
-/** From no_new_privs to execve, in runc's order:
- *  NoNewPrivs, [Rlimit...], [Seccomp without NNP], Chdir, CapsBounding, User, Caps, [Personality],
- *  Umask, Resolve, [Seccomp with NNP], WaitStart, [startContainer hooks], Exec. */
+/** CAP_SYS_ADMIN */
+const CAP_SYS_ADMIN = 21n;
+
+/** From no_new_privs to execve, in runc's order, except that the seccomp filter is always the last
+ *  step before Exec (after it nothing runs but execve, so a profile need not allow the runtime's own
+ *  calls: close_range, getcwd, the exec.fifo, the startContainer hooks):
+ *  NoNewPrivs, [Rlimit...], Chdir, CapsBounding, [ChownStdio], User, Caps, [Personality], Umask,
+ *  Resolve, WaitStart, [startContainer hooks], Launch, [Seccomp], Exec.
+ *  Without no_new_privs, loading a filter needs CAP_SYS_ADMIN (runc loads it before the credentials
+ *  change, and runs all of them under the filter): the Caps step keeps CAP_SYS_ADMIN in the
+ *  effective and permitted sets, not in the inheritable, ambient or bounding ones, and the execve
+ *  drops it (exec computes the new sets from the bounding, inheritable and ambient sets and the
+ *  file's capabilities only), so the process gets the same sets as with runc. */
 export function compileProcess(c: ProcessContext): SourcedStep[] {
   const { proc } = c;
   validateProcess(proc);
@@ -163,9 +173,9 @@ export function compileProcess(c: ProcessContext): SourcedStep[] {
 
   if (nnp) out.push({ step: { op: Op.NoNewPrivs }, field: 'process.noNewPrivileges' });
   if (c.rlimits === 'afterNoNewPrivs') out.push(...rlimitSteps(proc));
-  const seccomp = c.seccomp ? { step: { op: Op.Seccomp, bpf: c.seccomp.bpf, flags: c.seccomp.flags ?? 0n }, field: 'linux.seccomp' } as SourcedStep : undefined;
-  // without no_new_privs loading a filter needs CAP_SYS_ADMIN: do it before the capabilities go
-  if (seccomp && !nnp) out.push(seccomp);
+  const seccomp = c.seccomp ? ({ step: { op: Op.Seccomp, bpf: c.seccomp.bpf, flags: c.seccomp.flags ?? 0n }, field: 'linux.seccomp' } as SourcedStep) : undefined;
+  // without no_new_privs loading the filter needs CAP_SYS_ADMIN in the effective set
+  const keepSysAdmin = seccomp !== undefined && !nnp ? 1n << CAP_SYS_ADMIN : 0n;
 
   // runc tries the chdir before changing user (so a cwd only root can enter works)
   out.push({ step: { op: Op.Chdir, cwd: proc.cwd! }, field: 'process.cwd', label: proc.cwd });
@@ -180,11 +190,13 @@ export function compileProcess(c: ProcessContext): SourcedStep[] {
   }
   if (c.rootless && additionalGids.length > 0) throw invalid('process.user.additionalGids', 'cannot set any additional groups in a rootless container');
   const setgroups = !c.rootless && !c.setgroupsDenied;
+  // runc's fixStdioPermissions: the process's user owns its terminal (and the other stdio)
+  if (uid !== 0n) out.push({ step: { op: Op.ChownStdio, uid }, field: 'process.user.uid', label: 'stdio' });
   out.push({ step: { op: Op.User, uid, gid, additionalGids, setgroups: setgroups ? 1n : 0n }, field: 'process.user', label: `${uid}:${gid}` });
   out.push({
     // The kernel raises an ambient capability only when it is permitted and inheritable; runc
     // skips the others (runc spec's default lists ambient caps without inheritable ones).
-    step: { op: Op.Caps, effective: caps.effective, permitted: caps.permitted, inheritable: caps.inheritable, ambient: caps.ambient & caps.permitted & caps.inheritable },
+    step: { op: Op.Caps, effective: caps.effective | keepSysAdmin, permitted: caps.permitted | keepSysAdmin, inheritable: caps.inheritable, ambient: caps.ambient & caps.permitted & caps.inheritable },
     field: 'process.capabilities',
   });
   out.push(...personalityStep(c.linux, c.warn));
@@ -194,9 +206,10 @@ export function compileProcess(c: ProcessContext): SourcedStep[] {
 
   const args = proc.args!;
   out.push({ step: { op: Op.Resolve, name: args[0]!, path: envPath(env) }, field: 'process.args', label: args[0] });
-  if (seccomp && nnp) out.push(seccomp);
   out.push({ step: { op: Op.WaitStart }, field: 'process' });
   (c.startContainer ?? []).forEach((h, i) => out.push(hookStep(h, `hooks.startContainer[${i}]`, env)));
+  out.push({ step: { op: Op.Launch }, field: 'process' });
+  if (seccomp) out.push(seccomp);
   out.push({
     step: { op: Op.Exec, argv: [...args], env, preserveFds: BigInt(c.preserveFds) },
     field: 'process.args',

@@ -58,5 +58,6 @@ export const RUNC_SPEC_PROGRAM = [
   "process.user.umask: Umask 022",
   "process.args (sh): Resolve sh /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
   "process: WaitStart",
+  "process: Launch",
   "process.args (sh): Exec [\"sh\"] [\"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\",\"TERM=xterm\",\"HOME=/root\"] 0",
 ];

@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { RuntimeError } from '@runts/core';
 import type { LinuxSeccomp } from '@runts/spec';
-import { compileSeccomp, libseccomp, ACTION, ARCH, SUPPORTED, type ArgCmp, type Libseccomp } from './index.ts';
+import { compileSeccomp, libseccomp, enosysStub, lastSyscalls, runStub, decodeBpf, ACTION, ARCH, SUPPORTED, type ArgCmp, type Insn, type Libseccomp } from './index.ts';
 
 /** A libseccomp that records what the compiler asks of it. */
 function fake(known: Record<string, number> = { read: 0, write: 1, mkdir: 83, personality: 135, clone: 56 }) {
@@ -20,6 +20,8 @@ function fake(known: Record<string, number> = { read: 0, write: 1, mkdir: 83, pe
     },
     archResolve: (name) => (name === 'x86' ? 0x40000003 : name === 'x86_64' ? 0xc000003e : 7),
     syscallResolve: (name) => known[name] ?? -1,
+    syscallResolveArch: (_arch, name) => known[name] ?? -1,
+    archNative: () => 0xc000003e,
     version: () => 'fake',
   };
   return { lib, calls, rules: () => calls.filter((c) => c[0] === 'rule').map((c) => c.slice(1)) };
@@ -55,6 +57,7 @@ describe('compileSeccomp (recorded libseccomp calls)', () => {
     assert.deepEqual(f.calls.filter((c) => c[0] === 'attr'), [['attr', 3, 0]]);
     assert.deepEqual(f.rules(), [[ACTION.SCMP_ACT_ALLOW, 0, []], [ACTION.SCMP_ACT_ALLOW, 1, []]]);
     assert.deepEqual(f.calls.at(-1), ['release']);
+    // defaultErrnoRet ENOSYS: no stub (runc's generatePatch)
     assert.equal(out.bpf.length, 16);
     assert.equal(out.flags, 0n);
   });
@@ -195,5 +198,65 @@ describe('compileSeccomp (libseccomp through koffi; no privilege needed)', () =>
     assert.ok(lib.syscallResolve('getpid') >= 0);
     assert.equal(lib.syscallResolve('not_a_syscall_at_all'), -1);
     assert.match(lib.version(), /^2\.\d+\.\d+$/);
+  });
+});
+
+describe('the -ENOSYS stub (runc patchbpf)', () => {
+  const ALLOW = ACTION.SCMP_ACT_ALLOW;
+  const EPERM_ACT = ACTION.SCMP_ACT_ERRNO | 1;
+  const ENOSYS_ACT = ACTION.SCMP_ACT_ERRNO | 38;
+  const X86_64 = 0xc000003e;
+  const I386 = 0x40000003;
+  const X32 = 0x4000003e;
+  const AARCH64 = 0xc00000b7;
+  // a stand-in for libseccomp's program: the default action
+  const run = (stub: Insn[], nr: number, arch: number, def = EPERM_ACT) => runStub([...stub, { code: 0x06, jt: 0, jf: 0, k: def }], { nr, arch });
+
+  it('x86_64 alone: above the largest number ENOSYS, at or below it the filter; x32 numbers and other archs go to the filter', () => {
+    const s = enosysStub(new Map([[X86_64, { native: 231 }]]));
+    assert.equal(run(s, 1000, X86_64), ENOSYS_ACT);
+    assert.equal(run(s, 232, X86_64), ENOSYS_ACT);
+    assert.equal(run(s, 231, X86_64), EPERM_ACT);
+    assert.equal(run(s, 39, X86_64), EPERM_ACT);
+    assert.equal(run(s, 0x40000000 + 5, X86_64), EPERM_ACT);
+    assert.equal(run(s, 1000, I386), EPERM_ACT);
+  });
+
+  it('x86_64, x32 and i386 together, each with its own largest number', () => {
+    const s = enosysStub(new Map([[X86_64, { native: 300, x32: 0x40000000 + 200 }], [I386, { native: 400 }]]));
+    assert.equal(run(s, 301, X86_64), ENOSYS_ACT);
+    assert.equal(run(s, 300, X86_64), EPERM_ACT);
+    assert.equal(run(s, 0x40000000 + 201, X86_64), ENOSYS_ACT);
+    assert.equal(run(s, 0x40000000 + 200, X86_64), EPERM_ACT);
+    assert.equal(run(s, 401, I386), ENOSYS_ACT);
+    assert.equal(run(s, 350, I386), EPERM_ACT);
+    assert.equal(run(s, 5000, AARCH64), EPERM_ACT);
+  });
+
+  it('x32 alone: x86_64 numbers go to the filter', () => {
+    const s = enosysStub(new Map([[X86_64, { x32: 0x40000000 + 100 }]]));
+    assert.equal(run(s, 0x40000000 + 101, X86_64), ENOSYS_ACT);
+    assert.equal(run(s, 5000, X86_64), EPERM_ACT);
+  });
+
+  it('lastSyscalls: per arch token, x32 folded into AUDIT_ARCH_X86_64, unknown names ignored', () => {
+    const table: Record<number, Record<string, number>> = { [X86_64]: { read: 0, clone3: 435 }, [X32]: { read: 0x40000000, clone3: 0x40000000 + 435 }, [I386]: { read: 3 } };
+    const last = lastSyscalls([X86_64, X32, I386, X86_64], ['read', 'clone3', 'nope'], (a, n) => table[a]?.[n] ?? -1);
+    assert.deepEqual([...last], [[X86_64, { native: 435, x32: 0x40000000 + 435 }], [I386, { native: 3 }]]);
+  });
+
+  it('compileSeccomp prepends it for a deny-by-default profile, not for allow, log or trace, nor with defaultErrnoRet ENOSYS', () => {
+    const prof = (defaultAction: string, extra: Record<string, unknown> = {}) => sc({ defaultAction: defaultAction as LinuxSeccomp['defaultAction'], syscalls: [{ names: ['read', 'write'], action: 'SCMP_ACT_ALLOW' }], ...extra });
+    for (const def of ['SCMP_ACT_ALLOW', 'SCMP_ACT_LOG']) assert.equal(compileSeccomp(prof(def), 'linux.seccomp', fake().lib).bpf.length, 16, def);
+    assert.equal(compileSeccomp(sc({ defaultAction: 'SCMP_ACT_ERRNO', defaultErrnoRet: 38 }), 'linux.seccomp', fake().lib).bpf.length, 16);
+    for (const def of ['SCMP_ACT_ERRNO', 'SCMP_ACT_KILL', 'SCMP_ACT_KILL_PROCESS', 'SCMP_ACT_TRAP']) {
+      const out = compileSeccomp(prof(def), 'linux.seccomp', fake().lib);
+      const insns = decodeBpf(out.bpf);
+      const stub = insns.slice(0, insns.length - 2); // the fake's export is 16 zero bytes: 2 insns
+      assert.ok(stub.length > 0, def);
+      // write (1) is the largest the profile names on the native x86_64
+      assert.equal(run(stub, 2, X86_64, ALLOW), ENOSYS_ACT, def);
+      assert.equal(run(stub, 1, X86_64, ALLOW), ALLOW, def);
+    }
   });
 });

@@ -6,6 +6,7 @@ import { RuntimeError } from '@runts/core';
 import type { LinuxSeccomp } from '@runts/spec';
 import { ACTION, ARCH, ATTR, EPERM, ERRNO_ACTIONS, FLAG, NR_SCMP_ERROR, OPERATOR } from './constants.ts';
 import { libseccomp, type ArgCmp, type Libseccomp } from './libseccomp.ts';
+import { encode, enosysStub, lastSyscalls } from './enosys.ts';
 
 /** What the init compiler takes (@runts/init's CompiledSeccomp). */
 export interface CompiledSeccomp {
@@ -19,6 +20,7 @@ export interface CompiledSeccomp {
 const OPTIMIZE_OVER = 400;
 const SYSCALL_MAX_ARGS = 6;
 const U64_MAX = (1n << 64n) - 1n;
+const ENOSYS = 38;
 
 function invalid(field: string, message: string): RuntimeError {
   return new RuntimeError('EINVAL', `${field}: ${message}`);
@@ -127,7 +129,19 @@ export function compileSeccomp(seccomp: LinuxSeccomp, field = 'linux.seccomp', l
         throw err instanceof RuntimeError ? err.context(r.field) : err;
       }
     }
-    return { bpf: filter.exportBpf(), flags };
+    const bpf = filter.exportBpf();
+    // runc's -ENOSYS stub, unless the default action lets everything through (allow, log, trace:
+    // a tracer handles new syscalls itself) or already is ENOSYS
+    const defaultName = sc['defaultAction'] as string;
+    const permissive = defaultName === 'SCMP_ACT_ALLOW' || defaultName === 'SCMP_ACT_LOG' || defaultName === 'SCMP_ACT_TRACE';
+    const errnoEnosys = defaultName === 'SCMP_ACT_ERRNO' && (defaultAction & 0xffff) === ENOSYS;
+    if (permissive || errnoEnosys) return { bpf, flags };
+    const last = lastSyscalls([...archTokens, lib.archNative()], rules.map((r) => r.name), (a, n) => lib.syscallResolveArch(a, n));
+    const stub = encode(enosysStub(last));
+    const out = new Uint8Array(stub.length + bpf.length);
+    out.set(stub, 0);
+    out.set(bpf, stub.length);
+    return { bpf: out, flags };
   } catch (err) {
     throw err instanceof RuntimeError ? err.context(field) : err;
   } finally {

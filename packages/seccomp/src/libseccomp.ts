@@ -33,6 +33,11 @@ export interface Libseccomp {
   archResolve(name: string): number;
   /** seccomp_syscall_resolve_name (the native arch): -1 (__NR_SCMP_ERROR) when unknown */
   syscallResolve(name: string): number;
+  /** seccomp_syscall_resolve_name_arch: the number on that arch (x32's with bit 30 set); negative
+   *  when unknown (or a libseccomp pseudo-syscall) */
+  syscallResolveArch(arch: number, name: string): number;
+  /** seccomp_arch_native: the arch token of this machine */
+  archNative(): number;
   /** seccomp_version */
   version(): string;
 }
@@ -74,6 +79,8 @@ export function libseccomp(): Libseccomp {
     archResolve: so.func('uint32_t seccomp_arch_resolve_name(const char *name)'),
     attrSet: so.func('int seccomp_attr_set(void *ctx, int attr, uint32_t value)'),
     syscallResolve: so.func('int seccomp_syscall_resolve_name(const char *name)'),
+    syscallResolveArch: so.func('int seccomp_syscall_resolve_name_arch(uint32_t arch_token, const char *name)'),
+    archNative: so.func('uint32_t seccomp_arch_native(void)'),
     ruleAdd: so.func('int seccomp_rule_add_array(void *ctx, uint32_t action, int syscall, unsigned int arg_cnt, const scmp_arg_cmp *arg_array)'),
     exportBpf: so.func('int seccomp_export_bpf(void *ctx, int fd)'),
     version: so.func('const scmp_version *seccomp_version(void)'),
@@ -129,6 +136,8 @@ export function libseccomp(): Libseccomp {
     },
     archResolve: (name) => f.archResolve(name) as number,
     syscallResolve: (name) => f.syscallResolve(name) as number,
+    syscallResolveArch: (arch, name) => f.syscallResolveArch(arch >>> 0, name) as number,
+    archNative: () => f.archNative() as number,
     version() {
       const v = koffi.decode(f.version(), 'scmp_version') as { major: number; minor: number; micro: number };
       return `${v.major}.${v.minor}.${v.micro}`;

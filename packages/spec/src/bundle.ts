@@ -1,5 +1,5 @@
 // Bundles: a directory with config.json and the root filesystem it names.
-import { readFileSync, realpathSync, statSync } from 'node:fs';
+import { readFileSync, realpathSync, statSync, openSync, fstatSync, closeSync, constants as fsConstants } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { RuntimeError, describeSysError } from '@runts/core';
 import type { Spec } from './generated/types.ts';
@@ -30,6 +30,31 @@ export function parseConfig(text: string, file = 'config.json'): unknown {
   return parseJsonLossless(text, file);
 }
 
+/** Reads config.json without ever blocking: a symlink is followed (runc reads it too), but what
+ *  is not a regular file (a FIFO with no writer, where runc hangs; a device; a dir) is refused
+ *  after a non-blocking open and fstat, before any read. */
+export function readConfigFile(configPath: string): string {
+  const fd = openSync(configPath, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new RuntimeError('EINVAL', `${configPath}: not a regular file (${fileKind(st)})`);
+    return readFileSync(fd, 'utf8');
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** What a non-regular file is, for error messages. */
+export function fileKind(st: import('node:fs').Stats): string {
+  if (st.isFIFO()) return 'a fifo';
+  if (st.isDirectory()) return 'a directory';
+  if (st.isSocket()) return 'a socket';
+  if (st.isCharacterDevice()) return 'a character device';
+  if (st.isBlockDevice()) return 'a block device';
+  if (st.isSymbolicLink()) return 'a symlink';
+  return 'a regular file';
+}
+
 /** Reads, parses and validates a bundle; collects every problem instead of throwing. */
 export function checkBundle(bundleDir: string, opts: ValidateOptions = {}): BundleCheck {
   let bundle = resolve(bundleDir);
@@ -42,9 +67,9 @@ export function checkBundle(bundleDir: string, opts: ValidateOptions = {}): Bund
   const configPath = join(bundle, 'config.json');
   let text: string;
   try {
-    text = readFileSync(configPath, 'utf8');
+    text = readConfigFile(configPath);
   } catch (err) {
-    return fail(describeSysError(err));
+    return fail(err instanceof RuntimeError ? err.message : describeSysError(err));
   }
   let config: unknown;
   try {

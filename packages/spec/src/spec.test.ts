@@ -265,3 +265,21 @@ test('generated code is up to date (codegen --check)', () => {
   const r = spawnSync(process.execPath, [join(PKG, '../../tools/codegen/codegen.mjs'), '--check'], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
 });
+
+test('deep nesting that JSON.parse takes is refused naming the field, never a stack overflow', () => {
+  const deep = `{"ociVersion":"1.0.0","linux":{"x":${'['.repeat(100000)}${']'.repeat(100000)}}}`;
+  assert.throws(() => parseConfig(deep, 'config.json'), /config\.json: invalid JSON: linux\.x\[0\]\[0\].*: nested deeper than 1000 levels/);
+  assert.doesNotThrow(() => parseConfig(`{"a":${'['.repeat(900)}${']'.repeat(900)}}`));
+});
+
+test('config.json must be a regular file: a FIFO is refused without blocking, a symlink is read', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'runts-spec-fifo-'));
+  const fifo = spawnSync('mkfifo', [join(dir, 'config.json')]);
+  assert.equal(fifo.status, 0);
+  assert.throws(() => loadBundle(dir), /config\.json: not a regular file \(a fifo\)/);
+  const other = mkdtempSync(join(tmpdir(), 'runts-spec-link-'));
+  writeFileSync(join(other, 'real.json'), JSON.stringify(defaultSpec()));
+  mkdirSync(join(other, 'rootfs'));
+  symlinkSync(join(other, 'real.json'), join(other, 'config.json'));
+  assert.equal(loadBundle(other).spec.ociVersion, defaultSpec().ociVersion);
+});

@@ -1,6 +1,6 @@
 // oci-start: releases a created container's init through exec.fifo, then runs poststart hooks.
 import { openSync, readSync, closeSync, unlinkSync, constants } from 'node:fs';
-import { acquireLock, loadContainer, RuntimeError, sleepMs, isAlive, hookState, warn, type Loaded } from '@runts/core';
+import { acquireLock, loadContainer, RuntimeError, sleepMs, isAlive, hookState, warn, strerror, ERRNO_NAMES, type Loaded } from '@runts/core';
 import { runHooks } from '@runts/init';
 
 export interface StartOptions {
@@ -8,8 +8,49 @@ export interface StartOptions {
   id: string;
 }
 
+/** What the init writes on exec.fifo after its "0" (native/nsenter/PROTOCOL.md, "exec.fifo"):
+ *  'X' once only the seccomp filter and the execve are left, or 'E' + u32 length + an Error payload
+ *  (u32 step, i32 errno, u32 n, message) when a step after Ready failed. */
+export function fifoOutcome(after: Buffer): { launched: boolean; error?: { errno: number; message: string } } {
+  let launched = false;
+  for (let i = 0; i < after.length; ) {
+    const c = after[i]!;
+    if (c === 0x58 /* X */) {
+      launched = true;
+      i++;
+    } else if (c === 0x45 /* E */ && i + 5 + 12 <= after.length) {
+      const len = after.readUInt32LE(i + 1);
+      const p = after.subarray(i + 5, i + 5 + len);
+      const errno = p.readInt32LE(4);
+      const n = Math.min(p.readUInt32LE(8), Math.max(0, p.length - 12));
+      return { launched, error: { errno, message: p.subarray(12, 12 + n).toString('utf8') } };
+    } else {
+      return { launched, error: { errno: 0, message: 'unexpected data on exec.fifo' } };
+    }
+  }
+  return { launched };
+}
+
+/** The error for an init that did not start the process after start released it. */
+export function launchError(after: Buffer): RuntimeError | undefined {
+  const o = fifoOutcome(after);
+  if (o.error) {
+    const { errno, message } = o.error;
+    // like describeError: exec lookups and hook status are complete runc text
+    const full = errno === 0 || message.startsWith('exec: "');
+    const text = full ? message : `${message}: ${strerror(errno)}`;
+    return new RuntimeError(/^(exec|seccomp)/.test(message) ? 'EEXEC' : 'ESYS', `the container's init failed to start the process: ${text}`, {
+      errno: errno ? ERRNO_NAMES[errno] : undefined,
+    });
+  }
+  if (!o.launched) return new RuntimeError('ESYS', "the container's init died before it started the process");
+  return undefined;
+}
+
 /** Opens exec.fifo for reading without blocking and reads the init's "0": the init is blocked
- *  opening the fifo for writing, and our open releases it. Gives up if the init dies. */
+ *  opening the fifo for writing, and our open releases it. Gives up if the init dies. Then reads
+ *  until the EOF of the init's close-on-exec write end, and throws when what came before the EOF
+ *  says the process was not started (launchError). */
 export function releaseInit(loaded: Loaded): void {
   const { paths, record } = loaded;
   let fd: number;
@@ -19,11 +60,12 @@ export function releaseInit(loaded: Loaded): void {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new RuntimeError('EBADSTATE', 'cannot start an already running container');
     throw err;
   }
+  const after: Buffer[] = [];
   try {
     // First the init's "0" (an EOF before it only means the init has not opened its end yet),
     // then the EOF of its close-on-exec write end: the user's process has been exec'd (after
     // the startContainer hooks), or the init died.
-    const buf = Buffer.alloc(1);
+    const buf = Buffer.alloc(8192);
     let released = false;
     // polled at most 1 ms apart: the exec comes within a few ms, and a longer step only adds its
     // overshoot to start
@@ -34,12 +76,14 @@ export function releaseInit(loaded: Loaded): void {
       const alive = isAlive(record.pid, record.startTime);
       let n = -1;
       try {
-        n = readSync(fd, buf, 0, 1, null);
+        n = readSync(fd, buf, 0, released ? buf.length : 1, null);
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
       }
-      if (n === 1) {
+      if (n > 0) {
+        if (released) after.push(Buffer.from(buf.subarray(0, n)));
         released = true;
+        delay = 0.05;
         continue;
       }
       if (n === 0 && released) break;
@@ -49,10 +93,23 @@ export function releaseInit(loaded: Loaded): void {
       }
       sleepMs(delay);
     }
+    // what a dying init wrote is still in the fifo
+    for (;;) {
+      let n = 0;
+      try {
+        n = readSync(fd, buf, 0, buf.length, null);
+      } catch {
+        break;
+      }
+      if (n <= 0) break;
+      after.push(Buffer.from(buf.subarray(0, n)));
+    }
   } finally {
     closeSync(fd);
   }
   unlinkSync(paths.fifo);
+  const err = launchError(Buffer.concat(after));
+  if (err) throw err;
 }
 
 export async function start(o: StartOptions): Promise<void> {

@@ -1,0 +1,97 @@
+// What kill --all and delete may touch in a container's cgroups: only the container's own
+// processes (belongsToContainer: in its pid namespace, or its mount namespace), only in dirs that
+// are cgroups below a hierarchy's root, and delete removes only the dirs create made. A cgroup that
+// a host process joined, a cgroupsPath of `/`, or a state.json naming another directory must never
+// make the runtime kill or remove what is not the container's.
+import { statfsSync, existsSync } from 'node:fs';
+import { posix } from 'node:path';
+import { belongsToContainer, signalContainerProcess, type Identity } from '@runts/core';
+import { cgroupPids, hostLayout, type CgroupLayout } from './index.ts';
+
+const CGROUP_SUPER_MAGIC = 0x27e0eb;
+const CGROUP2_SUPER_MAGIC = 0x63677270;
+
+function onCgroupFs(dir: string): boolean {
+  try {
+    const t = Number(statfsSync(dir).type);
+    return t === CGROUP_SUPER_MAGIC || t === CGROUP2_SUPER_MAGIC;
+  } catch {
+    return false;
+  }
+}
+
+/** The container's cgroup dirs that are real cgroups below (never at) a hierarchy's mountpoint;
+ *  the others (the root of a hierarchy, a path outside every cgroup mount) are left out. */
+export function confineCgroupPaths(paths: Record<string, string>, layout: CgroupLayout = hostLayout()): Record<string, string> {
+  const mounts = [...layout.v1, ...(layout.v2 ? [layout.v2] : [])].map((h) => h.mountpoint);
+  const out: Record<string, string> = {};
+  for (const [key, dir] of Object.entries(paths)) {
+    if (typeof dir !== 'string' || !dir.startsWith('/') || posix.normalize(dir) !== dir.replace(/\/+$/, '') || dir.split('/').includes('..')) continue;
+    if (!mounts.some((m) => dir.startsWith(`${m}/`))) continue;
+    if (!onCgroupFs(dir)) continue; // gone already, or not a cgroup
+    out[key] = dir;
+  }
+  return out;
+}
+
+/** Of the dirs create recorded as made, those delete may remove: the container's own dirs and
+ *  their ancestors below a hierarchy root, nothing else. */
+export function confineCreated(paths: Record<string, string>, created: unknown, layout: CgroupLayout = hostLayout()): string[] {
+  if (!Array.isArray(created)) return [];
+  const mounts = [...layout.v1, ...(layout.v2 ? [layout.v2] : [])].map((h) => h.mountpoint);
+  const own = Object.values(paths);
+  return created.filter(
+    (d): d is string =>
+      typeof d === 'string' &&
+      !d.split('/').includes('..') &&
+      mounts.some((m) => d.startsWith(`${m}/`)) &&
+      own.some((o) => o === d || o.startsWith(`${d}/`)),
+  );
+}
+
+export interface CgroupMembers {
+  owned: number[];
+  /** processes in the container's cgroups that are not the container's */
+  foreign: Map<string, number[]>;
+}
+
+/** Who is in the container's cgroups (per hierarchy for the foreign ones). */
+export function cgroupMembers(paths: Record<string, string>, rec: Identity): CgroupMembers {
+  const owned = new Set<number>();
+  const foreign = new Map<string, number[]>();
+  for (const [key, dir] of Object.entries(paths)) {
+    for (const pid of cgroupPids({ [key]: dir })) {
+      if (belongsToContainer(pid, rec)) owned.add(pid);
+      else foreign.set(key, [...(foreign.get(key) ?? []), pid]);
+    }
+  }
+  return { owned: [...owned], foreign };
+}
+
+/** Signals every process in the container's cgroups that is the container's (checked for each
+ *  immediately before its signal); returns how many were signalled. */
+export function signalOwned(paths: Record<string, string>, rec: Identity, signal: NodeJS.Signals | number): number {
+  let n = 0;
+  const seen = new Set<number>();
+  for (const [key, dir] of Object.entries(paths)) {
+    for (const pid of cgroupPids({ [key]: dir })) {
+      if (seen.has(pid)) continue;
+      seen.add(pid);
+      if (signalContainerProcess(pid, rec, signal)) n++;
+    }
+  }
+  return n;
+}
+
+/** The dirs createCgroups(paths) will make (every missing level, deepest last), known before it
+ *  makes them: create records them first, so that a create killed in the middle of making them
+ *  is undone too (a level another create made meanwhile is only ever removed when empty). */
+export function missingCgroupDirs(paths: Record<string, string>): string[] {
+  const out: string[] = [];
+  for (const dir of Object.values(paths)) {
+    const levels: string[] = [];
+    for (let d = dir; d !== '/' && !existsSync(d); d = posix.dirname(d)) levels.unshift(d);
+    out.push(...levels);
+  }
+  return out;
+}
