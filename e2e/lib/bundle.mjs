@@ -9,7 +9,9 @@ import { join } from 'node:path';
 import { E2E_DIR, MAKE_ROOTFS, RUN_DIR, cleanEnv } from './env.mjs';
 import { safeRemove } from './cleanup.mjs';
 
-const PRISTINE = join(E2E_DIR, '.work/rootfs');
+// E2E_WORK_DIR moves the cached rootfs off the checkout (the guest lane sets it: its checkout is a 9p share).
+const WORK = process.env.E2E_WORK_DIR ?? join(E2E_DIR, '.work');
+const PRISTINE = join(WORK, 'rootfs');
 const PROBE = join(E2E_DIR, 'lib/probe.sh');
 let pristineReady = false;
 let baseSpec;
@@ -17,7 +19,7 @@ let baseSpec;
 /** The cached pristine busybox rootfs (made or refreshed once per process). */
 export function pristineRootfs() {
   if (!pristineReady) {
-    mkdirSync(join(E2E_DIR, '.work'), { recursive: true });
+    mkdirSync(WORK, { recursive: true });
     execFileSync('sh', [MAKE_ROOTFS, PRISTINE], { stdio: ['ignore', 'ignore', 'inherit'], env: cleanEnv() });
     pristineReady = true;
   }

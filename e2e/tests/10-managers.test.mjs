@@ -66,6 +66,12 @@ describe('podman with runts', { skip: have('podman') ? false : 'podman is not in
     assert.equal(r.stdout, 'hello\npid1\nSeccomp:\t2\n', 'with podman\'s default seccomp profile');
   });
 
+  test('podman run --read-only --tmpfs (Podman adds tmpcopyup, runc\'s EXT_COPYUP)', () => {
+    const r = podman('run', '--rm', '--read-only', '--tmpfs', '/etc/x', ...opts, image, 'sh', '-c', 'touch /etc/x/a && echo tmpfs-ok; touch /etc/passwd 2>/dev/null || echo ro-ok; touch /tmp/t && echo tmp-ok');
+    assert.equal(r.code, 0, r.text);
+    assert.equal(r.stdout, 'tmpfs-ok\nro-ok\ntmp-ok\n', r.text);
+  });
+
   test('podman run -d, exec, top, pause/unpause, stop, rm', () => {
     const name = newId('pm');
     const d = podman('run', '-d', '--name', name, ...opts, image, 'sleep', '1000');

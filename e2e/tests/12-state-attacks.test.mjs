@@ -269,3 +269,40 @@ describe('a cgroup shared with a host process', () => {
     assert.ok(cgroupsOf(id).length > 0, 'the shared cgroup stays while the host process is in it');
   });
 });
+
+describe('the root cgroup', () => {
+  test('cgroupsPath "/" is refused; a state.json whose cgroups name the roots gets no host process killed, no cgroup removed', async (t) => {
+    const b = await makeBundle({ name: 'stateatk-rootcg', args: ['sleep', '1000'], edit: (c) => {
+      c.linux.cgroupsPath = '/';
+    } });
+    t.after(() => b.cleanup());
+    const refused = newId('rootcg');
+    t.after(() => rt.forceDelete(refused));
+    const c = await rt.create(refused, { bundle: b.dir });
+    assert.equal(c.code, 1, show(c));
+    assert.match(c.error, /linux\.cgroupsPath: "\/" is the root of the cgroup hierarchy/, show(c));
+    assert.ok(!existsSync(join(rt.root, refused)));
+
+    const id = newId('rootcg-edit');
+    t.after(() => rt.forceDelete(id));
+    assert.equal((await rt.create(id, { bundle: bundle.dir })).code, 0);
+    assert.equal((await rt.start(id)).code, 0);
+    const own = JSON.parse(readFileSync(join(rt.root, id, 'state.json'), 'utf8')).cgroupPaths;
+    const host = await canary();
+    writeFileSync('/sys/fs/cgroup/pids/cgroup.procs', String(host.pid)); // a host process in the root cgroup
+    editState(rt.root, id, (s) => {
+      for (const k of Object.keys(s.cgroupPaths)) s.cgroupPaths[k] = s.cgroupPaths[k].replace(/\/runts\/.*$/, '');
+      s.createdCgroups = Object.values(s.cgroupPaths);
+    });
+    const k = await rt.kill(id, 'KILL', { all: true });
+    assert.equal(k.code, 0, show(k));
+    await waitStopped(rt, id);
+    const d = await rt.delete(id, { force: true });
+    assert.equal(d.code, 0, show(d));
+    await settle();
+    assert.ok(host.alive(), 'the host process in the root cgroup survived kill --all and delete');
+    assert.ok(existsSync('/sys/fs/cgroup/pids/cgroup.procs'));
+    // the container's real cgroups were not named any more: removed here
+    for (const dir of Object.values(own)) rmdirSync(dir);
+  });
+});

@@ -75,6 +75,9 @@ const CASES = [
   ['a namespace path that is a dir', { edit: (c, b) => (mkdirSync(join(b, 'ns-dir'), { recursive: true }), ns(c, 'network', join(b, 'ns-dir'))) }, /linux\.namespaces\[\d\]\.path: .*ns-dir is not a namespace \(a directory\)/],
   ['a namespace path that is a FIFO with no writer', { edit: (c, b) => (fifo(join(b, 'ns-fifo')), ns(c, 'network', join(b, 'ns-fifo'))) }, /linux\.namespaces\[\d\]\.path: .*ns-fifo is not a namespace \(a fifo\)/],
   ['a namespace of the wrong type', { edit: (c) => ns(c, 'network', `/proc/${process.pid}/ns/ipc`) }, /linux\.namespaces\[\d\]\.path: \/proc\/\d+\/ns\/ipc is a ipc namespace, not network/],
+  ['cgroupsPath "/" (the root cgroup)', { edit: (c) => (c.linux.cgroupsPath = '/') }, /linux\.cgroupsPath: "\/" is the root of the cgroup hierarchy/],
+  ['cgroupsPath "/.." (cleaned to the root)', { edit: (c) => (c.linux.cgroupsPath = '/..') }, /linux\.cgroupsPath: .*(root of the cgroup hierarchy|leaves the cgroup hierarchy)/],
+  ['config.json a JSON string', { text: () => '"x"' }, /invalid .*config\.json: must be an object/],
   ['config.json a FIFO with no writer', { file: (b) => fifo(join(b, 'config.json')) }, /config\.json: not a regular file \(a fifo\)/],
   ['config.json a directory', { file: (b) => mkdirSync(join(b, 'config.json')) }, /config\.json: not a regular file \(a directory\)/],
 ];

@@ -86,7 +86,7 @@ void op_console(const struct step *s)
 		if (t < 0)
 			die(errno, "openat2 /dev/console");
 		char sbuf[32], tbuf[32];
-		if (mount(fdpath(slave, sbuf, sizeof sbuf), fdpath(t, tbuf, sizeof tbuf), NULL, MS_BIND, NULL) < 0)
+		if (xmount(fdpath(slave, sbuf, sizeof sbuf), fdpath(t, tbuf, sizeof tbuf), NULL, MS_BIND, NULL) < 0)
 			die(errno, "bind %s onto /dev/console", name);
 		close(t);
 	}

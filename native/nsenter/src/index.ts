@@ -1,6 +1,6 @@
 // @runts/nsenter: the binary encoding of the init program and the parent side of a session with
 // the native executor (runts-init). See ../PROTOCOL.md; program.ts defines the ops.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Readable, Writable } from 'node:stream';
@@ -178,6 +178,19 @@ export interface SpawnOptions {
   detached?: boolean;
   /** An already encoded program (encodeProgram); steps then only name the fields in errors. */
   program?: Buffer;
+  /** Called with the init's fd number of its seccomp notify listener (Msg.SeccompFd): hand it to
+   *  the agent (sendSeccompListener); the init goes on once this returns, and is killed (the
+   *  error failing pid/ready) when it throws. */
+  onSeccompListener?: (fd: number, initPid: number) => void;
+}
+
+/** The runtime's side of seccomp notify, as runc's sendContainerProcessState: takes the init's
+ *  listener fd (pidfd_getfd) and sends `state` (the container process state JSON) with it as
+ *  SCM_RIGHTS to the agent on listenerPath. Runs the executor's `seccomp-listener` mode on the host. */
+export function sendSeccompListener(o: { pid: number; fd: number; listenerPath: string; state: string; executor?: string }): void {
+  const r = spawnSync(o.executor ?? executorPath(), ['seccomp-listener', String(o.pid), String(o.fd), o.listenerPath], { input: o.state, env: {}, encoding: 'utf8' });
+  if (r.error) throw new RuntimeError('ESYS', `linux.seccomp.listenerPath (${o.listenerPath}): ${r.error.message}`, { cause: r.error });
+  if (r.status !== 0) throw new RuntimeError('ESYS', `linux.seccomp.listenerPath (${o.listenerPath}): ${(r.stderr || `exit status ${r.status}`).trim()}`);
 }
 
 interface Deferred<T> {
@@ -226,8 +239,10 @@ export class InitProcess {
   private readonly readyD = deferred<void>();
   private readonly exitD = deferred<{ code: number | null; signal: string | null }>();
   private readonly errorD = deferred<RuntimeError | undefined>();
+  private onSeccompListener: ((fd: number, initPid: number) => void) | undefined;
 
-  private constructor(child: ChildProcess, sock: Socket, steps: SourcedStep[], program: Buffer) {
+  private constructor(child: ChildProcess, sock: Socket, steps: SourcedStep[], program: Buffer, onSeccompListener?: (fd: number, initPid: number) => void) {
+    this.onSeccompListener = onSeccompListener;
     this.child = child;
     this.sock = sock;
     this.steps = steps;
@@ -267,7 +282,7 @@ export class InitProcess {
     });
     const sock = child.stdio[syncFd] as Socket | null;
     if (!sock) throw new RuntimeError('ESYS', 'runts-init: no sync socket');
-    return new InitProcess(child, sock, opts.steps, program);
+    return new InitProcess(child, sock, opts.steps, program, opts.onSeccompListener);
   }
 
   /** The container's stdio streams, when their slot was 'pipe'. */
@@ -381,6 +396,19 @@ export class InitProcess {
       case Msg.Ready:
         this.readyD.resolve();
         return;
+      case Msg.SeccompFd: {
+        if (payload.length !== 4 || this.containerPid === undefined) return this.fail(new RuntimeError('ESYS', 'runts-init: bad seccomp listener message'));
+        try {
+          if (!this.onSeccompListener) throw new RuntimeError('EINVAL', 'linux.seccomp.listenerPath: a seccomp listener but nowhere to send it');
+          this.onSeccompListener(payload.readUInt32LE(0), this.containerPid);
+        } catch (err) {
+          this.fail(err instanceof RuntimeError ? err : new RuntimeError('ESYS', (err as Error).message, { cause: err }));
+          this.kill();
+          return;
+        }
+        this.sock.write(encodeMessage(Msg.SeccompDone));
+        return;
+      }
       case Msg.Error: {
         let e: RuntimeError;
         try {

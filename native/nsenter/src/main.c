@@ -160,6 +160,8 @@ static void map_with_tool(const char *tool, pid_t pid, const char *map)
 
 int main(int argc, char **argv)
 {
+	if (argc == 5 && strcmp(argv[1], "seccomp-listener") == 0)
+		return send_listener_main(argc, argv);
 	if (argc != 2 || (g.sync_fd = parse_fd(argv[1])) < 3) {
 		dprintf(2, "usage: runts-init <sync-fd>  (the executor of runts; see PROTOCOL.md)\n");
 		return 2;
@@ -220,6 +222,8 @@ int main(int argc, char **argv)
 			continue;
 		g.step = s->index;
 		switch (s->op) {
+		case OP_OPEN_TREE: /* pass 2, after the joins */
+			break;
 		case OP_UID_MAP_TOOL:
 			uid_tool = s;
 			break;
@@ -303,6 +307,8 @@ int main(int argc, char **argv)
 			if (write_file("/proc/self/timens_offsets", s->a[0].s, s->a[0].n) < 0)
 				die(errno, "write /proc/self/timens_offsets");
 			time_done = 1;
+		} else if (s->op == OP_OPEN_TREE) {
+			open_tree_source(s);
 		}
 	}
 	free(nsfd);

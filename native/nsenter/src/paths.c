@@ -11,8 +11,11 @@
 #include <string.h>
 #include <unistd.h>
 #include <linux/openat2.h>
+#include <dirent.h>
+#include <linux/magic.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -41,10 +44,55 @@ int root_fd(void)
 	return g.root_fd;
 }
 
+/* The path of one of our fds, for mount(2). Once the runtime's procfs is held (g.proc_fd, from the
+ * Rootfs step on), the path is relative ("self/fd/N") and xmount resolves it from that procfs, so
+ * that neither the rootfs nor, after pivot_root, the container's own /proc can redirect it. */
 const char *fdpath(int fd, char *buf, size_t n)
 {
-	snprintf(buf, n, "/proc/self/fd/%d", fd);
+	snprintf(buf, n, g.proc_fd >= 0 ? "self/fd/%d" : "/proc/self/fd/%d", fd);
 	return buf;
+}
+
+/* mount(2) with fdpath() arguments: run from the held procfs (cwd), then back. */
+int xmount(const char *src, const char *tgt, const char *type, unsigned long flags, const void *data)
+{
+	if (g.proc_fd < 0)
+		return mount(src, tgt, type, flags, data);
+	int cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (cwd < 0 || fchdir(g.proc_fd) < 0)
+		die(errno, "enter the runtime's procfs");
+	int r = mount(src, tgt, type, flags, data);
+	int e = errno;
+	if (fchdir(cwd) < 0)
+		die(errno, "leave the runtime's procfs");
+	close(cwd);
+	errno = e;
+	return r;
+}
+
+/* Reopens one of our fds with new flags through the held procfs. */
+int reopen_fd(int fd, int flags)
+{
+	char buf[32];
+	if (g.proc_fd < 0) {
+		snprintf(buf, sizeof buf, "/proc/self/fd/%d", fd);
+		return open(buf, flags | O_CLOEXEC);
+	}
+	snprintf(buf, sizeof buf, "self/fd/%d", fd);
+	return openat(g.proc_fd, buf, flags | O_CLOEXEC);
+}
+
+/* The runtime's procfs (the root of a real procfs), held from before the first container mount. */
+static void hold_procfs(void)
+{
+	if (g.proc_fd >= 0)
+		return;
+	int fd = open("/proc", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	struct statfs sf;
+	struct stat st;
+	if (fd < 0 || fstatfs(fd, &sf) < 0 || sf.f_type != PROC_SUPER_MAGIC || fstat(fd, &st) < 0 || st.st_ino != 1)
+		die(fd < 0 ? errno : EINVAL, "the runtime's /proc is not a procfs root");
+	g.proc_fd = fd;
 }
 
 /* Opens path inside the root. With create, missing components are made (directories, and the
@@ -109,8 +157,10 @@ int open_in_root(const char *path, int oflags, int create, mode_t mode)
 				if (n >= 0) { /* dangling symlink: go on with its target, inside the root */
 					char nw[2 * PATH_MAX + 2];
 					lnk[n] = 0;
-					int w = lnk[0] == '/' ? snprintf(nw, sizeof nw, "%s/%s", lnk, rest)
-							      : snprintf(nw, sizeof nw, "%.*s/%s/%s", (int)parent_len, prefix, lnk, rest);
+					/* no trailing "/" when the link was the last component: a file may be made there */
+					const char *sep = *rest ? "/" : "";
+					int w = lnk[0] == '/' ? snprintf(nw, sizeof nw, "%s%s%s", lnk, sep, rest)
+							      : snprintf(nw, sizeof nw, "%.*s/%s%s%s", (int)parent_len, prefix, lnk, sep, rest);
 					if (w < 0 || (size_t)w >= sizeof nw) {
 						errno = ENAMETOOLONG;
 						goto fail;
@@ -159,10 +209,10 @@ static int open_target(const char *path, int create, mode_t mode)
 }
 
 /* Flags of an existing mount a MS_REMOUNT|MS_BIND must keep (locked in a user namespace). */
-static unsigned long locked_flags(const char *target)
+static unsigned long locked_flags(int fd)
 {
 	struct statvfs sv;
-	if (statvfs(target, &sv) < 0)
+	if (fstatvfs(fd, &sv) < 0)
 		die(errno, "statvfs");
 	unsigned long f = 0;
 	if (sv.f_flag & ST_NOSUID)
@@ -182,6 +232,131 @@ static unsigned long locked_flags(const char *target)
 	return f;
 }
 
+/* A new file system as a detached mount (fsopen/fsconfig/fsmount): the fd stays the mount itself
+ * wherever it is later attached or moved, so nothing has to look it up again by path. */
+static int fs_mount(const char *fstype, const char *source, uint64_t flags, const char *data)
+{
+	int fs = fsopen(fstype, FSOPEN_CLOEXEC);
+	if (fs < 0)
+		die(errno, "fsopen %s", fstype);
+	if (source && source[0] && fsconfig(fs, FSCONFIG_SET_STRING, "source", source, 0) < 0)
+		die(errno, "fsconfig source");
+	char opts[PATH_MAX];
+	if (strlen(data) >= sizeof opts)
+		die(E2BIG, "mount data");
+	strcpy(opts, data);
+	for (char *save = NULL, *o = strtok_r(opts, ",", &save); o; o = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(o, '=');
+		int r;
+		if (eq) {
+			*eq = 0;
+			r = fsconfig(fs, FSCONFIG_SET_STRING, o, eq + 1, 0);
+		} else {
+			r = fsconfig(fs, FSCONFIG_SET_FLAG, o, NULL, 0);
+		}
+		if (r < 0)
+			die(errno, "fsconfig %s", o);
+	}
+	/* mount(2) with MS_RDONLY makes the superblock read-only too */
+	if ((flags & MS_RDONLY) && fsconfig(fs, FSCONFIG_SET_FLAG, "ro", NULL, 0) < 0)
+		die(errno, "fsconfig ro");
+	if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+		die(errno, "mount");
+	unsigned attr = 0;
+	if (flags & MS_RDONLY)
+		attr |= MOUNT_ATTR_RDONLY;
+	if (flags & MS_NOSUID)
+		attr |= MOUNT_ATTR_NOSUID;
+	if (flags & MS_NODEV)
+		attr |= MOUNT_ATTR_NODEV;
+	if (flags & MS_NOEXEC)
+		attr |= MOUNT_ATTR_NOEXEC;
+	if (flags & MS_NOATIME)
+		attr |= MOUNT_ATTR_NOATIME;
+	else if (flags & MS_STRICTATIME)
+		attr |= MOUNT_ATTR_STRICTATIME;
+	if (flags & MS_NODIRATIME)
+		attr |= MOUNT_ATTR_NODIRATIME;
+#ifdef MS_NOSYMFOLLOW
+	if (flags & MS_NOSYMFOLLOW)
+		attr |= MOUNT_ATTR_NOSYMFOLLOW;
+#endif
+	int m = fsmount(fs, FSMOUNT_CLOEXEC, attr);
+	if (m < 0)
+		die(errno, "mount");
+	close(fs);
+	return m;
+}
+
+/* runc's tmpcopyup (fileutils.CopyDirectory): the directory's entries, with their modes and owners,
+ * into the new file system. src is a readable directory fd, dst a directory fd (may be O_PATH). */
+static void copy_tree(int src, int dst, int depth)
+{
+	if (depth > 256)
+		die(ELOOP, "tmpcopyup: too deep");
+	int dfd = dup(src);
+	DIR *d = dfd < 0 ? NULL : fdopendir(dfd);
+	if (!d)
+		die(errno, "tmpcopyup: opendir");
+	struct dirent *e;
+	while ((errno = 0, e = readdir(d))) {
+		const char *n = e->d_name;
+		if (!strcmp(n, ".") || !strcmp(n, ".."))
+			continue;
+		struct stat st;
+		if (fstatat(src, n, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			die(errno, "tmpcopyup: stat %s", n);
+		mode_t perm = st.st_mode & 07777;
+		if (S_ISDIR(st.st_mode)) {
+			if (mkdirat(dst, n, 0700) < 0)
+				die(errno, "tmpcopyup: mkdir %s", n);
+			int s2 = openat(src, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			int d2 = openat(dst, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (s2 < 0 || d2 < 0)
+				die(errno, "tmpcopyup: open %s", n);
+			copy_tree(s2, d2, depth + 1);
+			close(s2);
+			close(d2);
+		} else if (S_ISREG(st.st_mode)) {
+			int s2 = openat(src, n, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+			int d2 = openat(dst, n, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+			if (s2 < 0 || d2 < 0)
+				die(errno, "tmpcopyup: open %s", n);
+			char buf[65536];
+			for (;;) {
+				ssize_t r = read(s2, buf, sizeof buf);
+				if (r < 0 && errno == EINTR)
+					continue;
+				if (r < 0)
+					die(errno, "tmpcopyup: read %s", n);
+				if (r == 0)
+					break;
+				if (write_full(d2, buf, (size_t)r) < 0)
+					die(errno, "tmpcopyup: write %s", n);
+			}
+			close(s2);
+			close(d2);
+		} else if (S_ISLNK(st.st_mode)) {
+			char l[PATH_MAX];
+			ssize_t r = readlinkat(src, n, l, sizeof l - 1);
+			if (r < 0)
+				die(errno, "tmpcopyup: readlink %s", n);
+			l[r] = 0;
+			if (symlinkat(l, dst, n) < 0)
+				die(errno, "tmpcopyup: symlink %s", n);
+		} else if (mknodat(dst, n, st.st_mode, st.st_rdev) < 0) {
+			die(errno, "tmpcopyup: mknod %s", n);
+		}
+		if (fchownat(dst, n, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0)
+			die(errno, "tmpcopyup: chown %s", n);
+		if (!S_ISLNK(st.st_mode) && fchmodat(dst, n, perm, 0) < 0)
+			die(errno, "tmpcopyup: chmod %s", n);
+	}
+	if (errno)
+		die(errno, "tmpcopyup: readdir");
+	closedir(d);
+}
+
 /* Mount: str source, str target, str fstype, u64 flags, str data, u64 mflags, u64 propagation,
  * u64 attrSet, u64 attrClr, u64 remountFlags. */
 void op_mount(const struct step *s)
@@ -191,15 +366,17 @@ void op_mount(const struct step *s)
 		 remount = s->a[9].u;
 	char tbuf[32], sbuf[48];
 	const char *target = tgt, *source = src[0] ? src : NULL;
-	int tfd = -1, sfd = -1;
+	int tfd = -1, sfd = -1, tree = -1;
 	int create = (mf & MF_MKFILE_TARGET) ? MK_FILE : (mf & MF_MKDIR_TARGET) ? MK_DIR : MK_NONE;
 
 	if (mf & MF_SOURCE_FD) {
+		/* the index of a tree stage 0 cloned on the host (OpenTree) */
 		char *end;
 		long n = strtol(src, &end, 10);
-		if (!src[0] || *end || n < 0 || n > INT_MAX)
-			die(EINVAL, "source fd %s", src);
-		source = fdpath((int)n, sbuf, sizeof sbuf);
+		if (!src[0] || *end || n < 0 || (uint32_t)n >= g.ntrees || g.trees[n] < 0)
+			die(EINVAL, "source tree %s", src);
+		tree = g.trees[n];
+		g.trees[n] = -1;
 	} else if (mf & MF_SOURCE_IN_ROOTFS) {
 		sfd = open_in_root(src, O_PATH, MK_NONE, 0);
 		if (sfd < 0)
@@ -216,45 +393,120 @@ void op_mount(const struct step *s)
 			close(ofd);
 	}
 	if (!(mf & MF_TARGET_HOST)) {
-		tfd = open_target(tgt, create, create == MK_FILE ? 0644 : 0755);
+		if (mf & MF_ORDINARY) {
+			/* runc: procfs and sysfs only on an ordinary directory, never through a symlink */
+			tfd = open_in_root(tgt, O_PATH | O_NOFOLLOW, create, 0755);
+			if (tfd < 0)
+				die(errno, "openat2 %s", tgt);
+			struct stat st;
+			if (fstat(tfd, &st) < 0)
+				die(errno, "stat %s", tgt);
+			if (!S_ISDIR(st.st_mode))
+				die(0, "filesystem \"%s\" must be mounted on ordinary directory", fstype);
+		} else {
+			tfd = open_target(tgt, create, create == MK_FILE ? 0644 : 0755);
+		}
+		if (mf & MF_NOT_PROC) {
+			/* runc's checkProcMount, at mount time: whatever the path resolved to, not procfs */
+			struct statfs sf;
+			if (fstatfs(tfd, &sf) < 0)
+				die(errno, "statfs %s", tgt);
+			if (sf.f_type == PROC_SUPER_MAGIC)
+				die(0, "%s cannot be mounted because it is inside /proc", tgt);
+		}
 		target = fdpath(tfd, tbuf, sizeof tbuf);
 	}
+	int cur = tfd; /* the mount to act on from here */
 	if (!(mf & MF_NO_MOUNT)) {
-		if (mount(source, target, fstype[0] ? fstype : NULL, flags, data[0] ? data : NULL) < 0)
-			die(errno, "mount");
-		if (tfd >= 0) { /* the old fd is the covered directory: reopen to reach the new mount */
-			close(tfd);
-			tfd = open_target(tgt, MK_NONE, 0);
-			target = fdpath(tfd, tbuf, sizeof tbuf);
+		int mfd = -1;
+		if (tree >= 0) {
+			mfd = tree;
+		} else if (mf & (MF_ANCHOR | MF_COPY_UP)) {
+			mfd = fs_mount(fstype, source, flags, data);
+			if ((mf & MF_COPY_UP) && tfd >= 0) {
+				int dir = reopen_fd(tfd, O_RDONLY | O_DIRECTORY);
+				if (dir < 0)
+					die(errno, "tmpcopyup: open %s", tgt);
+				copy_tree(dir, mfd, 0);
+				close(dir);
+			}
 		}
+		if (mfd >= 0) {
+			if (tfd < 0)
+				die(EINVAL, "detached mount onto a host path");
+			if (move_mount(mfd, "", tfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+				die(errno, "move_mount");
+			close(tfd);
+			tfd = cur = mfd;
+		} else {
+			if (xmount(source, target, fstype[0] ? fstype : NULL, flags, data[0] ? data : NULL) < 0)
+				die(errno, "mount");
+			if (tfd >= 0) { /* the old fd is the covered directory: reopen to reach the new mount */
+				close(tfd);
+				tfd = cur = open_target(tgt, MK_NONE, 0);
+			}
+		}
+		if (tfd >= 0)
+			target = fdpath(tfd, tbuf, sizeof tbuf);
 		/* runc gives a tmpfs on an existing directory that directory's mode */
-		if (old_mode >= 0 && chmod(target, (mode_t)old_mode) < 0)
-			die(errno, "chmod");
+		if (old_mode >= 0) {
+			int d = reopen_fd(cur, O_RDONLY | O_DIRECTORY);
+			if (d < 0 || fchmod(d, (mode_t)old_mode) < 0)
+				die(errno, "chmod");
+			close(d);
+		}
 	}
 	if (sfd >= 0)
 		close(sfd);
-	if (prop && mount(NULL, target, NULL, prop, NULL) < 0)
+	if (prop && xmount(NULL, target, NULL, prop, NULL) < 0)
 		die(errno, "mount propagation");
 	if (aset || aclr) {
-		int afd = tfd >= 0 ? tfd : open(target, O_PATH | O_CLOEXEC);
+		int afd = cur >= 0 ? cur : open(target, O_PATH | O_CLOEXEC);
 		if (afd < 0)
 			die(errno, "open %s", target);
 		struct mount_attr attr = { .attr_set = aset, .attr_clr = aclr };
 		if (syscall(SYS_mount_setattr, afd, "", AT_EMPTY_PATH | ((mf & MF_ATTR_RECURSIVE) ? AT_RECURSIVE : 0),
 			    &attr, sizeof attr) < 0)
 			die(errno, "mount_setattr");
-		if (afd != tfd)
+		if (afd != cur)
 			close(afd);
 	}
 	if (remount) {
 		unsigned long fl = MS_REMOUNT | MS_BIND | (unsigned long)remount;
-		if (mf & MF_KEEP_LOCKED)
-			fl |= locked_flags(target);
-		if (mount(NULL, target, NULL, fl, NULL) < 0)
+		/* As runc: the flags asked for first; only where the kernel refuses (EPERM: flags locked
+		 * in a user namespace) again with the mount's own flags kept. Adding them up front kept
+		 * nosuid/nodev that runc drops (a rootfs on a nosuid,nodev tmpfs). */
+		int r = xmount(NULL, target, NULL, fl, NULL);
+		if (r < 0 && errno == EPERM && (mf & MF_KEEP_LOCKED)) {
+			int lfd = cur >= 0 ? cur : open(target, O_PATH | O_CLOEXEC);
+			if (lfd < 0)
+				die(errno, "open %s", target);
+			r = xmount(NULL, target, NULL, fl | locked_flags(lfd), NULL);
+			if (lfd != cur)
+				close(lfd);
+		}
+		if (r < 0)
 			die(errno, "remount");
+	}
+	if ((mf & MF_ANCHOR) && !(mf & MF_NO_MOUNT)) {
+		if (g.nanchors >= sizeof g.anchors / sizeof g.anchors[0])
+			die(E2BIG, "too many anchored mounts");
+		g.anchors[g.nanchors++] = tfd; /* kept: masks and sysctls go through it */
+		tfd = -1;
 	}
 	if (tfd >= 0)
 		close(tfd);
+}
+
+/* OpenTree (stage 0, in the runtime's context): a detached clone of a host bind source. */
+void open_tree_source(const struct step *s)
+{
+	if (g.ntrees >= sizeof g.trees / sizeof g.trees[0])
+		die(E2BIG, "too many bind sources");
+	int fd = open_tree(AT_FDCWD, s->a[0].s, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (s->a[1].u ? AT_RECURSIVE : 0));
+	if (fd < 0)
+		die(errno, "open_tree %s", s->a[0].s);
+	g.trees[g.ntrees++] = fd;
 }
 
 /* Splits "a/b/c" into an fd of the parent (created) and the last name. */
@@ -302,7 +554,7 @@ void op_mknod(const struct step *s)
 		close(dir);
 		char tbuf[32];
 		int tfd = open_target(path, MK_NONE, 0);
-		if (mount(host, fdpath(tfd, tbuf, sizeof tbuf), NULL, MS_BIND, NULL) < 0)
+		if (xmount(host, fdpath(tfd, tbuf, sizeof tbuf), NULL, MS_BIND, NULL) < 0)
 			die(errno, "bind %s", host);
 		close(tfd);
 		return;
@@ -342,6 +594,7 @@ void op_rootfs(const struct step *s)
 	if (g.root_fd >= 0)
 		close(g.root_fd);
 	g.root_fd = fd;
+	hold_procfs();
 }
 
 /* PivotRoot: u64 mode (0 = pivot_root, 1 = MS_MOVE + chroot). */
@@ -372,6 +625,11 @@ void op_pivot_root(const struct step *s)
 			die(errno, "move rootfs");
 		if (chroot(".") < 0)
 			die(errno, "chroot");
+	} else if (s->a[0].u == 2) { /* no mount namespace of its own: runc's chroot() */
+		if (fchdir(g.root_fd) < 0)
+			die(errno, "fchdir rootfs");
+		if (chroot(".") < 0)
+			die(errno, "chroot");
 	} else {
 		die(EINVAL, "pivot_root mode %llu", (unsigned long long)s->a[0].u);
 	}
@@ -382,20 +640,16 @@ void op_pivot_root(const struct step *s)
 	root_fd();
 }
 
-/* MaskPath: str path (container view). */
-void op_mask_path(const struct step *s)
+/* Masks what fd is: a directory gets a read-only tmpfs, anything else a bind of /dev/null (the
+ * container's, checked to be the null device through the fd that is mounted). */
+static void mask_fd(int fd, const char *label)
 {
-	int fd = open_in_root(s->a[0].s, O_PATH, MK_NONE, 0);
-	if (fd < 0 && errno == ENOENT)
-		return;
-	if (fd < 0)
-		die(errno, "openat2 %s", s->a[0].s);
 	struct stat st;
 	if (fstat(fd, &st) < 0)
-		die(errno, "stat %s", s->a[0].s);
+		die(errno, "stat %s", label);
 	char tbuf[32], sbuf[32];
 	if (S_ISDIR(st.st_mode)) {
-		if (mount("tmpfs", fdpath(fd, tbuf, sizeof tbuf), "tmpfs", MS_RDONLY, NULL) < 0)
+		if (xmount("tmpfs", fdpath(fd, tbuf, sizeof tbuf), "tmpfs", MS_RDONLY, NULL) < 0)
 			die(errno, "mount");
 	} else {
 		int null = open_in_root("/dev/null", O_PATH, MK_NONE, 0);
@@ -406,29 +660,131 @@ void op_mask_path(const struct step *s)
 			die(errno, "stat /dev/null");
 		if (!S_ISCHR(ns.st_mode) || major(ns.st_rdev) != 1 || minor(ns.st_rdev) != 3)
 			die(EINVAL, "/dev/null is not the null device");
-		if (mount(fdpath(null, sbuf, sizeof sbuf), fdpath(fd, tbuf, sizeof tbuf), NULL, MS_BIND, NULL) < 0)
+		if (xmount(fdpath(null, sbuf, sizeof sbuf), fdpath(fd, tbuf, sizeof tbuf), NULL, MS_BIND, NULL) < 0)
 			die(errno, "mount");
 		close(null);
 	}
-	close(fd);
 }
 
-/* ReadonlyPath: str path (container view). */
-void op_readonly_path(const struct step *s)
+/* MaskPath: str path (container view). */
+void op_mask_path(const struct step *s)
 {
 	int fd = open_in_root(s->a[0].s, O_PATH, MK_NONE, 0);
 	if (fd < 0 && errno == ENOENT)
 		return;
 	if (fd < 0)
 		die(errno, "openat2 %s", s->a[0].s);
+	mask_fd(fd, s->a[0].s);
+	close(fd);
+}
+
+/* Read-only bind of what the opener returns onto itself (reopened after the bind). */
+static void readonly_fd(int fd, int (*reopen)(const struct step *), const struct step *s, const char *label)
+{
 	char tbuf[32];
 	const char *t = fdpath(fd, tbuf, sizeof tbuf);
-	if (mount(t, t, NULL, MS_BIND | MS_REC, NULL) < 0)
+	if (xmount(t, t, NULL, MS_BIND | MS_REC, NULL) < 0)
 		die(errno, "mount");
 	close(fd);
-	fd = open_target(s->a[0].s, MK_NONE, 0);
+	fd = reopen(s);
+	if (fd < 0)
+		die(errno, "openat2 %s", label);
 	t = fdpath(fd, tbuf, sizeof tbuf);
-	if (mount(NULL, t, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | locked_flags(t), NULL) < 0)
+	if (xmount(NULL, t, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | locked_flags(fd), NULL) < 0)
 		die(errno, "remount");
 	close(fd);
+}
+
+static int reopen_in_root(const struct step *s)
+{
+	return open_in_root(s->a[0].s, O_PATH, MK_NONE, 0);
+}
+
+/* ReadonlyPath: str path (container view). */
+void op_readonly_path(const struct step *s)
+{
+	int fd = reopen_in_root(s);
+	if (fd < 0 && errno == ENOENT)
+		return;
+	if (fd < 0)
+		die(errno, "openat2 %s", s->a[0].s);
+	readonly_fd(fd, reopen_in_root, s, s->a[0].s);
+}
+
+/* ---- paths in a mount made with MountFlags.Anchor (the container's procfs and sysfs) ---- */
+
+static int anchor(uint64_t i)
+{
+	if (i >= g.nanchors)
+		die(EINVAL, "no anchored mount %llu", (unsigned long long)i);
+	return g.anchors[i];
+}
+
+/* Opens a path beneath the anchored mount (the procfs that was mounted, wherever it now is). */
+static int open_at_anchor(const struct step *s)
+{
+	int a = anchor(s->a[0].u);
+	return openat2_(a, s->a[1].s, O_PATH, RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS);
+}
+
+/* MaskAt: u64 anchor, str path (relative to the anchored mount). */
+void op_mask_at(const struct step *s)
+{
+	int fd = open_at_anchor(s);
+	if (fd < 0 && errno == ENOENT)
+		return;
+	if (fd < 0)
+		die(errno, "openat2 %s", s->a[1].s);
+	mask_fd(fd, s->a[1].s);
+	close(fd);
+}
+
+/* ReadonlyAt: u64 anchor, str path. */
+void op_readonly_at(const struct step *s)
+{
+	int fd = open_at_anchor(s);
+	if (fd < 0 && errno == ENOENT)
+		return;
+	if (fd < 0)
+		die(errno, "openat2 %s", s->a[1].s);
+	readonly_fd(fd, open_at_anchor, s, s->a[1].s);
+}
+
+/* WriteProcAt: u64 anchor, str path, str content, u64 wflags: a sysctl written through the procfs
+ * that was mounted, never through a path the container could redirect (no symlink, no other mount). */
+void op_write_proc_at(const struct step *s)
+{
+	int a = anchor(s->a[0].u);
+	int fd = openat2_(a, s->a[1].s, O_WRONLY | O_NOCTTY | O_NOFOLLOW,
+			  RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV);
+	if (fd < 0 && errno == ENOENT && (s->a[3].u & WF_IGNORE_MISSING))
+		return;
+	if (fd < 0)
+		die(errno, "open %s", s->a[1].s);
+	struct statfs sf;
+	if (fstatfs(fd, &sf) < 0)
+		die(errno, "statfs %s", s->a[1].s);
+	if (sf.f_type != PROC_SUPER_MAGIC)
+		die(EINVAL, "%s is not on procfs", s->a[1].s);
+	if (write_full(fd, s->a[2].s, s->a[2].n) < 0)
+		die(errno, "write %s", s->a[1].s);
+	close(fd);
+}
+
+/* DetachMount: str host path. runc's msMoveRoot for --no-pivot: a full procfs or sysfs of the
+ * runtime is made rslave and detached, or covered with a tmpfs when it cannot be unmounted. */
+void op_detach_mount(const struct step *s)
+{
+	const char *p = s->a[0].s;
+	if (mount(NULL, p, NULL, MS_SLAVE | MS_REC, NULL) < 0) {
+		if (errno == ENOENT)
+			return; /* under one already detached */
+		die(errno, "make %s rslave", p);
+	}
+	if (umount2(p, MNT_DETACH) < 0) {
+		if (errno != EINVAL && errno != EPERM)
+			die(errno, "unmount %s", p);
+		if (mount("tmpfs", p, "tmpfs", 0, NULL) < 0)
+			die(errno, "cover %s", p);
+	}
 }

@@ -44,7 +44,8 @@ export const Op = {
   /** str path, strlist args, strlist env, u64 timeoutSeconds (0 = none): fork+exec a hook in the
    *  init's current namespaces with the state JSON (from Go) on stdin; non-zero exit is an error. */
   Hook: 24,
-  /** u64 mode (0 = pivot_root, 1 = MS_MOVE + chroot): make the opened rootfs the root; chdir("/"). */
+  /** u64 mode (0 = pivot_root, 1 = MS_MOVE + chroot, 2 = chroot only: no mount namespace of its
+   *  own): make the opened rootfs the root; chdir("/"). */
   PivotRoot: 25,
   /** str host path of the rootfs (already a mount point): opened O_PATH|O_DIRECTORY as the root fd
    *  that every "in rootfs" path is resolved against (openat2 RESOLVE_IN_ROOT|RESOLVE_NO_MAGICLINKS). */
@@ -117,6 +118,23 @@ export const Op = {
    *  execve is done. start takes an EOF after the "0" without it for an init that died (killed, a
    *  startContainer hook failed) before starting the process. After the startContainer hooks. */
   Launch: 61,
+  // ---- mountsec block (70-79) ----
+  /** u64 anchor, str path: MaskPath for a path beneath a mount made with MountFlags.Anchor (the
+   *  container's procfs or sysfs), opened through that mount's fd (RESOLVE_BENEATH), so a rename of
+   *  the rootfs's /proc cannot leave the procfs that was mounted unmasked. */
+  MaskAt: 70,
+  /** u64 anchor, str path: ReadonlyPath beneath an anchored mount. */
+  ReadonlyAt: 71,
+  /** u64 anchor, str path, str content, u64 wflags: WriteProc beneath an anchored procfs (no
+   *  symlink, no other mount on the way, checked to be procfs). */
+  WriteProcAt: 72,
+  /** str host path, u64 recursive: done by stage 0 in the runtime's context (after NsJoin):
+   *  open_tree(OPEN_TREE_CLONE [| AT_RECURSIVE]) of a bind source; the n-th OpenTree is the tree
+   *  that a Mount with MountFlags.SourceFd and source "n" moves onto its target. */
+  OpenTree: 73,
+  /** str host path: make it rslave and detach it (MNT_DETACH), or cover it with a tmpfs when it
+   *  cannot be unmounted (EINVAL/EPERM); ENOENT is skipped. runc's msMoveRoot for --no-pivot. */
+  DetachMount: 74,
 } as const;
 export type OpCode = (typeof Op)[keyof typeof Op];
 
@@ -150,15 +168,29 @@ export const MountFlags = {
   SourceInRootfs: 8n,
   /** attrSet/attrClr apply to the whole tree (mount_setattr AT_RECURSIVE). */
   AttrRecursive: 16n,
-  /** on remount, keep the locked flags the mount already has (nosuid, nodev, noexec, ro, atime). */
+  /** on remount: when the kernel refuses the flags (EPERM), retry keeping the locked flags the mount has (nosuid, nodev, noexec, ro, atime). */
   KeepLocked: 32n,
   /** skip the mount call itself (only propagation / setattr / remount on an existing mount). */
   NoMount: 64n,
-  /** the source is a pre-opened fd number (decimal string) of the executor (reserved). */
+  /** the source is the index (decimal string) of a tree cloned by an OpenTree step: it is moved
+   *  onto the target (move_mount) instead of mounted by path. */
   SourceFd: 128n,
   /** when the target existed before the mount, give the new mount's root its former mode
    *  (runc does this for tmpfs: a tmpfs on /sys/fs/cgroup gets sysfs's 0555). */
   KeepMode: 256n,
+  // ---- mountsec block (1n << 12n ..) ----
+  /** runc's rule for procfs and sysfs: the target must be a directory, not a symlink (the last
+   *  component is not followed): `filesystem "proc" must be mounted on ordinary directory`. */
+  Ordinary: 1n << 12n,
+  /** the opened target must not be on procfs (runc's checkProcMount, checked at mount time on what
+   *  the destination resolved to). */
+  NotProc: 1n << 13n,
+  /** mount a new file system as a detached mount (fsopen/fsmount), move it onto the target and keep
+   *  its fd: the n-th anchored mount is anchor n of MaskAt/ReadonlyAt/WriteProcAt. */
+  Anchor: 1n << 14n,
+  /** runc's tmpcopyup: the new file system (made detached) gets a copy of the target directory's
+   *  contents (modes, owners, symlinks, nodes) before it is moved onto it. */
+  CopyUp: 1n << 15n,
 } as const;
 
 /** Op.WriteProc flags. */
@@ -179,6 +211,11 @@ export const Msg = {
   Ready: 17,
   /** executor -> parent: u32 step index (0xffffffff: none), i32 errno, str message. */
   Error: 18,
+  /** executor -> parent (execsec block): u32 fd: the Seccomp step's listener (flag
+   *  SECCOMP_FILTER_FLAG_NEW_LISTENER); the init waits for SeccompDone, then closes it. */
+  SeccompFd: 60,
+  /** parent -> executor: the listener has been taken (pidfd_getfd) and sent to the agent. */
+  SeccompDone: 61,
 } as const;
 
 export type Step =
@@ -236,7 +273,12 @@ export type Step =
   | { op: typeof Op.Unshare; flags: bigint }
   | { op: typeof Op.LoopbackUp }
   | { op: typeof Op.ChownStdio; uid: bigint }
-  | { op: typeof Op.Launch };
+  | { op: typeof Op.Launch }
+  | { op: typeof Op.MaskAt; anchor: bigint; path: string }
+  | { op: typeof Op.ReadonlyAt; anchor: bigint; path: string }
+  | { op: typeof Op.WriteProcAt; anchor: bigint; path: string; content: string; wflags: bigint }
+  | { op: typeof Op.OpenTree; path: string; recursive: bigint }
+  | { op: typeof Op.DetachMount; path: string };
 
 /** A step with the config.json field it came from, so an error can name it:
  *  `mounts[2] (/data): mount: no such file or directory`. */
@@ -315,4 +357,9 @@ export const Signatures: { [K in Step['op']]: ReadonlyArray<readonly [string, Ar
   [Op.LoopbackUp]: [],
   [Op.ChownStdio]: [['uid', 'u64']],
   [Op.Launch]: [],
+  [Op.MaskAt]: [['anchor', 'u64'], ['path', 'str']],
+  [Op.ReadonlyAt]: [['anchor', 'u64'], ['path', 'str']],
+  [Op.WriteProcAt]: [['anchor', 'u64'], ['path', 'str'], ['content', 'str'], ['wflags', 'u64']],
+  [Op.OpenTree]: [['path', 'str'], ['recursive', 'u64']],
+  [Op.DetachMount]: [['path', 'str']],
 };

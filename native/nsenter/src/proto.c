@@ -11,7 +11,7 @@
 #include <sys/types.h>
 #include <signal.h>
 
-struct ctx g = { .sync_fd = -1, .root_fd = -1, .fifo_fd = -1, .fifo_wfd = -1, .console_fd = -1, .relay_fd = -1 };
+struct ctx g = { .sync_fd = -1, .root_fd = -1, .fifo_fd = -1, .fifo_wfd = -1, .console_fd = -1, .relay_fd = -1, .proc_fd = -1 };
 
 /* Argument kinds per op, in wire order (program.ts Signatures):
  * u = u64, s = str, L = strlist, U = u64list, b = bytes. NULL = unknown op. */
@@ -59,6 +59,11 @@ static const char *const signatures[OP_MAX + 1] = {
 	[OP_LOOPBACK_UP] = "",
 	[OP_CHOWN_STDIO] = "u",
 	[OP_LAUNCH] = "",
+	[OP_MASK_AT] = "us",
+	[OP_READONLY_AT] = "us",
+	[OP_WRITE_PROC_AT] = "ussu",
+	[OP_OPEN_TREE] = "su",
+	[OP_DETACH_MOUNT] = "s",
 };
 
 const char *op_signature(unsigned op)

@@ -8,7 +8,9 @@
 #include <sys/types.h>
 
 /* Messages (program.ts Msg). */
-enum { MSG_PROGRAM = 1, MSG_GO = 2, MSG_PID = 16, MSG_READY = 17, MSG_ERROR = 18 };
+enum { MSG_PROGRAM = 1, MSG_GO = 2, MSG_PID = 16, MSG_READY = 17, MSG_ERROR = 18,
+	/* execsec block: the seccomp notify listener */
+	MSG_SECCOMP_FD = 60, MSG_SECCOMP_DONE = 61 };
 
 /* Operation codes (program.ts Op). Never renumber. */
 enum {
@@ -23,12 +25,15 @@ enum {
 	OP_SETSID = 47, OP_BECOME_ROOT = 48, OP_UNSHARE = 49, OP_LOOPBACK_UP = 50,
 	/* execsec block (60-69) */
 	OP_CHOWN_STDIO = 60, OP_LAUNCH = 61,
+	/* mountsec block (70-79) */
+	OP_MASK_AT = 70, OP_READONLY_AT = 71, OP_WRITE_PROC_AT = 72, OP_OPEN_TREE = 73,
+	OP_DETACH_MOUNT = 74,
 	/* systemd block (100-109): stage-0 ops numbered above the init's */
 	OP_UID_MAP_TOOL = 100, OP_GID_MAP_TOOL = 101,
 	OP_MAX = 101,
-	OP_FIRST_INIT = 20, /* ops below this are done by stage 0, and the map tools (IS_STAGE0_OP) */
+	OP_FIRST_INIT = 20, /* ops below this are done by stage 0, and OpenTree and the map tools (IS_STAGE0_OP) */
 };
-#define IS_STAGE0_OP(op) ((op) < OP_FIRST_INIT || (op) == OP_UID_MAP_TOOL || (op) == OP_GID_MAP_TOOL)
+#define IS_STAGE0_OP(op) ((op) < OP_FIRST_INIT || (op) == OP_OPEN_TREE || (op) == OP_UID_MAP_TOOL || (op) == OP_GID_MAP_TOOL)
 
 /* ExecFlags, MountFlags, WriteFlags (program.ts). */
 #define EXEC_WAIT 1u
@@ -43,6 +48,11 @@ enum {
 #define MF_NO_MOUNT 64u
 #define MF_SOURCE_FD 128u
 #define MF_KEEP_MODE 256u
+/* mountsec block (1 << 12 ..) */
+#define MF_ORDINARY 4096u
+#define MF_NOT_PROC 8192u
+#define MF_ANCHOR 16384u
+#define MF_COPY_UP 32768u
 #define WF_IGNORE_MISSING 1u
 
 #define MAX_MSG (256u << 20) /* the cap on any message, the program included (index.ts MAX_PROGRAM_SIZE) */
@@ -90,6 +100,12 @@ struct ctx {
 	char *state_after;  /* after a NUL in Go's payload: the state for hooks after WaitStart */
 	uint32_t state_after_len;
 	char *exe;          /* path found by Resolve */
+	int proc_fd;        /* the runtime's procfs, opened before any container mount: every
+	                       /proc/self/fd/N goes through it, never through the container's /proc */
+	int anchors[64];    /* MountFlags.Anchor: fds of the mounts made so (the procfs/sysfs roots) */
+	uint32_t nanchors;
+	int trees[256];     /* OpenTree (stage 0): detached clones of host bind sources */
+	uint32_t ntrees;
 };
 extern struct ctx g;
 
@@ -108,6 +124,13 @@ enum { MK_NONE = 0, MK_DIR = 1, MK_FILE = 2 };
 int root_fd(void);
 int open_in_root(const char *path, int oflags, int create, mode_t mode);
 const char *fdpath(int fd, char *buf, size_t n);
+int xmount(const char *src, const char *tgt, const char *type, unsigned long flags, const void *data);
+int reopen_fd(int fd, int flags);
+void open_tree_source(const struct step *s);
+void op_mask_at(const struct step *s);
+void op_readonly_at(const struct step *s);
+void op_write_proc_at(const struct step *s);
+void op_detach_mount(const struct step *s);
 void op_mount(const struct step *s);
 void op_mknod(const struct step *s);
 void op_symlink(const struct step *s);
@@ -121,6 +144,9 @@ void op_readonly_path(const struct step *s);
 void op_console(const struct step *s);
 void relay_prepare(void);
 __attribute__((noreturn)) void relay_console(void);
+
+/* listener.c */
+int send_listener_main(int argc, char **argv);
 
 /* steps.c */
 __attribute__((noreturn)) void run_init(const struct program *p);

@@ -334,10 +334,9 @@ static void op_wait_start(void)
 	g.ready_sent = 1;
 	if (g.fifo_fd < 0)
 		return;
-	char p[32];
 	int fd;
 	do
-		fd = open(fdpath(g.fifo_fd, p, sizeof p), O_WRONLY | O_CLOEXEC);
+		fd = reopen_fd(g.fifo_fd, O_WRONLY | O_CLOEXEC);
 	while (fd < 0 && errno == EINTR);
 	if (fd < 0)
 		die(errno, "open exec fifo");
@@ -412,8 +411,23 @@ static void run_step(const struct step *s)
 		memcpy(f, s->a[0].bytes, s->a[0].n);
 		struct sock_fprog prog = { .len = (unsigned short)(s->a[0].n / sizeof *f), .filter = f };
 		/* nothing after this but the Exec step: the copy is not freed (free may call brk) */
-		if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, (unsigned)s->a[1].u, &prog) < 0)
+		long lfd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, (unsigned)s->a[1].u, &prog);
+		if (lfd < 0)
 			die(errno, "seccomp");
+		if (s->a[1].u & SECCOMP_FILTER_FLAG_NEW_LISTENER) {
+			/* the parent takes the listener (pidfd_getfd) and gives it to the agent, then says done */
+			unsigned char m[4] = { lfd & 0xff, (lfd >> 8) & 0xff, (lfd >> 16) & 0xff, (lfd >> 24) & 0xff };
+			if (send_msg(g.sync_fd, MSG_SECCOMP_FD, m, 4) < 0)
+				die(errno, "send seccomp listener");
+			uint32_t type, len;
+			unsigned char *buf;
+			int r = recv_msg(g.sync_fd, &type, &buf, &len);
+			if (r <= 0)
+				_exit(1); /* the parent failed (it reports) or went away */
+			if (type != MSG_SECCOMP_DONE)
+				die(EINVAL, "expected seccomp-done message, got %u", type);
+			close((int)lfd);
+		}
 		break;
 	}
 	case OP_CAPS_BOUNDING: op_caps_bounding(s); break;
@@ -461,6 +475,10 @@ static void run_step(const struct step *s)
 		if (g.fifo_wfd >= 0 && write_full(g.fifo_wfd, "X", 1) < 0)
 			die(errno, "write exec fifo");
 		break;
+	case OP_MASK_AT: op_mask_at(s); break;
+	case OP_READONLY_AT: op_readonly_at(s); break;
+	case OP_WRITE_PROC_AT: op_write_proc_at(s); break;
+	case OP_DETACH_MOUNT: op_detach_mount(s); break;
 	case OP_UNSHARE:
 		if (unshare((int)s->a[0].u) < 0)
 			die(errno, "unshare");

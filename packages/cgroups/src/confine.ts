@@ -5,7 +5,7 @@
 // make the runtime kill or remove what is not the container's.
 import { statfsSync, existsSync } from 'node:fs';
 import { posix } from 'node:path';
-import { belongsToContainer, signalContainerProcess, type Identity } from '@runts/core';
+import { belongsToContainer, signalContainerProcess, RuntimeError, type Identity } from '@runts/core';
 import { cgroupPids, hostLayout, type CgroupLayout } from './index.ts';
 
 const CGROUP_SUPER_MAGIC = 0x27e0eb;
@@ -94,4 +94,14 @@ export function missingCgroupDirs(paths: Record<string, string>): string[] {
     out.push(...levels);
   }
   return out;
+}
+
+/** A container needs a cgroup of its own: a cgroupsPath that lands on a hierarchy's root (`/`,
+ *  `/..` cleaned to `/`) would put the init in the host's root cgroup, where runc fails with an
+ *  obscure write error and kill --all or delete could reach every host process. Refused, naming it. */
+export function refuseHierarchyRoots(paths: Record<string, string>, cgroupsPath: string | undefined, layout: CgroupLayout = hostLayout()): void {
+  for (const h of [...layout.v1, ...(layout.v2 ? [layout.v2] : [])]) {
+    if (Object.values(paths).includes(h.mountpoint))
+      throw new RuntimeError('EINVAL', `linux.cgroupsPath: ${JSON.stringify(cgroupsPath ?? '')} is the root of the cgroup hierarchy ${h.mountpoint}: a container needs a cgroup of its own`);
+  }
 }

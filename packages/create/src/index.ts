@@ -19,11 +19,11 @@ import {
   type ContainerRecord,
   type ContainerPaths,
 } from '@runts/core';
-import { hostLayout, cgroupDriver, hierarchyKey, undoInterruptedCreate, discardCreate, missingCgroupDirs, type CgroupSpec, type SystemdRecord } from '@runts/cgroups';
+import { hostLayout, cgroupDriver, hierarchyKey, undoInterruptedCreate, discardCreate, missingCgroupDirs, refuseHierarchyRoots, type CgroupSpec, type SystemdRecord } from '@runts/cgroups';
 import { loadBundle } from '@runts/spec';
 import { compileCreate, runHooks, killRunningHooks } from '@runts/init';
 import { compileSeccomp } from '@runts/seccomp';
-import { InitProcess } from '@runts/nsenter';
+import { InitProcess, sendSeccompListener } from '@runts/nsenter';
 import { checkNamespacePaths } from './namespaces.ts';
 
 export interface CreateOptions {
@@ -89,6 +89,7 @@ export async function launch(o: CreateOptions, mode: { wait: boolean; stdio?: Ar
     const cg: CgroupSpec = { ...(spec.linux as CgroupSpec | undefined), ...(spec.annotations ? { annotations: spec.annotations as Record<string, string> } : {}) };
     const resolved = await driver.resolve(layout, cg, o.id);
     cgroupPaths = resolved.paths;
+    refuseHierarchyRoots(cgroupPaths, linux.cgroupsPath, layout);
     // recorded before they are made: a create killed while making them is undone too
     createdCgroups = missingCgroupDirs(cgroupPaths);
     writeCreating(paths, { pid: 0, startTime: '', cgroupPaths, createdCgroups });
@@ -112,7 +113,23 @@ export async function launch(o: CreateOptions, mode: { wait: boolean; stdio?: Ar
     // In Wait mode (run) the executor forwards signals: keep it out of the terminal's process group,
     // unless it relays the terminal itself (process.terminal without a console socket).
     const relay = mode.wait && !o.consoleSocket && (spec.process as { terminal?: boolean } | undefined)?.terminal === true;
-    init = InitProcess.spawn({ steps, preserveFds: o.preserveFds ?? 0, detached: mode.wait && !relay, ...(mode.stdio ? { stdio: mode.stdio } : {}) });
+    // seccomp notify: the init passes its listener up once the filter is loaded; it goes to the agent
+    // with the container process state (config-linux.md), as runc sends it
+    let notifyState: Record<string, unknown> | undefined;
+    const onSeccompListener = seccomp?.listener
+      ? (fd: number, initPid: number) => {
+          const l = seccomp.listener!;
+          const state = { ociVersion: '1.0.2-dev', fds: ['seccompFd'], pid: initPid, ...(l.metadata ? { metadata: l.metadata } : {}), state: notifyState ?? { ociVersion: spec.ociVersion, id: o.id, status: 'creating', pid: initPid, bundle } };
+          sendSeccompListener({ pid: initPid, fd, listenerPath: l.path, state: JSON.stringify(state) });
+        }
+      : undefined;
+    init = InitProcess.spawn({
+      steps,
+      preserveFds: o.preserveFds ?? 0,
+      detached: mode.wait && !relay,
+      ...(mode.stdio ? { stdio: mode.stdio } : {}),
+      ...(onSeccompListener ? { onSeccompListener } : {}),
+    });
     pid = await init.pid();
     startTime = procStat(pid)?.startTime ?? '';
     writeCreating(paths, { pid, startTime, cgroupPaths, createdCgroups });
@@ -140,6 +157,7 @@ export async function launch(o: CreateOptions, mode: { wait: boolean; stdio?: Ar
     // runtime.md's order (and runc's): prestart, then createRuntime, in the runtime namespace.
     const hooks = (spec.hooks ?? {}) as { createRuntime?: unknown[]; prestart?: unknown[] };
     const creating = hookState(record, 'creating');
+    notifyState = creating;
     if (hooks.prestart?.length) await runHooks(hooks.prestart as never, 'hooks.prestart', creating, { cwd: bundle });
     if (hooks.createRuntime?.length) await runHooks(hooks.createRuntime as never, 'hooks.createRuntime', creating, { cwd: bundle });
     // createContainer hooks see "creating"; startContainer hooks (after the fifo) see "created".

@@ -2,10 +2,11 @@
 // a FIFO with no writer would block that open forever (runc hangs), a regular file or a dir gives
 // an obscure setns EINVAL. So before anything is made, each path is opened with O_PATH (which never
 // blocks and reads nothing) and must be an nsfs inode of the right type, named by its field.
-import { openSync, closeSync, fstatSync, readlinkSync } from 'node:fs';
+import { openSync, closeSync, fstatSync, readlinkSync, statfsSync } from 'node:fs';
 import { RuntimeError, describeSysError } from '@runts/core';
 
 const O_PATH = 0o10000000;
+const NSFS_MAGIC = 0x6e736673;
 
 /** The kernel's name of each OCI namespace type (/proc/<pid>/ns/<name>, the `name:[inode]` of nsfs). */
 const KERNEL_NAME: Record<string, string> = {
@@ -43,6 +44,9 @@ export function checkNamespacePaths(namespaces: unknown): void {
       // an nsfs inode reads as `net:[4026531992]` through its fd; anything else as a path
       const target = readlinkSync(`/proc/self/fd/${fd}`);
       const m = /^([a-z_]+):\[\d+\]$/.exec(target);
+      // a namespace bind-mounted on a file (ip netns add, CNI) reads as its path: it is on nsfs,
+      // of a type the fd does not tell (setns checks it)
+      if (!m && statfsSync(`/proc/self/fd/${fd}`).type === NSFS_MAGIC) return;
       if (!m) throw new RuntimeError('EINVAL', `${field}: ${n.path} is not a namespace (${kind(fstatSync(fd))})`);
       const want = KERNEL_NAME[n.type];
       // pid_for_children and time_for_children name the same kinds

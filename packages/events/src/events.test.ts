@@ -32,13 +32,13 @@ test('--stats: one stats event in runc\'s shape, exact uint64s', async () => {
 });
 
 test('--interval: stats every interval and oom events until the container stops, then returns', async () => {
-  const child = spawn('sleep', ['0.7']);
+  const child = spawn('sleep', ['1.5']);
   const c = container(child.pid!);
   const lines: string[] = [];
   setTimeout(() => writeFileSync(join(c.memory, 'memory.oom_control'), 'oom_kill_disable 0\nunder_oom 0\noom_kill 1\n'), 250);
   const t0 = Date.now();
   await events({ root: c.root, id: 'c1', interval: 200, mode: 'v1', write: (l) => lines.push(l) });
-  assert.ok(Date.now() - t0 < 3000);
+  assert.ok(Date.now() - t0 < 15000); // returns once the container stops (generous: a loaded CI host)
   const types = lines.map((l) => JSON.parse(l.replace(/(\d{16,})/g, '"$1"')).type);
   assert.ok(types.filter((t) => t === 'stats').length >= 2, types.join(','));
   assert.deepEqual(types.filter((t) => t === 'oom'), ['oom']);

@@ -3,12 +3,12 @@
 // process ever runs inside the container.
 import { readFileSync } from 'node:fs';
 import { constants } from 'node:os';
-import { loadContainer, RuntimeError, toRuntimeError, signalPid, waitGone } from '@runts/core';
+import { loadContainer, RuntimeError, toRuntimeError, signalPid, waitGone, hookState } from '@runts/core';
 import { joinCgroups } from '@runts/cgroups';
 import { parseConfig, type LinuxSeccomp } from '@runts/spec';
 import { compileExec } from '@runts/init';
 import { compileSeccomp } from '@runts/seccomp';
-import { InitProcess } from '@runts/nsenter';
+import { InitProcess, sendSeccompListener } from '@runts/nsenter';
 import { writePidFile } from '@runts/create';
 
 export interface ExecProcess {
@@ -105,17 +105,32 @@ export async function exec(o: ExecOptions): Promise<number> {
   if (proc.terminal && !o.consoleSocket && o.detach) throw new RuntimeError('EINVAL', 'cannot allocate tty if runts will detach without setting console socket');
   // (state.json is read losslessly: the profile's uint64 values are exact)
   const seccompConfig = (record.config as { linux?: { seccomp?: LinuxSeccomp } }).linux?.seccomp;
+  const seccomp = seccompConfig ? compileSeccomp(seccompConfig) : undefined;
   const steps = compileExec({
     pid: record.pid,
     process: proc as never,
     containerSpec: record.config as never,
-    seccomp: seccompConfig ? compileSeccomp(seccompConfig) : undefined,
+    seccomp,
     consoleSocket: o.consoleSocket,
     preserveFds: o.preserveFds ?? 0,
     wait: !o.detach,
   });
   // signals from the terminal reach only us (we forward them), unless the executor relays the terminal
-  const init = InitProcess.spawn({ steps, preserveFds: o.preserveFds ?? 0, detached: !o.detach && !(proc.terminal === true && !o.consoleSocket) });
+  // seccomp notify: the exec'd process's listener goes to the agent too (runc's setns process)
+  const listener = seccomp?.listener;
+  const onSeccompListener = listener
+    ? (fd: number, execPid: number) => {
+        const state = { ...hookState(record, status === 'paused' ? 'paused' : 'running') };
+        const msg = { ociVersion: '1.0.2-dev', fds: ['seccompFd'], pid: execPid, ...(listener.metadata ? { metadata: listener.metadata } : {}), state };
+        sendSeccompListener({ pid: execPid, fd, listenerPath: listener.path, state: JSON.stringify(msg) });
+      }
+    : undefined;
+  const init = InitProcess.spawn({
+    steps,
+    preserveFds: o.preserveFds ?? 0,
+    detached: !o.detach && !(proc.terminal === true && !o.consoleSocket),
+    ...(onSeccompListener ? { onSeccompListener } : {}),
+  });
   let pid = 0;
   try {
     pid = await init.pid();

@@ -116,8 +116,8 @@ describe('compileCreate: the default `runc spec` config', () => {
     const ro = steps.findIndex((s) => s.field === 'root.readonly');
     assert.ok(p < o.indexOf(Op.Console) && o.indexOf(Op.Console) < ro);
     assert.ok(ro < o.indexOf(Op.Hostname));
-    assert.ok(o.indexOf(Op.Hostname) < o.indexOf(Op.ReadonlyPath));
-    assert.ok(o.lastIndexOf(Op.ReadonlyPath) < o.indexOf(Op.MaskPath));
+    assert.ok(o.indexOf(Op.Hostname) < o.indexOf(Op.ReadonlyAt));
+    assert.ok(o.lastIndexOf(Op.ReadonlyAt) < o.indexOf(Op.MaskAt));
     const r = steps[ro]!.step;
     assert.ok(r.op === Op.Mount);
     assert.equal(r.remountFlags, MS.BIND | MS.REMOUNT | MS.RDONLY);
@@ -256,7 +256,19 @@ describe('compileCreate: stage 0', () => {
     throwsField(() => compile(withLinux({ namespaces: [{ type: 'mount' }, { type: 'bogus' }] })), /^linux\.namespaces\[1\]\.type: unknown namespace type "bogus"$/);
     throwsField(() => compile(withLinux({ namespaces: [{ type: 'mount' }, { type: 'net', path: 'x' }] })), /^linux\.namespaces\[1\]\.type/);
     throwsField(() => compile(withLinux({ namespaces: [{ type: 'mount' }, { type: 'network', path: 'x' }] })), /^linux\.namespaces\[1\]\.path: must be an absolute path/);
-    throwsField(() => compile(withLinux({ namespaces: [] })), /^linux\.namespaces: a mount namespace is required$/);
+  });
+
+  it("no mount namespace: the runtime's is used (config-linux.md), nothing changed on its root, chroot instead of pivot_root", () => {
+    throwsField(() => compile(withLinux({ namespaces: [], maskedPaths: ['/proc/kcore'] })), /^linux\.maskedPaths: unable to restrict sys entries without a private MNT namespace$/);
+    throwsField(() => compile(withLinux({ namespaces: [], readonlyPaths: ['/proc/sys'] })), /^linux\.readonlyPaths: unable to restrict sys entries without a private MNT namespace$/);
+    const steps = compile(withLinux({ namespaces: [] }));
+    assert.equal(find(steps, Op.NsNew)[0]!.step.flags & CLONE.NEWNS, 0n);
+    assert.deepEqual(find(steps, Op.Mount).filter((s) => s.field === 'linux.rootfsPropagation' || s.field === 'root.path'), []);
+    assert.equal(find(steps, Op.PivotRoot)[0]!.step.mode, 2n);
+    // --no-pivot without a mount namespace must never move the rootfs onto the host's "/"
+    const np = compile(withLinux({ namespaces: [] }), { noPivot: true });
+    assert.equal(find(np, Op.PivotRoot)[0]!.step.mode, 2n);
+    assert.deepEqual(find(np, Op.DetachMount), []);
   });
 
   it('console socket and terminal go together', () => {
@@ -334,8 +346,8 @@ describe('compileCreate: mounts', () => {
   const one = (m: NonNullable<InitSpec['mounts']>[number], extra: Partial<CompileCreateOptions> = {}) => mountsOf(compile(minimal({ mounts: [m] }), extra, fsWith), 'mounts[0]');
 
   it('bind mounts: MkdirTarget for a directory source, MkfileTarget for a file', () => {
-    assert.deepEqual(one({ destination: '/data', source: '/data', options: ['rbind'] }), ['Mount /data /data bind BIND|REC [MkdirTarget]']);
-    assert.deepEqual(one({ destination: '/etc/resolv.conf', source: '/etc/resolv.conf', options: ['bind'] }), ['Mount /etc/resolv.conf /etc/resolv.conf bind BIND [MkfileTarget]']);
+    assert.deepEqual(one({ destination: '/data', source: '/data', options: ['rbind'] }), ['Mount /data /data bind BIND|REC [MkdirTarget|NotProc]']);
+    assert.deepEqual(one({ destination: '/etc/resolv.conf', source: '/etc/resolv.conf', options: ['bind'] }), ['Mount /etc/resolv.conf /etc/resolv.conf bind BIND [MkfileTarget|NotProc]']);
   });
 
   it('a bind with flags beyond MS_BIND|MS_REC is remounted (runc), keeping locked flags', () => {
@@ -344,16 +356,16 @@ describe('compileCreate: mounts', () => {
     assert.equal(m.flags, MS.BIND | MS.REC | MS.RDONLY | MS.NOSUID);
     assert.equal(m.remountFlags, MS.BIND | MS.REC | MS.RDONLY | MS.NOSUID | MS.REMOUNT);
     assert.equal(m.propagation, MS.PRIVATE | MS.REC);
-    assert.equal(m.mflags, MountFlags.MkdirTarget | MountFlags.KeepLocked);
+    assert.equal(m.mflags, MountFlags.MkdirTarget | MountFlags.KeepLocked | MountFlags.NotProc);
     assert.equal(m.fstype, 'bind');
   });
 
   it('relative destinations are relative to "/", relative bind sources to the bundle', () => {
-    assert.deepEqual(one({ destination: 'mnt/vol/', source: 'vol', options: ['bind'] }), ['Mount /b/vol /mnt/vol bind BIND [MkdirTarget]']);
+    assert.deepEqual(one({ destination: 'mnt/vol/', source: 'vol', options: ['bind'] }), ['Mount /b/vol /mnt/vol bind BIND [MkdirTarget|NotProc]']);
   });
 
   it('type "bind" without the option is still a bind', () => {
-    assert.deepEqual(one({ destination: '/data', source: '/data', type: 'bind' }), ['Mount /data /data bind BIND [MkdirTarget]']);
+    assert.deepEqual(one({ destination: '/data', source: '/data', type: 'bind' }), ['Mount /data /data bind BIND [MkdirTarget|NotProc]']);
   });
 
   it('recursive attributes go to mount_setattr with AttrRecursive', () => {
@@ -384,12 +396,12 @@ describe('compileCreate: mounts', () => {
       MS.NODEV | MS.NOEXEC | MS.SYNCHRONOUS | MS.DIRSYNC | MS.MANDLOCK | MS.NOATIME | MS.NODIRATIME | MS.RELATIME | MS.STRICTATIME | MS.NOSYMFOLLOW | MS.LAZYTIME | MS.I_VERSION | MS.SILENT,
     );
     assert.equal(m.data, 'errors=remount-ro');
-    assert.equal(m.mflags, MountFlags.MkdirTarget);
+    assert.equal(m.mflags, MountFlags.MkdirTarget | MountFlags.NotProc);
   });
 
   it('several propagation options: the first in the mount, the others as extra steps', () => {
     const lines = one({ destination: '/data', source: '/data', options: ['bind', 'shared', 'runbindable'] });
-    assert.deepEqual(lines, ['Mount /data /data bind BIND [MkdirTarget] prop=SHARED', 'Mount - /data - 0 [NoMount] prop=REC|UNBINDABLE']);
+    assert.deepEqual(lines, ['Mount /data /data bind BIND [MkdirTarget|NotProc] prop=SHARED', 'Mount - /data - 0 [NoMount] prop=REC|UNBINDABLE']);
   });
 
   it('tmpfs: the executor keeps the mode of an existing directory (KeepMode); a read-only tmpfs is remounted after pivot_root', () => {
@@ -429,9 +441,71 @@ describe('compileCreate: mounts', () => {
     assert.doesNotThrow(() => compile(minimal({ mounts: [{ destination: '/proc', source: '/proc', options: ['rbind'] }] }), {}, { ...fsWith, procfs: ['/proc'] }));
   });
 
+  it('procfs and sysfs only on an ordinary directory; a destination leading into /proc is refused (runc)', () => {
+    const linked = (target: string): FakeFsOptions => ({ ...fsWith, files: { ...fsWith.files, '/b/rootfs/proc': { type: 'symlink', target } } });
+    throwsField(() => compile(minimal({ mounts: [{ destination: '/proc', type: 'proc', source: 'proc' }] }), {}, linked('/tmp')), /^mounts\[0\] \(\/proc\): filesystem "proc" must be mounted on ordinary directory$/);
+    const sys: FakeFsOptions = { ...fsWith, files: { ...fsWith.files, '/b/rootfs/sys': { type: 'symlink', target: 'x' } } };
+    throwsField(() => compile(minimal({ mounts: [{ destination: '/sys', type: 'sysfs', source: 'sysfs' }] }), {}, sys), /^mounts\[0\] \(\/sys\): filesystem "sysfs" must be mounted on ordinary directory$/);
+    const core: FakeFsOptions = { ...fsWith, files: { ...fsWith.files, '/b/rootfs/x': { type: 'symlink', target: '/proc/sys/kernel/core_pattern' } } };
+    throwsField(() => compile(minimal({ mounts: [{ destination: '/x', source: '/etc/resolv.conf', options: ['bind'] }] }), {}, core), /^mounts\[0\]: "\/proc\/sys\/kernel\/core_pattern" cannot be mounted because it is inside \/proc$/);
+    // the executor checks again at mount time (a rename during create): Ordinary for procfs and
+    // sysfs, NotProc for the others, none for the lxcfs files runc allows
+    const steps = compile(minimal({ mounts: [{ destination: '/proc', type: 'proc', source: 'proc' }, { destination: '/proc/meminfo', source: '/etc/resolv.conf', options: ['bind'] }] }), {}, fsWith);
+    const mf = (i: number) => find(steps, Op.Mount).find((s) => s.field === `mounts[${i}]`)!.step.mflags;
+    assert.equal(mf(0) & (MountFlags.Ordinary | MountFlags.Anchor), MountFlags.Ordinary | MountFlags.Anchor);
+    assert.equal(mf(1) & MountFlags.NotProc, 0n);
+  });
+
+  it('masks, read-only paths and sysctls go through the anchored procfs and sysfs, while no later mount covers them', () => {
+    const spec = minimal({
+      mounts: [
+        { destination: '/proc', type: 'proc', source: 'proc' },
+        { destination: '/sys', type: 'sysfs', source: 'sysfs' },
+        { destination: '/sys', type: 'tmpfs', source: 'tmpfs' },
+      ],
+      linux: { namespaces: [{ type: 'mount' }, { type: 'network' }], maskedPaths: ['/proc/kcore', '/sys/firmware', '/other'], readonlyPaths: ['/proc/sys'], sysctl: { 'net.ipv4.ip_forward': '1' } },
+    });
+    const lines = showAll(compile(spec, {}, fsWith)).filter((l) => /^(Mask|Readonly|WriteProc)/.test(l));
+    assert.deepEqual(lines, ['WriteProcAt #0 sys/net/ipv4/ip_forward "1"', 'ReadonlyAt #0 sys', 'MaskAt #0 kcore', 'MaskPath /sys/firmware', 'MaskPath /other']);
+  });
+
+  it('tmpcopyup: a tmpfs gets the CopyUp flag (runc EXT_COPYUP); other types ignore it', () => {
+    assert.deepEqual(one({ destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['tmpcopyup'] }), ['Mount tmpfs /tmp tmpfs 0 [MkdirTarget|KeepMode|CopyUp]']);
+    assert.equal(one({ destination: '/data', source: '/data', options: ['rbind', 'tmpcopyup'] })[0]!.includes('CopyUp'), false);
+  });
+
+  it('with a user namespace host bind sources are cloned by stage 0 (OpenTree) and moved in by index', () => {
+    const spec = minimal({
+      mounts: [{ destination: '/data', source: '/data', options: ['rbind'] }, { destination: '/missing', source: '/nope', options: ['bind'] }, { destination: '/r', source: '/etc/resolv.conf', options: ['bind', 'ro'] }],
+      linux: { namespaces: [{ type: 'mount' }, { type: 'user' }], uidMappings: [{ containerID: 0, hostID: 1000, size: 1 }], gidMappings: [{ containerID: 0, hostID: 1000, size: 1 }] },
+    });
+    const steps = compile(spec, {}, fsWith);
+    assert.deepEqual(ops(steps).slice(0, 3), [Op.Config, Op.OpenTree, Op.OpenTree]);
+    assert.deepEqual(showAll(steps.slice(1, 3)), ['OpenTree /data 1', 'OpenTree /etc/resolv.conf 0']);
+    const mountsAt = (f: string) => mountsOf(steps, f).filter((l) => l.startsWith('Mount '));
+    assert.deepEqual(mountsAt('mounts[0]'), ['Mount 0 /data bind BIND|REC [MkdirTarget|SourceFd|NotProc]']);
+    // a missing source is left to fail at mount time, by path, as before
+    assert.deepEqual(mountsAt('mounts[1]'), ['Mount /nope /missing bind BIND [MkdirTarget|NotProc]']);
+    assert.match(mountsAt('mounts[2]')[0]!, /^Mount 1 \/r bind RDONLY\|BIND \[MkfileTarget\|KeepLocked\|SourceFd\|NotProc\]/);
+    assert.deepEqual(find(compile(minimal({ mounts: [{ destination: '/data', source: '/data', options: ['rbind'] }] }), {}, fsWith), Op.OpenTree), []);
+  });
+
+  it('--no-pivot: the runtime\'s full procfs and sysfs mounts outside the rootfs are detached first (runc msMoveRoot)', () => {
+    const mountinfo = [
+      '22 1 8:1 / / rw - ext4 /dev/sda1 rw',
+      '23 22 0:5 / /proc rw - proc proc rw',
+      '24 22 0:6 / /sys rw - sysfs sysfs rw',
+      '25 23 0:7 / /proc/sys/fs/binfmt_misc rw - binfmt_misc binfmt_misc rw',
+      '26 22 0:5 /sys /mnt/procsys rw - proc proc rw',
+      '27 22 0:5 / /b/rootfs/proc rw - proc proc rw',
+    ].join('\n');
+    const steps = compile(minimal(), { noPivot: true }, { ...fsWith, mountinfo });
+    assert.deepEqual(showAll(steps).filter((l) => l.startsWith('DetachMount') || l.startsWith('PivotRoot')), ['DetachMount /proc', 'DetachMount /sys', 'PivotRoot 1']);
+    assert.deepEqual(find(compile(minimal(), {}, { ...fsWith, mountinfo }), Op.DetachMount), []);
+  });
+
   it('rejects what the init program cannot do, naming the field', () => {
     throwsField(() => compile(minimal({ mounts: [{ destination: '/a', type: 'tmpfs' }, { destination: '/x', source: '/data', options: ['rbind', 'idmap'] }] })), /^mounts\[1\]\.options\[1\]: "idmap": idmapped mounts are not supported$/);
-    throwsField(() => compile(minimal({ mounts: [{ destination: '/x', type: 'tmpfs', options: ['tmpcopyup'] }] })), /^mounts\[0\]\.options\[0\]: "tmpcopyup": tmpcopyup is not supported$/);
     throwsField(
       () => compile(minimal({ mounts: [{ destination: '/x', source: '/data', options: ['rbind'], uidMappings: [{ containerID: 0, hostID: 1, size: 1 }] }] })),
       /^mounts\[0\]\.uidMappings: idmapped mounts are not supported$/,
@@ -523,6 +597,15 @@ describe('compileCreate: root propagation', () => {
       priv.filter((s) => s.field === 'linux.rootfsPropagation').map((s) => show(s.step)),
       ['Mount - / - 0 [TargetHost|NoMount] prop=PRIVATE'],
     );
+  });
+
+  it('unbindable: rslave until every bind is made, then "/" unbindable after the masked paths', () => {
+    for (const p of ['unbindable', 'runbindable']) {
+      const steps = compile(withLinux({ rootfsPropagation: p, maskedPaths: ['/proc/kcore'] }), {}, { ...baseFs, mountinfo: mi(true) });
+      const rp = steps.filter((s) => s.field === 'linux.rootfsPropagation');
+      assert.deepEqual(rp.map((s) => show(s.step)), ['Mount - / - 0 [TargetHost|NoMount] prop=REC|SLAVE', `Mount - / - 0 [NoMount] prop=${p === 'runbindable' ? 'REC|' : ''}UNBINDABLE`]);
+      assert.ok(steps.indexOf(rp[1]!) > ops(steps).indexOf(Op.MaskPath));
+    }
   });
 
   it('unknown values are rejected', () => {

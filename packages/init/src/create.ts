@@ -18,7 +18,7 @@ import {
 } from './process.ts';
 import { ExecFlags, MountFlags, Op, type SourcedStep, type Step } from './program.ts';
 import type { InitIDMapping, InitLinux, InitMount, InitSpec } from './types.ts';
-import { checkString, containerPath, i64, lookupHome, parentMount, parseMountinfo, u32, u64 } from './util.ts';
+import { checkString, containerPath, i64, lookupHome, parentMount, parseMountinfo, resolveInRoot, u32, u64 } from './util.ts';
 
 export interface CgroupLayout {
   /** pure cgroup v2 (unified) host */
@@ -219,7 +219,12 @@ export function compileCreate(o: CompileCreateOptions): SourcedStep[] {
   const ns = parseNamespaces(linux);
   const userNs = ns.get('user');
   const newUser = userNs !== undefined && userNs.path === undefined;
-  if (!ns.has('mount')) throw invalid('linux.namespaces', 'a mount namespace is required');
+  // without a mount namespace the container runs in the runtime's (config-linux.md: it inherits
+  // it): its mounts land on the host, inside the rootfs, where runc puts them
+  const ownMountNs = ns.has('mount');
+  // runc's validator: masks and read-only paths need a mount namespace of the container's own
+  if (!ownMountNs && ((linux.maskedPaths?.length ?? 0) > 0 || (linux.readonlyPaths?.length ?? 0) > 0))
+    throw invalid((linux.maskedPaths?.length ?? 0) > 0 ? 'linux.maskedPaths' : 'linux.readonlyPaths', 'unable to restrict sys entries without a private MNT namespace');
 
   // ---- user namespace maps (runc's configs/validate usernamespace) ----
   const uidMappings = linux.uidMappings ?? [];
@@ -304,17 +309,25 @@ export function compileCreate(o: CompileCreateOptions): SourcedStep[] {
   const rp = linux.rootfsPropagation ?? '';
   const rootProp = ROOTFS_PROPAGATION[rp];
   if (rootProp === undefined) throw invalid('linux.rootfsPropagation', `rootfsPropagation=${rp} is not supported`);
-  add(mount({ target: '/', mflags: MountFlags.TargetHost | MountFlags.NoMount, propagation: rootProp || MS.SLAVE | MS.REC }), 'linux.rootfsPropagation', '/');
-  // runc's rootfsParentMountPrivate: pivot_root fails under a shared parent, and the rootfs bind
-  // must not propagate back to the host
-  const slavedAll = rootProp === 0n || ((rootProp & MS.REC) !== 0n && (rootProp & MS.SHARED) === 0n);
-  if (!slavedAll) {
-    const parent = parentMount(parseMountinfo(fs.mountinfo()), rootfs);
-    const shared = (rootProp & MS.SHARED) !== 0n || parent?.optional.some((x) => x.startsWith('shared:'));
-    if (parent && shared)
-      add(mount({ target: parent.mountpoint, mflags: MountFlags.TargetHost | MountFlags.NoMount, propagation: MS.PRIVATE }), 'linux.rootfsPropagation', parent.mountpoint);
+  // "unbindable" is given to the root once every bind in it is made (the rootfs bind, the masks
+  // and the console are binds, and a bind from an unbindable mount fails): until then rslave
+  const unbindable = (rootProp & MS.UNBINDABLE) !== 0n;
+  const preProp = rootProp === 0n || unbindable ? MS.SLAVE | MS.REC : rootProp;
+  // without a mount namespace of its own nothing is changed on the runtime's "/" and the rootfs is
+  // not bound onto itself (runc does both, on the host)
+  if (ownMountNs) {
+    add(mount({ target: '/', mflags: MountFlags.TargetHost | MountFlags.NoMount, propagation: preProp }), 'linux.rootfsPropagation', '/');
+    // runc's rootfsParentMountPrivate: pivot_root fails under a shared parent, and the rootfs bind
+    // must not propagate back to the host
+    const slavedAll = (preProp & MS.REC) !== 0n && (preProp & MS.SHARED) === 0n;
+    if (!slavedAll) {
+      const parent = parentMount(parseMountinfo(fs.mountinfo()), rootfs);
+      const shared = (preProp & MS.SHARED) !== 0n || parent?.optional.some((x) => x.startsWith('shared:'));
+      if (parent && shared)
+        add(mount({ target: parent.mountpoint, mflags: MountFlags.TargetHost | MountFlags.NoMount, propagation: MS.PRIVATE }), 'linux.rootfsPropagation', parent.mountpoint);
+    }
+    add(mount({ source: rootfs, target: rootfs, fstype: 'bind', flags: MS.BIND | MS.REC, mflags: MountFlags.TargetHost }), 'root.path', rootfs);
   }
-  add(mount({ source: rootfs, target: rootfs, fstype: 'bind', flags: MS.BIND | MS.REC, mflags: MountFlags.TargetHost }), 'root.path', rootfs);
   add({ op: Op.Rootfs, path: rootfs }, 'root.path', rootfs);
 
   // ---- mounts ----
@@ -326,6 +339,12 @@ export function compileCreate(o: CompileCreateOptions): SourcedStep[] {
   let hostMounts: Set<string> | undefined;
   const hostMountpoints = () => (hostMounts ??= new Set(parseMountinfo(fs.mountinfo()).map((m) => m.mountpoint)));
   let devBind = false;
+  // the procfs and sysfs mounts that masks and sysctls go through (by fd), while no later mount covers them
+  let anchors: Array<{ dest: string; index: bigint }> = [];
+  let nAnchors = 0n;
+  // with a user namespace, host bind sources are cloned by stage 0 in the runtime's context
+  // (OpenTree, before any setns), so what the runtime may open the container may mount
+  const trees: SourcedStep[] = [];
   (spec.mounts ?? []).forEach((m, i) => {
     const field = `mounts[${i}]`;
     const r = compileMount(m, i, {
@@ -337,7 +356,17 @@ export function compileCreate(o: CompileCreateOptions): SourcedStep[] {
       cgroupFallbackBind: usernsInvolved && !newCgroupns,
       earlier,
       hostMountpoints,
+      ...(userNs !== undefined
+        ? {
+            openTree: (path: string, recursive: boolean) => {
+              trees.push({ step: { op: Op.OpenTree, path, recursive: recursive ? 1n : 0n }, field, label: path });
+              return trees.length - 1;
+            },
+          }
+        : {}),
     });
+    anchors = anchors.filter((a) => !isUnder(a.dest, r.dest));
+    if (r.anchored) anchors.push({ dest: r.dest, index: nAnchors++ });
     for (const s of r.steps) out.push({ step: s, field, label: r.dest });
     for (const s of r.finalize) finalize.push({ step: s, field, label: r.dest });
     if (r.bind && r.dest === '/dev') devBind = true;
@@ -352,10 +381,21 @@ export function compileCreate(o: CompileCreateOptions): SourcedStep[] {
   for (const k of ['prestart', 'createRuntime', 'poststart', 'poststop', 'startContainer'] as const)
     (spec.hooks?.[k] ?? []).forEach((h, i) => checkHook(h, `hooks.${k}[${i}]`));
 
-  add({ op: Op.PivotRoot, mode: o.noPivot ? 1n : 0n }, 'root.path', rootfs);
+  // runc's msMoveRoot: with --no-pivot the runtime's full procfs and sysfs mounts stay in the
+  // container's mount namespace, where the kernel's check for a new procfs (mount_too_revealing)
+  // would find them: make them unreachable first
+  const pivotMode = !ownMountNs ? 2n : o.noPivot ? 1n : 0n;
+  if (pivotMode === 1n) {
+    for (const m of parseMountinfo(fs.mountinfo())) {
+      if (m.root !== '/' || (m.fstype !== 'proc' && m.fstype !== 'sysfs') || isUnder(m.mountpoint, rootfs)) continue;
+      add({ op: Op.DetachMount, path: m.mountpoint }, '--no-pivot', m.mountpoint);
+    }
+  }
+  add({ op: Op.PivotRoot, mode: pivotMode }, 'root.path', rootfs);
   // runc applies a non-private rootfsPropagation to the new "/" after pivot_root (the bind of the
   // rootfs was made under a private parent)
-  if (rootProp !== 0n && (rootProp & MS.PRIVATE) === 0n) add(mount({ target: '/', mflags: MountFlags.NoMount, propagation: rootProp }), 'linux.rootfsPropagation', '/');
+  if (ownMountNs && rootProp !== 0n && (rootProp & MS.PRIVATE) === 0n && !unbindable)
+    add(mount({ target: '/', mflags: MountFlags.NoMount, propagation: rootProp }), 'linux.rootfsPropagation', '/');
   // runc creates the cwd after pivot_root
   add({ op: Op.Mkdir, path: proc.cwd!, mode: 0o755n }, 'process.cwd', proc.cwd);
   if (proc.terminal) out.push(consoleStep(proc, true));
@@ -367,6 +407,14 @@ export function compileCreate(o: CompileCreateOptions): SourcedStep[] {
   }
 
   // ---- hostname, sysctl, read-only and masked paths ----
+  // a path under an anchored procfs or sysfs is reached through that mount's fd (the mount that was
+  // made, wherever a rename in the rootfs has since moved it), not looked up again from "/"
+  const anchorOf = (p: string): { index: bigint; rel: string } | undefined => {
+    let best: { dest: string; index: bigint } | undefined;
+    for (const a of anchors) if (isUnder(p, a.dest) && (best === undefined || a.dest.length > best.dest.length)) best = a;
+    if (best === undefined) return undefined;
+    return { index: best.index, rel: p === best.dest ? '.' : p.slice(best.dest === '/' ? 1 : best.dest.length + 1) };
+  };
   if (spec.hostname !== undefined && spec.hostname !== '') {
     checkString(spec.hostname, 'hostname');
     if (!ns.has('uts')) throw invalid('hostname', 'unable to set hostname without a private UTS namespace');
@@ -383,18 +431,25 @@ export function compileCreate(o: CompileCreateOptions): SourcedStep[] {
     checkString(value, field);
     if (key === '') throw invalid(field, 'empty sysctl name');
     checkSysctl(key, ns, field);
-    add({ op: Op.WriteProc, path: '/proc/sys/' + key.replaceAll('.', '/'), content: value, wflags: 0n }, field, key);
+    const path = '/proc/sys/' + key.replaceAll('.', '/');
+    const a = anchorOf(path);
+    add(a ? { op: Op.WriteProcAt, anchor: a.index, path: a.rel, content: value, wflags: 0n } : { op: Op.WriteProc, path, content: value, wflags: 0n }, field, key);
   }
   (linux.readonlyPaths ?? []).forEach((p, i) => {
     const f = `linux.readonlyPaths[${i}]`;
     checkString(p, f);
-    add({ op: Op.ReadonlyPath, path: containerPath(p) }, f, p);
+    const path = containerPath(p);
+    const a = anchorOf(path);
+    add(a ? { op: Op.ReadonlyAt, anchor: a.index, path: a.rel } : { op: Op.ReadonlyPath, path }, f, p);
   });
   (linux.maskedPaths ?? []).forEach((p, i) => {
     const f = `linux.maskedPaths[${i}]`;
     checkString(p, f);
-    add({ op: Op.MaskPath, path: containerPath(p) }, f, p);
+    const path = containerPath(p);
+    const a = anchorOf(path);
+    add(a ? { op: Op.MaskAt, anchor: a.index, path: a.rel } : { op: Op.MaskPath, path }, f, p);
   });
+  if (unbindable && ownMountNs) add(mount({ target: '/', mflags: MountFlags.NoMount, propagation: rootProp }), 'linux.rootfsPropagation', '/');
 
   // ---- the process ----
   const capLast = Number.parseInt(fs.readHostFile('/proc/sys/kernel/cap_last_cap') ?? '', 10);
@@ -414,6 +469,7 @@ export function compileCreate(o: CompileCreateOptions): SourcedStep[] {
       warn,
     }),
   );
+  out.splice(1, 0, ...trees);
   return out;
 }
 
@@ -430,6 +486,8 @@ interface MountContext {
   earlier: readonly EarlierMount[];
   /** mount points of the host (runtime) mount namespace */
   hostMountpoints: () => Set<string>;
+  /** with a user namespace: clone a host bind source in the runtime's context (OpenTree); returns its index */
+  openTree?: (path: string, recursive: boolean) => number;
 }
 
 interface EarlierMount {
@@ -447,6 +505,24 @@ interface CompiledMount {
   steps: Step[];
   /** steps for finalizeRootfs (read-only remount of tmpfs and /dev), after pivot_root */
   finalize: Step[];
+  /** the mount is kept as an anchor (MountFlags.Anchor: procfs, sysfs) */
+  anchored?: boolean;
+}
+
+/** Where dest leads in the rootfs (symlinks followed inside it, as securejoin does), as a container path. */
+function resolvedDest(c: MountContext, dest: string): string {
+  try {
+    const h = resolveInRoot(c.rootfs, dest, c.fs);
+    if (c.rootfs === '/') return h;
+    return h === c.rootfs ? '/' : h.startsWith(c.rootfs + '/') ? h.slice(c.rootfs.length) : dest;
+  } catch {
+    return dest;
+  }
+}
+
+/** Whether a mount there needs the executor's check that its target is not on procfs. */
+function notProcFlag(resolved: string): bigint {
+  return VALID_PROC_MOUNTS.includes(resolved) || resolved === '/proc' ? 0n : MountFlags.NotProc;
 }
 
 /** One entry of config.json mounts, as runc's mountToRootfs. */
@@ -484,23 +560,33 @@ export function compileMount(m: InitMount, i: number, c: MountContext): Compiled
   const delayRo = device === 'tmpfs' || dest === '/dev';
   const mountFlags = delayRo ? flags & ~MS.RDONLY : flags;
 
+  if (device === 'proc' || device === 'sysfs') {
+    // runc: "If the destination already exists and is not a directory, we bail out" (the last
+    // component is not followed: a rootfs must not steer where procfs or sysfs land)
+    const st = c.fs.lstat(posix.join(c.rootfs, dest));
+    if (st !== undefined && !st.isDirectory) throw invalid(`${field} (${dest})`, `filesystem ${JSON.stringify(device)} must be mounted on ordinary directory`);
+  }
+
   if (bind) {
     const src = posix.resolve(c.bundle, source);
-    checkProcMount(dest, field, () => c.fs.isProcfs(src));
+    // runc checks what the destination resolves to in the rootfs (a link to /proc/sys/... included)
+    const resolved = resolvedDest(c, dest);
+    checkProcMount(resolved, field, () => c.fs.isProcfs(src));
     // the target is created as a file when the source is not a directory (missing sources are left
     // to fail at mount time: a hook may still create them)
     const st = c.fs.stat(src);
     const mk = st === undefined || st.isDirectory ? MountFlags.MkdirTarget : MountFlags.MkfileTarget;
     // a bind ignores every flag but MS_REC: runc remounts when others are asked for
     const needsRemount = (flags & ~(MS.BIND | MS.REC | MS.REMOUNT)) !== 0n;
+    const tree = c.openTree !== undefined && st !== undefined ? c.openTree(src, (flags & MS.REC) !== 0n) : undefined;
     steps.push(
       mount({
-        source: src,
+        source: tree === undefined ? src : String(tree),
         target: dest,
         fstype: 'bind',
         flags: mountFlags,
         data,
-        mflags: mk | attrs.attr | (needsRemount ? MountFlags.KeepLocked : 0n),
+        mflags: mk | attrs.attr | (needsRemount ? MountFlags.KeepLocked : 0n) | notProcFlag(resolved) | (tree === undefined ? 0n : MountFlags.SourceFd),
         propagation: prop0 ?? 0n,
         attrSet: attrs.attrSet,
         attrClr: attrs.attrClr,
@@ -509,7 +595,11 @@ export function compileMount(m: InitMount, i: number, c: MountContext): Compiled
       ...extraProps(dest),
     );
   } else {
-    if (device !== 'proc' && device !== 'sysfs' && device !== 'tmpfs' && device !== 'mqueue') checkProcMount(dest, field, () => false);
+    const special = device === 'proc' || device === 'sysfs';
+    // runc 1.1 checks neither tmpfs nor mqueue against /proc
+    const checked = !special && device !== 'tmpfs' && device !== 'mqueue';
+    const resolved = checked ? resolvedDest(c, dest) : dest;
+    if (checked) checkProcMount(resolved, field, () => false);
     steps.push(
       mount({
         source,
@@ -518,7 +608,13 @@ export function compileMount(m: InitMount, i: number, c: MountContext): Compiled
         flags: mountFlags,
         data,
         // runc 1.1 chmods a tmpfs on an existing directory to that directory's mode
-        mflags: MountFlags.MkdirTarget | attrs.attr | (device === 'tmpfs' ? MountFlags.KeepMode : 0n),
+        mflags:
+          MountFlags.MkdirTarget |
+          attrs.attr |
+          (device === 'tmpfs' ? MountFlags.KeepMode : 0n) |
+          (device === 'tmpfs' && opts.copyUp ? MountFlags.CopyUp : 0n) |
+          (special ? MountFlags.Ordinary | MountFlags.Anchor : 0n) |
+          (checked ? notProcFlag(resolved) : 0n),
         propagation: prop0 ?? 0n,
         attrSet: attrs.attrSet,
         attrClr: attrs.attrClr,
@@ -527,7 +623,7 @@ export function compileMount(m: InitMount, i: number, c: MountContext): Compiled
     );
   }
   if (delayRo && ro) finalize.push(mount({ target: dest, mflags: MountFlags.NoMount | MountFlags.KeepLocked, remountFlags: flags | MS.REMOUNT | MS.BIND | MS.RDONLY }));
-  return { dest, bind, device, source: bind ? posix.resolve(c.bundle, source) : source, steps, finalize };
+  return { dest, bind, device, source: bind ? posix.resolve(c.bundle, source) : source, steps, finalize, anchored: device === 'proc' || device === 'sysfs' };
 }
 
 /** runc 1.1 chmods the root of a tmpfs mounted on an existing directory to that directory's mode,

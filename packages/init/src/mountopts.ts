@@ -15,6 +15,8 @@ export interface ParsedMountOptions {
   attrClr: bigint;
   /** filesystem-specific options, in order, for mount(2)'s data */
   data: string[];
+  /** tmpcopyup (runc's EXT_COPYUP): a tmpfs gets a copy of the directory it covers */
+  copyUp: boolean;
 }
 
 const FLAGS: Readonly<Record<string, { clear: boolean; flag: bigint }>> = {
@@ -96,12 +98,11 @@ export function mountOptionNames(): string[] {
 const REJECTED: Readonly<Record<string, string>> = {
   idmap: 'idmapped mounts are not supported',
   ridmap: 'idmapped mounts are not supported',
-  tmpcopyup: 'tmpcopyup is not supported',
 };
 
 /** Parses `options` of mounts[i] the way runc does; `field` is e.g. "mounts[2]". */
 export function parseMountOptions(options: readonly string[] | undefined, field: string): ParsedMountOptions {
-  const r: ParsedMountOptions = { flags: 0n, clearedFlags: 0n, propagation: [], attrSet: 0n, attrClr: 0n, data: [] };
+  const r: ParsedMountOptions = { flags: 0n, clearedFlags: 0n, propagation: [], attrSet: 0n, attrClr: 0n, data: [], copyUp: false };
   (options ?? []).forEach((o, i) => {
     const f = `${field}.options[${i}]`;
     if (typeof o !== 'string') throw invalid(f, 'must be a string');
@@ -109,6 +110,10 @@ export function parseMountOptions(options: readonly string[] | undefined, field:
     if (o.includes('\0')) throw invalid(f, 'mount option contains a NUL byte');
     const rej = REJECTED[o];
     if (rej !== undefined) throw invalid(f, `${JSON.stringify(o)}: ${rej}`);
+    if (o === 'tmpcopyup') {
+      r.copyUp = true;
+      return;
+    }
     const fl = FLAGS[o];
     if (fl !== undefined) {
       if (fl.clear) {

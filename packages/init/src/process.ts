@@ -11,6 +11,8 @@ export interface CompiledSeccomp {
   bpf: Uint8Array;
   /** SECCOMP_FILTER_FLAG_* */
   flags?: bigint;
+  /** SCMP_ACT_NOTIFY: the listener goes to this agent (the runtime sends it, see create/exec) */
+  listener?: { path: string; metadata: string };
 }
 
 export interface ProcessContext {
@@ -206,10 +208,15 @@ export function compileProcess(c: ProcessContext): SourcedStep[] {
 
   const args = proc.args!;
   out.push({ step: { op: Op.Resolve, name: args[0]!, path: envPath(env) }, field: 'process.args', label: args[0] });
+  // with a notify listener, the filter is loaded before Ready, while create (or exec) is there to
+  // take the listener and send it to the agent (runc's order with no_new_privs): the init's last
+  // steps then run under it, which is why a notified write is refused
+  const notify = c.seccomp?.listener !== undefined;
+  if (seccomp && notify) out.push(seccomp);
   out.push({ step: { op: Op.WaitStart }, field: 'process' });
   (c.startContainer ?? []).forEach((h, i) => out.push(hookStep(h, `hooks.startContainer[${i}]`, env)));
   out.push({ step: { op: Op.Launch }, field: 'process' });
-  if (seccomp) out.push(seccomp);
+  if (seccomp && !notify) out.push(seccomp);
   out.push({
     step: { op: Op.Exec, argv: [...args], env, preserveFds: BigInt(c.preserveFds) },
     field: 'process.args',

@@ -66,6 +66,15 @@ export function show(s: Step): string {
       return `${name} ${s.name}`;
     case Op.WriteProc:
       return `${name} ${s.path} ${JSON.stringify(s.content)}`;
+    case Op.MaskAt:
+    case Op.ReadonlyAt:
+      return `${name} #${s.anchor} ${s.path}`;
+    case Op.WriteProcAt:
+      return `${name} #${s.anchor} ${s.path} ${JSON.stringify(s.content)}`;
+    case Op.OpenTree:
+      return `${name} ${s.path} ${s.recursive}`;
+    case Op.DetachMount:
+      return `${name} ${s.path}`;
     case Op.Rlimit:
       return `${name} ${s.resource} ${s.soft} ${s.hard}`;
     case Op.Personality:

@@ -133,6 +133,9 @@ export function envPath(env: readonly string[]): string {
 export interface MountInfo {
   mountpoint: string;
   optional: string[];
+  /** the root of the mount within its file system ("/" for a full mount) */
+  root: string;
+  fstype: string;
 }
 
 function unescapeMountinfo(s: string): string {
@@ -146,7 +149,7 @@ export function parseMountinfo(text: string): MountInfo[] {
     if (f.length < 10) continue;
     const sep = f.indexOf('-', 6);
     if (sep < 0) continue;
-    out.push({ mountpoint: unescapeMountinfo(f[4]!), optional: f.slice(6, sep) });
+    out.push({ mountpoint: unescapeMountinfo(f[4]!), optional: f.slice(6, sep), root: unescapeMountinfo(f[3]!), fstype: f[sep + 1] ?? '' });
   }
   return out;
 }

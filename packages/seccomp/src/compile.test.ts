@@ -117,8 +117,10 @@ describe('compileSeccomp (recorded libseccomp calls)', () => {
     const bad = (s: Record<string, unknown>, re: RegExp) => throwsField(() => compileSeccomp(sc(s), 'linux.seccomp', f.lib), re);
     bad({ syscalls: [{ names: ['read'], action: 'SCMP_ACT_ALLOW' }, {}, {}, { names: ['x'], action: 'SCMP_ACT_FOO' }] }, /^linux\.seccomp\.syscalls\[1\]\.action: unknown action undefined$/);
     bad({ syscalls: [{ names: ['x'], action: 'SCMP_ACT_FOO' }] }, /^linux\.seccomp\.syscalls\[0\]\.action: unknown action "SCMP_ACT_FOO"$/);
-    bad({ defaultAction: 'SCMP_ACT_NOTIFY' }, /^linux\.seccomp\.defaultAction: SCMP_ACT_NOTIFY is not supported/);
-    bad({ syscalls: [{ names: ['read'], action: 'SCMP_ACT_NOTIFY' }] }, /^linux\.seccomp\.syscalls\[0\]\.action: SCMP_ACT_NOTIFY is not supported \(it needs a seccomp notify listener/);
+    bad({ defaultAction: 'SCMP_ACT_NOTIFY' }, /^linux\.seccomp\.defaultAction: SCMP_ACT_NOTIFY cannot be used as default action$/);
+    bad({ listenerPath: '/a.sock', syscalls: [{ names: ['mkdir', 'write'], action: 'SCMP_ACT_NOTIFY' }] }, /^linux\.seccomp\.syscalls\[0\]\.names\[1\]: SCMP_ACT_NOTIFY cannot be used for the write syscall$/);
+    bad({ syscalls: [{ names: ['read'], action: 'SCMP_ACT_NOTIFY' }] }, /^linux\.seccomp\.listenerPath: required when a rule uses SCMP_ACT_NOTIFY$/);
+    bad({ listenerPath: 'rel.sock', syscalls: [{ names: ['read'], action: 'SCMP_ACT_NOTIFY' }] }, /^linux\.seccomp\.listenerPath: must be an absolute path/);
     bad({ defaultAction: 'SCMP_ACT_KILL', defaultErrnoRet: 1 }, /^linux\.seccomp\.defaultErrnoRet: SCMP_ACT_KILL does not take an errno/);
     bad({ syscalls: [{ names: ['read'], action: 'SCMP_ACT_ALLOW', errnoRet: 1 }] }, /^linux\.seccomp\.syscalls\[0\]\.errnoRet: SCMP_ACT_ALLOW does not take an errno/);
     bad({ syscalls: [{ names: ['read'], action: 'SCMP_ACT_ERRNO', errnoRet: 70000 }] }, /^linux\.seccomp\.syscalls\[0\]\.errnoRet: must be an errno/);
@@ -184,7 +186,7 @@ describe('compileSeccomp (libseccomp through koffi; no privilege needed)', () =>
 
   it('every action, operator and architecture that features lists compiles', () => {
     for (const action of SUPPORTED.actions) {
-      const out = compileSeccomp(sc({ defaultAction: action === 'SCMP_ACT_ALLOW' ? 'SCMP_ACT_LOG' : 'SCMP_ACT_ALLOW', syscalls: [{ names: ['getpid'], action: action as never }] }));
+      const out = compileSeccomp(sc({ defaultAction: action === 'SCMP_ACT_ALLOW' ? 'SCMP_ACT_LOG' : 'SCMP_ACT_ALLOW', listenerPath: '/a.sock', syscalls: [{ names: ['getpid'], action: action as never }] }));
       assert.ok(out.bpf.length > 0, action);
     }
     for (const op of SUPPORTED.operators) compileSeccomp(sc({ syscalls: [{ names: ['getpid'], action: 'SCMP_ACT_ERRNO', args: [{ index: 1, value: 3, valueTwo: 1, op: op as never }] }] }));
@@ -198,6 +200,17 @@ describe('compileSeccomp (libseccomp through koffi; no privilege needed)', () =>
     assert.ok(lib.syscallResolve('getpid') >= 0);
     assert.equal(lib.syscallResolve('not_a_syscall_at_all'), -1);
     assert.match(lib.version(), /^2\.\d+\.\d+$/);
+  });
+});
+
+describe('SCMP_ACT_NOTIFY', () => {
+  it('sets SECCOMP_FILTER_FLAG_NEW_LISTENER and returns listenerPath and listenerMetadata', () => {
+    const f = fake();
+    const out = compileSeccomp(sc({ listenerPath: '/run/agent.sock', listenerMetadata: 'md', syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_NOTIFY' }] }), 'linux.seccomp', f.lib);
+    assert.equal(out.flags, 8n);
+    assert.deepEqual(out.listener, { path: '/run/agent.sock', metadata: 'md' });
+    assert.deepEqual(f.rules(), [[ACTION.SCMP_ACT_NOTIFY, 83, []]]);
+    assert.equal(compileSeccomp(sc({ syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_ERRNO' }] }), 'linux.seccomp', fake().lib).listener, undefined);
   });
 });
 

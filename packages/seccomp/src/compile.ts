@@ -4,7 +4,7 @@
 // conditions on the same argument are split into one rule each; no_new_privs is left to the init.
 import { RuntimeError } from '@runts/core';
 import type { LinuxSeccomp } from '@runts/spec';
-import { ACTION, ARCH, ATTR, EPERM, ERRNO_ACTIONS, FLAG, NR_SCMP_ERROR, OPERATOR } from './constants.ts';
+import { ACTION, ARCH, ATTR, EPERM, ERRNO_ACTIONS, FLAG, NR_SCMP_ERROR, OPERATOR, SECCOMP_FILTER_FLAG_NEW_LISTENER } from './constants.ts';
 import { libseccomp, type ArgCmp, type Libseccomp } from './libseccomp.ts';
 import { encode, enosysStub, lastSyscalls } from './enosys.ts';
 
@@ -12,8 +12,10 @@ import { encode, enosysStub, lastSyscalls } from './enosys.ts';
 export interface CompiledSeccomp {
   /** struct sock_filter[] */
   bpf: Uint8Array;
-  /** SECCOMP_FILTER_FLAG_* */
+  /** SECCOMP_FILTER_FLAG_* (NEW_LISTENER when a rule uses SCMP_ACT_NOTIFY) */
   flags: bigint;
+  /** SCMP_ACT_NOTIFY: where the runtime sends the listener fd, and the metadata it sends */
+  listener?: { path: string; metadata: string };
 }
 
 /** runc's threshold for libseccomp's binary tree of syscalls (SCMP_FLTATR_CTL_OPTIMIZE 2). */
@@ -32,8 +34,6 @@ function isObject(v: unknown): v is Record<string, unknown> {
 
 /** The numeric libseccomp action for `action` (+ errnoRet), as runc's getAction. */
 export function actionValue(action: unknown, errnoRet: unknown, field: string, errnoField: string): number {
-  if (action === 'SCMP_ACT_NOTIFY')
-    throw invalid(field, 'SCMP_ACT_NOTIFY is not supported (it needs a seccomp notify listener, which runts does not implement yet)');
   if (typeof action !== 'string' || !Object.hasOwn(ACTION, action)) throw invalid(field, `unknown action ${JSON.stringify(action)}`);
   const base = ACTION[action as keyof typeof ACTION];
   if (errnoRet === undefined || errnoRet === null) return ERRNO_ACTIONS.has(action) ? (base | EPERM) >>> 0 : base;
@@ -70,6 +70,9 @@ export function compileSeccomp(seccomp: LinuxSeccomp, field = 'linux.seccomp', l
   if (!isObject(seccomp)) throw invalid(field, 'must be an object');
   const sc = seccomp as unknown as Record<string, unknown>;
   if (sc['defaultAction'] === undefined) throw invalid(`${field}.defaultAction`, 'required');
+  // runc's words: a notified write or a notify default could deadlock the init, which writes to
+  // its parent after loading the filter
+  if (sc['defaultAction'] === 'SCMP_ACT_NOTIFY') throw invalid(`${field}.defaultAction`, 'SCMP_ACT_NOTIFY cannot be used as default action');
   const defaultAction = actionValue(sc['defaultAction'], sc['defaultErrnoRet'], `${field}.defaultAction`, `${field}.defaultErrnoRet`);
 
   let flags = 0n;
@@ -107,9 +110,22 @@ export function compileSeccomp(seccomp: LinuxSeccomp, field = 'linux.seccomp', l
     const conds = args.map((a: unknown, j) => condition(a, `${cf}.args[${j}]`));
     names.forEach((name: unknown, j) => {
       if (typeof name !== 'string' || name === '') throw invalid(`${cf}.names[${j}]`, 'must be a syscall name');
+      if (c['action'] === 'SCMP_ACT_NOTIFY' && name === 'write') throw invalid(`${cf}.names[${j}]`, 'SCMP_ACT_NOTIFY cannot be used for the write syscall');
       rules.push({ name, action, conds, field: `${cf}.names[${j}] (${name})` });
     });
   });
+
+  let listener: CompiledSeccomp['listener'];
+  if (rules.some((r) => r.action === ACTION.SCMP_ACT_NOTIFY)) {
+    const path = sc['listenerPath'];
+    if (typeof path !== 'string' || path === '') throw invalid(`${field}.listenerPath`, 'required when a rule uses SCMP_ACT_NOTIFY');
+    if (!path.startsWith('/')) throw invalid(`${field}.listenerPath`, `must be an absolute path: ${JSON.stringify(path)}`);
+    const md = sc['listenerMetadata'] ?? '';
+    if (typeof md !== 'string') throw invalid(`${field}.listenerMetadata`, 'must be a string');
+    listener = { path, metadata: md };
+    flags |= SECCOMP_FILTER_FLAG_NEW_LISTENER;
+  }
+  const done = (bpf: Uint8Array): CompiledSeccomp => (listener ? { bpf, flags, listener } : { bpf, flags });
 
   const filter = lib.init(defaultAction);
   try {
@@ -135,13 +151,13 @@ export function compileSeccomp(seccomp: LinuxSeccomp, field = 'linux.seccomp', l
     const defaultName = sc['defaultAction'] as string;
     const permissive = defaultName === 'SCMP_ACT_ALLOW' || defaultName === 'SCMP_ACT_LOG' || defaultName === 'SCMP_ACT_TRACE';
     const errnoEnosys = defaultName === 'SCMP_ACT_ERRNO' && (defaultAction & 0xffff) === ENOSYS;
-    if (permissive || errnoEnosys) return { bpf, flags };
+    if (permissive || errnoEnosys) return done(bpf);
     const last = lastSyscalls([...archTokens, lib.archNative()], rules.map((r) => r.name), (a, n) => lib.syscallResolveArch(a, n));
     const stub = encode(enosysStub(last));
     const out = new Uint8Array(stub.length + bpf.length);
     out.set(stub, 0);
     out.set(bpf, stub.length);
-    return { bpf: out, flags };
+    return done(out);
   } catch (err) {
     throw err instanceof RuntimeError ? err.context(field) : err;
   } finally {

@@ -8,6 +8,7 @@ export const ACTION = {
   SCMP_ACT_TRAP: 0x00030000,
   SCMP_ACT_ERRNO: 0x00050000,
   SCMP_ACT_TRACE: 0x7ff00000,
+  SCMP_ACT_NOTIFY: 0x7fc00000,
   SCMP_ACT_LOG: 0x7ffc0000,
   SCMP_ACT_ALLOW: 0x7fff0000,
 } as const;
@@ -56,6 +57,9 @@ export const FLAG = {
   SECCOMP_FILTER_FLAG_LOG: 2n,
   SECCOMP_FILTER_FLAG_SPEC_ALLOW: 4n,
 } as const;
+
+/** seccomp(2)'s flag for a notify listener: added by the compiler when a rule uses SCMP_ACT_NOTIFY. */
+export const SECCOMP_FILTER_FLAG_NEW_LISTENER = 8n;
 
 /** enum scmp_filter_attr */
 export const ATTR = { CTL_NNP: 3, CTL_OPTIMIZE: 8 } as const;

@@ -21,6 +21,8 @@ export interface BundleCheck {
   configPath: string;
   /** Everything wrong; a problem with an empty path is about the file itself (missing, not JSON). */
   problems: Problem[];
+  /** the problem is the file itself (missing, not a regular file, not JSON), not its content */
+  fileProblem?: boolean;
   spec?: Spec;
   rootfs?: string;
 }
@@ -58,7 +60,7 @@ export function fileKind(st: import('node:fs').Stats): string {
 /** Reads, parses and validates a bundle; collects every problem instead of throwing. */
 export function checkBundle(bundleDir: string, opts: ValidateOptions = {}): BundleCheck {
   let bundle = resolve(bundleDir);
-  const fail = (message: string): BundleCheck => ({ bundle, configPath: join(bundle, 'config.json'), problems: [{ path: '', message }] });
+  const fail = (message: string): BundleCheck => ({ bundle, configPath: join(bundle, 'config.json'), problems: [{ path: '', message }], fileProblem: true });
   try {
     bundle = realpathSync(bundle);
   } catch (err) {
@@ -107,7 +109,7 @@ export function loadBundle(bundleDir: string, opts: ValidateOptions = {}): Bundl
   const r = checkBundle(bundleDir, opts);
   if (r.problems.length > 0 || !r.spec) {
     const first = r.problems[0];
-    if (r.problems.length === 1 && first && first.path === '') {
+    if (r.fileProblem && first) {
       // The file itself: report the system error as is.
       throw new RuntimeError('EINVAL', first.message.startsWith('invalid JSON') ? `${r.configPath}: ${first.message}` : first.message);
     }
