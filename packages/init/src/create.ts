@@ -356,7 +356,9 @@ export function compileCreate(o: CompileCreateOptions): SourcedStep[] {
       cgroupFallbackBind: usernsInvolved && !newCgroupns,
       earlier,
       hostMountpoints,
-      ...(userNs !== undefined
+      // (a rootless runtime has no CAP_SYS_ADMIN on the host side for open_tree: sources are
+      // opened from inside, as runc does)
+      ...(userNs !== undefined && !rootless
         ? {
             openTree: (path: string, recursive: boolean) => {
               trees.push({ step: { op: Op.OpenTree, path, recursive: recursive ? 1n : 0n }, field, label: path });
