@@ -88,9 +88,9 @@ describe(`cgroupsPath: ${uut.name} puts the container where runc does`, () => {
 describe(`cgroupsPath that cannot be made safe: ${uut.name} refuses it`, () => {
   const ownMemory = /^\d+:memory:(.*)$/m.exec(readFileSync('/proc/self/cgroup', 'utf8'))?.[1];
   const cases = [
-    ['/', /linux\.cgroupsPath: "\/" resolves to the root cgroup \/sys\/fs\/cgroup\/\S+, which a container must not use/],
-    ['/..', /linux\.cgroupsPath: "\/\.\." resolves to the root cgroup/],
-    ['.', /linux\.cgroupsPath: "\." resolves to (the root cgroup|\S+, which holds the runtime's own cgroup)/],
+    ['/', /linux\.cgroupsPath: "\/" is the root of the cgroup hierarchy \/sys\/fs\/cgroup\/\S+: a container needs a cgroup of its own/],
+    ['/..', /linux\.cgroupsPath: "\/\.\." is the root of the cgroup hierarchy/],
+    ['.', /linux\.cgroupsPath: "\." (is the root of the cgroup hierarchy|resolves to \S+, which holds the runtime's own cgroup)/],
     ...(ownMemory && ownMemory !== '/' ? [[ownMemory, /which holds the runtime's own cgroup/]] : []),
   ];
   for (const [p, re] of cases) {

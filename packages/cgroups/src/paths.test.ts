@@ -66,8 +66,8 @@ test('cgroupfs on pure v2: relative and default under the parent of the own cgro
 });
 
 test('refused: the root cgroup, the own cgroup and its ancestors, NUL', () => {
-  for (const p of ['/', '/..', '/a/..', '/../']) assert.throws(() => resolveCgroups(hybrid, p, 'x', fs), /^RuntimeError: linux\.cgroupsPath: ".*" resolves to the root cgroup \/sys\/fs\/cgroup\/cpu, which a container must not use$/, p);
-  assert.throws(() => resolveCgroups(hybrid, '.', 'x', fs), /linux\.cgroupsPath: "\." resolves to the root cgroup/);
+  for (const p of ['/', '/..', '/a/..', '/../']) assert.throws(() => resolveCgroups(hybrid, p, 'x', fs), /^RuntimeError: linux\.cgroupsPath: ".*" is the root of the cgroup hierarchy \/sys\/fs\/cgroup\/cpu: a container needs a cgroup of its own$/, p);
+  assert.throws(() => resolveCgroups(hybrid, '.', 'x', fs), /linux\.cgroupsPath: "\." is the root of the cgroup hierarchy/);
   assert.throws(() => resolveCgroups(hybrid, '/process_api', 'x', fs), /linux\.cgroupsPath: "\/process_api" resolves to \/sys\/fs\/cgroup\/memory\/process_api, which holds the runtime's own cgroup/);
   assert.throws(() => resolveCgroups(v2, '..', 'x', fs), /linux\.cgroupsPath: "\.\." resolves to \/sys\/fs\/cgroup\/user\.slice\/user-1000\.slice, which holds the runtime's own cgroup/);
   assert.throws(() => resolveCgroups(v2, '/user.slice', 'x', fs), /holds the runtime's own cgroup/);

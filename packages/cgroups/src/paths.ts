@@ -175,7 +175,7 @@ function checked(layout: CgroupLayout, h: Hierarchy, inMount: string, cgroupsPat
   const shown = JSON.stringify(cgroupsPath ?? '');
   if (inMount.split('/').includes('..')) throw new RuntimeError('EINVAL', `${FIELD}: ${shown} leaves the cgroup hierarchy ${h.mountpoint}`);
   const dir = inMount === '/' ? h.mountpoint : join(h.mountpoint, inMount);
-  if (inMount === '/') throw new RuntimeError('EINVAL', `${FIELD}: ${shown} resolves to the root cgroup ${h.mountpoint}, which a container must not use`);
+  if (inMount === '/') throw new RuntimeError('EINVAL', `${FIELD}: ${shown} is the root of the cgroup hierarchy ${h.mountpoint}: a container needs a cgroup of its own`);
   const own = ownInMount(layout, h);
   if (own === inMount || own.startsWith(inMount + '/'))
     throw new RuntimeError('EINVAL', `${FIELD}: ${shown} resolves to ${dir}, which holds the runtime's own cgroup`);
