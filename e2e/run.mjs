@@ -6,6 +6,8 @@
 //   node e2e/run.mjs                      # the runtime under test: E2E_RUNTIME (runc | runts | oci),
 //                                         # default runts when packages/runts/dist/cli.js exists, else runc
 //   E2E_RUNTIME=runc node e2e/run.mjs     # the known-good baseline
+//   E2E_RUNTIME=sea node e2e/run.mjs      # runts as dist/runts, the single executable
+//   E2E_NODE=$(node tools/build/node.mjs 24) node e2e/run.mjs   # runts and oci-* on another Node
 //   node e2e/run.mjs tests/04-exec.test.mjs [--test-name-pattern=...]   # some files (+ the leak check)
 //
 // Before the run it removes what earlier, interrupted runs left (their run dirs, containers,
@@ -40,7 +42,7 @@ if (files.length === 0) {
 }
 files = [...files.filter((f) => f !== LEAKS), LEAKS];
 
-console.log(`# e2e: runtime ${defaultRuntimeName()} (E2E_RUNTIME=${process.env.E2E_RUNTIME ?? ''}), run dir ${RUN_DIR}, tag ${TAG}`);
+console.log(`# e2e: runtime ${defaultRuntimeName()} (E2E_RUNTIME=${process.env.E2E_RUNTIME ?? ''}), Node ${process.env.E2E_NODE || process.execPath}, run dir ${RUN_DIR}, tag ${TAG}`);
 const child = spawn(process.execPath, ['--test', '--test-concurrency=1', '--test-timeout=180000', ...flags, ...files], {
   stdio: 'inherit',
   cwd: E2E_DIR,

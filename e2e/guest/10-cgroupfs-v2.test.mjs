@@ -5,6 +5,7 @@
 import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { runtime, makeBundle, newId, show, spawnCapture, waitStatus, runProbe, PROBE_ARGS, REPO, RUN_DIR } from '../lib/index.mjs';
 
@@ -185,6 +186,23 @@ describe(`cgroup v2, cgroupfs driver (${uut.name} vs runc)`, () => {
     assert.equal(cgfile(c.path, 'cgroup.freeze'), '0');
     assert.match(cgfile(c.path, 'cgroup.events'), /^frozen 0$/m);
     assert.equal((await uut.stateJson(c.id)).status, 'running');
+  });
+
+  test('a network namespace made by `ip netns add` (a bind-mounted nsfs file, as Podman and CNI make) is joined, like runc', async (t) => {
+    const ns = newId('ns');
+    assert.equal(spawnSync('ip', ['netns', 'add', ns]).status, 0);
+    t.after(() => spawnSync('ip', ['netns', 'del', ns]));
+    const want = spawnSync('ip', ['netns', 'exec', ns, 'readlink', '/proc/self/ns/net'], { encoding: 'utf8' }).stdout;
+    for (const rt of [runc, uut]) {
+      const id = newId(`netns-${rt.name}`);
+      const b = await bundle('netns', ['readlink', '/proc/self/ns/net'], undefined, id);
+      b.config.linux.namespaces = b.config.linux.namespaces.map((n) => (n.type === 'network' ? { type: 'network', path: `/run/netns/${ns}` } : n));
+      b.write();
+      t.after(() => rt.forceDelete(id));
+      const r = await rt.run(id, { bundle: b.dir });
+      assert.equal(r.code, 0, `${rt.name}: ${show(r)}`);
+      assert.equal(r.stdout, want, rt.name);
+    }
   });
 
   test('exec: the process joins the container\'s cgroup and sees its limits', async (t) => {

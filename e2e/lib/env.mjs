@@ -40,8 +40,8 @@ export const RUN_DIR = runDir;
 export function defaultRuntimeName() {
   const env = process.env.E2E_RUNTIME;
   if (env) {
-    if (!['runc', 'runts', 'oci'].includes(env)) throw new Error(`E2E_RUNTIME=${env}: expected runc, runts or oci`);
-    return env;
+    if (!['runc', 'runts', 'oci', 'sea'].includes(env)) throw new Error(`E2E_RUNTIME=${env}: expected runc, runts, oci or sea`);
+    return env === 'sea' ? 'runts' : env; // sea: runts as the single executable (runtime.mjs)
   }
   return existsSync(join(REPO, 'packages/runts/dist/cli.js')) ? 'runts' : 'runc';
 }

@@ -3,6 +3,9 @@
 //   const rt = runtime('runc');            // runc --root <run>/root-runc <verb> ...
 //   const rt = runtime('runts');           // node packages/runts/bin/runts.js --root <run>/root-runts <verb> ...
 //   const rt = runtime('oci');             // node packages/<verb>/bin/oci-<verb>.js --root <run>/root-oci ...
+//   runtime('runts', { command: [exe] })   // another runts command (an installed one); 'oci' takes { bin: dir }
+//   E2E_RUNTIME=sea                        // 'runts' is dist/runts, the single executable (no Node needed)
+//   E2E_NODE=/path/to/node                 // the Node that runs runts and the oci-* commands (default: this one)
 //   const r = await rt.create(id, { bundle, pidFile });   // -> { code, signal, stdout, stderr }
 //
 // All output goes through files, never pipes: `create` and `run --detach` leave the container
@@ -14,6 +17,13 @@ import { join } from 'node:path';
 import { RUN_DIR, REPO, cleanEnv, defaultRuntimeName } from './env.mjs';
 
 let ioSeq = 0;
+
+/** The Node that runs runts and the oci-* commands: E2E_NODE (another version), else this one. */
+export const NODE = process.env.E2E_NODE || process.execPath;
+/** The single executable (tools/build/sea.mjs). */
+export const SEA = join(REPO, 'dist/runts');
+/** How runts is started: the single executable with E2E_RUNTIME=sea, else NODE and bin/runts.js. */
+export const RUNTS_COMMAND = process.env.E2E_RUNTIME === 'sea' ? [SEA] : [NODE, join(REPO, 'packages/runts/bin/runts.js')];
 
 /**
  * Spawns argv with stdio on files and waits for it to exit.
@@ -109,9 +119,12 @@ const VERBS = ['create', 'start', 'state', 'kill', 'delete', 'list', 'run', 'exe
 
 export class Runtime {
   /** @param {'runc'|'runts'|'oci'} name */
-  constructor(name = defaultRuntimeName(), { root } = {}) {
+  constructor(name = defaultRuntimeName(), { root, command, bin } = {}) {
     if (!['runc', 'runts', 'oci'].includes(name)) throw new Error(`unknown runtime ${name}`);
     this.name = name;
+    /** runts's command (default RUNTS_COMMAND), or the dir of installed oci-* commands (oci) */
+    this.command = command;
+    this.bin = bin;
     this.root = root ?? join(RUN_DIR, `root-${name}`);
     mkdirSync(this.root, { recursive: true, mode: 0o700 });
   }
@@ -123,9 +136,11 @@ export class Runtime {
       case 'runc':
         return ['runc', '--root', this.root, verb];
       case 'runts':
-        return [process.execPath, join(REPO, 'packages/runts/bin/runts.js'), '--root', this.root, verb];
+        return [...(this.command ?? RUNTS_COMMAND), '--root', this.root, verb];
       case 'oci':
-        return [process.execPath, join(REPO, `packages/${verb}/bin/oci-${verb}.js`), '--root', this.root];
+        return this.bin
+          ? [NODE, join(this.bin, `oci-${verb}`), '--root', this.root]
+          : [NODE, join(REPO, `packages/${verb}/bin/oci-${verb}.js`), '--root', this.root];
     }
   }
 
@@ -220,7 +235,7 @@ export function available(name) {
     case 'runc':
       return true;
     case 'runts':
-      return existsSync(join(REPO, 'packages/runts/dist/cli.js'));
+      return existsSync(RUNTS_COMMAND.at(-1));
     case 'oci':
       return existsSync(join(REPO, 'packages/create/dist/cli.js'));
   }

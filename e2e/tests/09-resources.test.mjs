@@ -7,7 +7,7 @@ import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runtime, makeBundle, newId, show, spawnCapture, waitStatus, REPO, RUN_DIR } from '../lib/index.mjs';
+import { runtime, makeBundle, newId, show, spawnCapture, waitStatus, REPO, RUN_DIR, NODE } from '../lib/index.mjs';
 
 const v2 = !existsSync('/sys/fs/cgroup/memory') && existsSync('/sys/fs/cgroup/cgroup.controllers');
 const memsw = existsSync('/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes') || (v2 && existsSync('/sys/fs/cgroup/memory.swap.max'));
@@ -33,7 +33,7 @@ const runc = runtime('runc');
 
 /** `update`/`events` for a runtime (the e2e Runtime class knows the lifecycle verbs only). */
 function verb(rt, name, args, opts) {
-  const argv = rt.name === 'oci' ? [process.execPath, join(REPO, `packages/${name}/bin/oci-${name}.js`), '--root', rt.root] : [...rt.argv('state').slice(0, -1), name];
+  const argv = rt.name === 'oci' ? [NODE, join(REPO, `packages/${name}/bin/oci-${name}.js`), '--root', rt.root] : [...rt.argv('state').slice(0, -1), name];
   return spawnCapture([...argv, ...args], opts);
 }
 

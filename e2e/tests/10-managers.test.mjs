@@ -10,7 +10,7 @@ import { mkdirSync, writeFileSync, chmodSync, existsSync, copyFileSync, readFile
 import { createHash } from 'node:crypto';
 import { arch } from 'node:process';
 import { join } from 'node:path';
-import { REPO, RUN_DIR, MAKE_ROOTFS, cleanEnv, newId, safeRemove } from '../lib/index.mjs';
+import { REPO, RUN_DIR, MAKE_ROOTFS, cleanEnv, newId, safeRemove, RUNTS_COMMAND } from '../lib/index.mjs';
 
 const dir = join(RUN_DIR, `managers-${process.pid}`);
 const wrapper = join(dir, 'runts'); // what the managers call: runts, without the CA bundle env
@@ -39,7 +39,7 @@ function sh(argv, opts = {}) {
 
 before(() => {
   mkdirSync(dir, { recursive: true });
-  writeFileSync(wrapper, `#!/bin/sh\nunset NODE_EXTRA_CA_CERTS NODE_OPTIONS\nexec ${process.execPath} ${join(REPO, 'packages/runts/bin/runts.js')} "$@"\n`);
+  writeFileSync(wrapper, `#!/bin/sh\nunset NODE_EXTRA_CA_CERTS NODE_OPTIONS\nexec ${RUNTS_COMMAND.join(' ')} "$@"\n`);
   chmodSync(wrapper, 0o755);
   const rootfs = join(dir, 'rootfs');
   assert.equal(sh(['bash', MAKE_ROOTFS, rootfs]).code, 0);

@@ -18,6 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createHash } from 'node:crypto';
+import { figManagers } from './managers.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
 const HERE = path.dirname(SELF);
@@ -27,17 +28,19 @@ let RUNTS_DIST = path.join(REPO, 'packages/runts/dist/cli.js');
 const MAKE_ROOTFS = path.join(REPO, 'tools/make-rootfs/make-rootfs.sh');
 const CGROUP2_UNIFIED = '/sys/fs/cgroup/unified';
 const TIME_BIN = '/usr/bin/time';
+const SEA = path.join(REPO, 'dist/runts');
 const UNSET_ENV = ['NODE_EXTRA_CA_CERTS', 'NODE_OPTIONS'];
 
 // ---------------------------------------------------------------------------------------------
 // options
 
-const FIGURE_NAMES = ['baseline', 'run', 'lifecycle', 'verbs', 'rss', 'seq100', 'par20', 'list1000'];
+const FIGURE_NAMES = ['baseline', 'run', 'lifecycle', 'verbs', 'rss', 'seq100', 'par20', 'list1000', 'managers'];
 const USAGE = `usage: node tools/bench/bench.mjs [options]
 
   --quick              ~1 minute run (fewer iterations)
   --only NAME[,NAME]   run only these figures: ${FIGURE_NAMES.join(', ')}
-  --runtimes LIST      comma-separated subset of runts,runc,crun (default: all that are present)
+  --runtimes LIST      comma-separated subset of runts,sea,runc,crun (default: all that are present;
+                       sea: dist/runts, the single executable)
   --out DIR            where to write the JSON/SVG/markdown (default tools/bench/results)
   --no-subreaper       don't run under the python3 child-subreaper (orphaned container inits are then
                        reaped by the host's pid 1, which on this VM takes ~1.4 s)
@@ -69,7 +72,7 @@ function parseArgs(argv) {
     else die(`unknown argument ${a}\n${USAGE}`);
   }
   if (o.only) for (const n of o.only) if (!FIGURE_NAMES.includes(n)) die(`--only: unknown figure ${n} (one of ${FIGURE_NAMES.join(', ')})`);
-  if (o.runtimes) for (const n of o.runtimes) if (!['runts', 'runc', 'crun'].includes(n)) die(`--runtimes: unknown runtime ${n}`);
+  if (o.runtimes) for (const n of o.runtimes) if (!['runts', 'sea', 'runc', 'crun'].includes(n)) die(`--runtimes: unknown runtime ${n}`);
   return o;
 }
 
@@ -170,6 +173,15 @@ function stats(values) {
   const mean = a.reduce((s, x) => s + x, 0) / n;
   const r = (x) => Math.round(x * 100) / 100;
   return { median: r(median), p90: r(p90), mean: r(mean), min: r(a[0]), max: r(a[n - 1]), n };
+}
+
+/** CPU time of this process's waited-for children (/proc/self/stat cutime, cstime), in ms: the
+ *  difference around one spawnSync is that command's user and system time (10 ms ticks; the
+ *  figures take the mean over the iterations). */
+function childCpu() {
+  const f = readFileSync('/proc/self/stat', 'latin1');
+  const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
+  return { user: Number(fields[13]) * 10, sys: Number(fields[14]) * 10 };
 }
 
 /** /proc/<pid>/stat state letter, or null when the process is gone. */
@@ -338,7 +350,15 @@ function makeRuntimes() {
       } else out.push(mk('crun', p, [], { version, invocation: p }));
     }
   }
-  const order = ['runts', 'runc', 'crun'];
+  if (want('sea')) {
+    if (!existsSync(SEA)) missing.sea = `${path.relative(REPO, SEA)} does not exist (pnpm build makes it)`;
+    else {
+      const v = spawnSync(SEA, ['--version'], { encoding: 'utf8', env: ENV, timeout: 20000 });
+      if (v.status !== 0) missing.sea = `dist/runts --version failed (exit ${v.status})`;
+      else out.push(mk('sea', SEA, [], { version: firstLine(v.stdout), node: (/node: (\S+)/.exec(v.stdout) ?? [])[1], invocation: path.relative(REPO, SEA) }));
+    }
+  }
+  const order = ['runts', 'sea', 'runc', 'crun'];
   out.sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
   return { list: out, missing };
 }
@@ -355,11 +375,13 @@ function exec(rt, args, { capture = false, timeout = 60000, time = false } = {})
     fd = openSync(LOG, 'w');
     opts.stdio = ['ignore', fd, fd];
   }
+  const c0 = childCpu();
   const t0 = now();
   const r = spawnSync(full[0], full.slice(1), opts);
   const ms = msSince(t0);
+  const c1 = childCpu();
   if (fd !== null) closeSync(fd);
-  const res = { ms, status: r.status, signal: r.signal, error: r.error, stdout: capture ? r.stdout.toString() : '', stderr: capture ? r.stderr.toString() : '' };
+  const res = { ms, userMs: c1.user - c0.user, sysMs: c1.sys - c0.sys, status: r.status, signal: r.signal, error: r.error, stdout: capture ? r.stdout.toString() : '', stderr: capture ? r.stderr.toString() : '' };
   if (res.status !== 0 && !capture) res.stderr = readFileSync(LOG, 'utf8');
   if (time && res.status === 0) {
     const m = /(\d+)\s*$/.exec(readFileSync(TIMEFILE, 'utf8'));
@@ -509,7 +531,7 @@ function fail(figs, rt, err, max = MAX_FAILS) {
 }
 
 function progress(f) {
-  const order = ['runts', 'runc', 'crun'];
+  const order = ['runts', 'sea', 'runc', 'crun'];
   const parts = Object.entries(f.samples).sort(([a], [b]) => order.indexOf(a) - order.indexOf(b)).map(([n, s]) => {
     const st = stats(s);
     return `${n} ${fmt(st.median, f.unit)} (p90 ${fmt(st.p90, f.unit)})`;
@@ -534,26 +556,45 @@ function figBaseline(rts, bundles) {
     ['crun wrapper running `true`', pseudo('wrapper', ['unshare', '-m', 'sh', '-c', `umount ${CGROUP2_UNIFIED} 2>/dev/null; exec "$@"`, 'sh', '/bin/true'])],
   ];
   if (rts.some((r) => r.name === 'runts')) items.push(['runts --version', pseudo('runts', [process.execPath, RUNTS_BIN, '--version'])]);
+  const sea = rts.find((r) => r.name === 'sea');
+  const seaNode = sea?.node ? path.join(os.homedir(), '.cache/runts/node', sea.node.slice(1), 'bin/node') : null;
+  if (sea) items.push(['sea --version', pseudo('sea', [SEA, '--version'])]);
+  if (seaNode && existsSync(seaNode)) items.push([`node ${sea.node} -e 0 (the single executable's Node)`, pseudo('node-sea', [seaNode, '-e', '0'])]);
   const out = {};
+  const cpu = {};
   for (let i = 0; i < ITER.warm + ITER.baseN; i++) {
     for (let k = 0; k < items.length; k++) {
       checkInterrupted();
       const [label, p] = items[(i + k) % items.length];
       const r = must(p, [], exec(p, []));
-      if (i >= ITER.warm) (out[label] ??= []).push(r.ms);
+      if (i >= ITER.warm) {
+        (out[label] ??= []).push(r.ms);
+        (cpu[label] ??= []).push({ user: r.userMs, sys: r.sysMs });
+      }
     }
   }
   // peak RSS of the wrapper itself (its exec chain: unshare, sh, true)
   const w = items[2][1];
   const wr = exec(w, [], { time: true });
   const res = {};
+  const cpuMean = {};
+  const rss = {};
+  for (const [label, p] of items) {
+    const c = cpu[label] ?? [];
+    cpuMean[label] = { user: c.reduce((a, x) => a + x.user, 0) / (c.length || 1), sys: c.reduce((a, x) => a + x.sys, 0) / (c.length || 1) };
+    if (existsSync(TIME_BIN) && /node|--version/.test(label)) {
+      const m = [];
+      for (let k = 0; k < 5; k++) m.push(exec(p, [], { time: true }).maxrssKiB);
+      rss[label] = stats(m.filter((x) => x > 0))?.median ?? null;
+    }
+  }
   for (const [label, s] of Object.entries(out)) {
     res[label] = stats(s);
     console.log(`  ${label.padEnd(40)} ${fmt(res[label].median, 'ms')} ms (p90 ${fmt(res[label].p90, 'ms')})`);
   }
   const overhead = Math.max(0, res['crun wrapper running `true`'].median - res['spawn /bin/true'].median);
   console.log(`  crun wrapper overhead per call: ${overhead.toFixed(2)} ms; its own peak RSS ${wr.maxrssKiB ?? '?'} KiB`);
-  return { stats: res, crunWrapperOverheadMs: Math.round(overhead * 100) / 100, crunWrapperMaxRssKiB: wr.maxrssKiB ?? null };
+  return { stats: res, cpuMs: cpuMean, maxRssKiB: rss, seaNodeLabel: seaNode && existsSync(seaNode) ? `node ${sea.node} -e 0 (the single executable's Node)` : null, crunWrapperOverheadMs: Math.round(overhead * 100) / 100, crunWrapperMaxRssKiB: wr.maxrssKiB ?? null };
 }
 
 function figRun(rts, bundles) {
@@ -603,7 +644,14 @@ function figVerbs(rts, bundles) {
     V[v] = figure(`verb-${v}`, 'verbs', title, 'ms', 1);
   }
   const rss = figure('rss-init', 'rss', 'init RSS, waiting between create and start', 'KiB', 0, 'VmRSS of the state pid');
-  loop([...Object.values(V), rss], rts, ITER.n, ITER.warm, (rt, keep) => {
+  const C = {};
+  for (const v of Object.keys(V)) C[v] = figure(`cpu-${v}`, 'cpu', `CPU user+sys: ${V[v].title}`, 'ms', 1, 'mean of cutime+cstime differences (10 ms ticks)');
+  for (const f of Object.values(C)) f.mean = true;
+  const cpuOf = (r) => r.userMs + r.sysMs;
+  const SYS = {};
+  for (const v of Object.keys(V)) SYS[v] = figure(`sys-${v}`, 'sys', `CPU sys: ${V[v].title}`, 'ms', 1, 'mean of cstime differences (10 ms ticks)');
+  for (const f of Object.values(SYS)) f.mean = true;
+  loop([...Object.values(V), rss, ...Object.values(C), ...Object.values(SYS)], rts, ITER.n, ITER.warm, (rt, keep) => {
     const id = newId(rt, 'verb');
     try {
       const c = run(rt, ['create', '--bundle', bundles.sleep, id]);
@@ -618,12 +666,18 @@ function figVerbs(rts, bundles) {
       if (keep) {
         add(V.create, rt, c.ms); add(V.state, rt, s.ms); add(V.start, rt, st.ms);
         add(V.exec, rt, e.ms); add(V.kill, rt, k.ms); add(V.delete, rt, d.ms); add(rss, rt, kib);
+        const rs = { create: c, state: s, start: st, exec: e, kill: k, delete: d };
+        for (const [v, r] of Object.entries(rs)) {
+          add(C[v], rt, cpuOf(r));
+          add(SYS[v], rt, r.sysMs);
+        }
       }
     } finally {
       cleanup(rt, id);
     }
   });
   for (const f of Object.values(V)) progress(f);
+  for (const f of Object.values(C)) progress(f);
   progress(rss);
 }
 
@@ -826,10 +880,12 @@ function summarize(rts, baseline) {
   return figures.map((f) => {
     const st = {};
     for (const n of names) if (f.samples[n]?.length) st[n] = stats(f.samples[n]);
+    // CPU figures are 10 ms ticks: their mean is the estimate, reported as the figure's value
+    if (f.mean) for (const n of Object.keys(st)) st[n] = { ...st[n], median: st[n].mean, of: 'mean' };
     const ratio = (a, b) => (st[a] && st[b] && st[b].median > 0 ? Math.round((st[a].median / st[b].median) * 1000) / 1000 : null);
     const out = {
       key: f.key, group: f.group, title: f.title, unit: f.unit, stats: st,
-      ratios: { 'runts/runc': ratio('runts', 'runc'), 'runts/crun': ratio('runts', 'crun'), 'crun/runc': ratio('crun', 'runc') },
+      ratios: { 'runts/runc': ratio('runts', 'runc'), 'runts/crun': ratio('runts', 'crun'), 'crun/runc': ratio('crun', 'runc'), 'sea/runc': ratio('sea', 'runc') },
       samples: f.samples,
     };
     if (f.note) out.note = f.note;
@@ -851,16 +907,18 @@ function markdown(results) {
   const hasRunts = names.includes('runts');
   const head = ['figure', ...names.map((n) => `${n}`), ...(names.includes('crun') ? ['crun − wrapper'] : [])];
   if (hasRunts && names.includes('runc')) head.push('runts/runc');
+  if (names.includes('sea') && names.includes('runc')) head.push('sea/runc');
   if (hasRunts && names.includes('crun')) head.push('runts/crun');
   if (!hasRunts && names.includes('crun') && names.includes('runc')) head.push('crun/runc');
   const lines = [`| ${head.join(' | ')} |`, `|${head.map((h, i) => (i === 0 ? '---' : '---:')).join('|')}|`];
-  for (const f of results.figures) {
+  for (const f of results.figures.filter((x) => x.group !== 'sys')) {
     const unit = f.unit === 'KiB' ? ' (KiB)' : ' (ms)';
     const row = [f.title + unit];
     for (const n of names) row.push(f.stats[n] ? fmt(f.stats[n].median, f.unit) + (f.failedIterations?.[n] ? ' †' : '') : f.errors?.[n] ? 'failed' : '—');
     if (names.includes('crun')) row.push(f.crunNetOfWrapperMs !== undefined ? fmt(f.crunNetOfWrapperMs, 'ms') : '—');
     const r = (x) => (x === null || x === undefined ? '—' : `${x.toFixed(2)}×`);
     if (hasRunts && names.includes('runc')) row.push(r(f.ratios['runts/runc']));
+    if (names.includes('sea') && names.includes('runc')) row.push(r(f.ratios['sea/runc']));
     if (hasRunts && names.includes('crun')) row.push(r(f.ratios['runts/crun']));
     if (!hasRunts && names.includes('crun') && names.includes('runc')) row.push(r(f.ratios['crun/runc']));
     lines.push(`| ${row.join(' | ')} |`);
@@ -884,13 +942,119 @@ function markdown(results) {
   return lines.join('\n');
 }
 
+const VERB_FIGS = [['run', 'run `true`'], ['verb-create', 'create'], ['verb-state', 'state'], ['verb-start', 'start'], ['verb-exec', 'exec `true`'], ['verb-kill', 'kill 9'], ['verb-delete', 'delete'], ['list-empty', 'list']];
+
+/** The floor of a runtime's calls: `node -e 0` of the Node it runs on (for sea, its own Node). */
+function floorOf(results, rt) {
+  const b = results.baseline;
+  if (!b) return null;
+  const label = rt === 'sea' && b.seaNodeLabel ? b.seaNodeLabel : 'node -e 0 (Node start floor)';
+  const jsLabel = rt === 'sea' ? 'sea --version' : 'runts --version';
+  return { label, wall: b.stats[label]?.median, cpu: b.cpuMs[label], rss: b.maxRssKiB?.[label], version: b.stats[jsLabel]?.median };
+}
+
+/** Issue 11's goals, as ratios (value <= target is met). */
+function goals(results) {
+  const fig = (k) => results.figures.find((f) => f.key === k);
+  const out = [];
+  const r3 = (x) => Math.round(x * 1000) / 1000;
+  for (const rt of ['runts', 'sea']) {
+    if (!results.runtimeOrder.includes(rt) || !results.runtimeOrder.includes('runc')) continue;
+    const floor = floorOf(results, rt);
+    if (!floor?.wall) continue;
+    const push = (goal, value, target) => value !== null && Number.isFinite(value) && out.push({ runtime: rt, goal, value: r3(value), target, met: value <= target });
+    for (const [k, label] of VERB_FIGS) {
+      const f = fig(k);
+      if (f?.stats[rt] && f.stats.runc) push(`${label}: (wall − node -e 0) / runc wall`, (f.stats[rt].median - floor.wall) / f.stats.runc.median, 1);
+    }
+    const lc = fig('lifecycle');
+    if (lc?.stats[rt] && lc.stats.runc) push('create + start + delete: wall / runc', lc.stats[rt].median / lc.stats.runc.median, 0.8);
+    const par = fig('par20');
+    if (par?.stats[rt] && par.stats.runc) push('20 parallel creates: wall / runc', par.stats[rt].median / par.stats.runc.median, 2);
+    const floorCpu = floor.cpu ? floor.cpu.user + floor.cpu.sys : 0;
+    for (const v of ['create', 'state', 'start', 'exec', 'kill', 'delete']) {
+      const f = fig(`cpu-${v}`);
+      if (f?.stats[rt] && f.stats.runc?.median > 0) push(`CPU ${v}: (user+sys − node -e 0's) / runc`, (f.stats[rt].median - floorCpu) / f.stats.runc.median, 1);
+    }
+    if (floor.rss) {
+      for (const v of ['run', 'create', 'state', 'start', 'exec', 'kill', 'delete']) {
+        const f = fig(`maxrss-${v}`);
+        if (f?.stats[rt]) push(`peak RSS ${v}: (KiB − node -e 0's) / 8 MiB`, (f.stats[rt].median - floor.rss) / 8192, 1);
+      }
+    }
+  }
+  for (const m of results.managers ?? []) {
+    if (m.error) continue;
+    out.push({ runtime: 'runts', goal: `${m.manager} run --rm true: wall / (runc + ${m.calls} × node -e 0)`, value: r3(m.runts / (m.runc + m.calls * m.nodeFloor)), target: 1, met: m.runts <= m.runc + m.calls * m.nodeFloor });
+  }
+  return out;
+}
+
+function goalsMarkdown(list) {
+  const lines = ['| runtime | goal | value | target | met |', '|---|---|---:|---:|:---:|'];
+  for (const g of list) lines.push(`| ${g.runtime} | ${g.goal} | ${g.value.toFixed(2)} | ≤ ${g.target} | ${g.met ? 'yes' : 'no'} |`);
+  return lines.join('\n');
+}
+
+/** Where each verb's time goes: Node's start (node -e 0), our JS start (runts --version minus
+ *  that), the kernel (system CPU time beyond node -e 0's) and our work (the rest of the wall
+ *  time: JS run, waiting on the executor and the container), with runc's whole call beside. */
+function breakdownSvg(results) {
+  const fig = (k) => results.figures.find((f) => f.key === k);
+  const rts = ['runts', 'sea'].filter((n) => results.runtimeOrder.includes(n));
+  const rows = [];
+  for (const [k, label] of VERB_FIGS) {
+    for (const rt of rts) {
+      const f = fig(k);
+      const floor = floorOf(results, rt);
+      if (!f?.stats[rt] || !floor?.wall) continue;
+      const wall = f.stats[rt].median;
+      const node = Math.min(wall, floor.wall);
+      const js = Math.max(0, Math.min(wall - node, (floor.version ?? node) - node));
+      const sysFig = fig(`sys-${k.replace(/^verb-/, '')}`);
+      const kernel = sysFig?.stats[rt] ? Math.max(0, Math.min(wall - node - js, sysFig.stats[rt].median - (floor.cpu?.sys ?? 0))) : 0;
+      rows.push({ label: `${label} (${rt})`, parts: [node, js, kernel, Math.max(0, wall - node - js - kernel)], wall, runc: f.stats.runc?.median });
+    }
+  }
+  const colors = [['Node start (node -e 0)', '#9ecae1'], ['our JS start', '#3182bd'], ['kernel (sys CPU beyond node -e 0)', '#fdae6b'], ['our work (the rest)', '#e6550d']];
+  const W = 980, labelW = 200, plotW = W - labelW - 60, barH = 14, rowH = 34, top = 80;
+  const H = top + rows.length * rowH + 40;
+  const max = Math.max(1, ...rows.map((r) => Math.max(r.wall, r.runc ?? 0)));
+  const x = (v) => labelW + (v / max) * plotW;
+  const o = [`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="DejaVu Sans, Helvetica, Arial, sans-serif" font-size="12">`, `<rect width="${W}" height="${H}" fill="#fff"/>`];
+  o.push(`<text x="12" y="22" font-size="15" font-weight="bold">Where each verb's time goes (medians, ms; grey: runc's whole call)</text>`);
+  o.push(`<text x="12" y="40" fill="#555">${esc(`${results.generated} · ${results.host.cpus} CPUs · Node ${results.host.node} · kernel share from cstime (10 ms ticks, mean)`)}</text>`);
+  let lx = 12;
+  for (const [name, c] of colors) {
+    o.push(`<rect x="${lx}" y="50" width="12" height="12" fill="${c}"/><text x="${lx + 17}" y="60">${esc(name)}</text>`);
+    lx += 215;
+  }
+  rows.forEach((r, i) => {
+    const y = top + i * rowH;
+    o.push(`<text x="${labelW - 8}" y="${y + 11}" text-anchor="end">${esc(r.label)}</text>`);
+    let acc = 0;
+    r.parts.forEach((v, j) => {
+      if (v <= 0) return;
+      o.push(`<rect x="${x(acc).toFixed(1)}" y="${y}" width="${Math.max(0.5, x(acc + v) - x(acc)).toFixed(1)}" height="${barH}" fill="${colors[j][1]}"><title>${esc(`${colors[j][0]}: ${v.toFixed(1)} ms`)}</title></rect>`);
+      acc += v;
+    });
+    o.push(`<text x="${(x(acc) + 4).toFixed(1)}" y="${y + 11}" font-size="10">${r.wall.toFixed(1)}</text>`);
+    if (r.runc) {
+      o.push(`<rect x="${labelW}" y="${y + barH + 2}" width="${Math.max(0.5, x(r.runc) - labelW).toFixed(1)}" height="7" fill="#aaa"/>`);
+      o.push(`<text x="${(x(r.runc) + 4).toFixed(1)}" y="${y + barH + 9}" font-size="9" fill="#555">runc ${r.runc.toFixed(1)}</text>`);
+    }
+  });
+  o.push('</svg>');
+  return o.join('\n') + '\n';
+}
+
 const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 /** Horizontal bars of the ratios per figure on a log scale, anchored at a line at 1.0. */
 function svg(results) {
   const hasRunts = results.runtimeOrder.includes('runts');
   const series = hasRunts
-    ? [['runts/runc', '#1f77b4'], ['runts/crun', '#ff7f0e']]
+    ? [['runts/runc', '#1f77b4'], ['sea/runc', '#2ca02c'], ['runts/crun', '#ff7f0e']]
     : [['crun/runc', '#7f7f7f']];
   const failed = (f) => hasRunts && f.errors?.runts;
   const rows = results.figures.filter((f) => series.some(([k]) => f.ratios[k] !== null) || failed(f));
@@ -970,8 +1134,9 @@ async function main() {
 
   let baseline = null;
   let error = null;
+  let managers = null;
   try {
-    if (wants('baseline') || wants('run') || wants('lifecycle') || wants('verbs') || wants('seq100') || wants('par20') || wants('list1000')) baseline = figBaseline(rts, bundles);
+    if (wants('baseline') || wants('run') || wants('lifecycle') || wants('verbs') || wants('seq100') || wants('par20') || wants('list1000') || wants('rss') || wants('managers')) baseline = figBaseline(rts, bundles);
     if (wants('run')) figRun(rts, bundles);
     if (wants('lifecycle')) figLifecycle(rts, bundles);
     if (wants('verbs')) figVerbs(rts, bundles);
@@ -979,6 +1144,7 @@ async function main() {
     if (wants('seq100')) figSeq(rts, bundles);
     if (wants('par20')) await figPar(rts, bundles);
     if (wants('list1000')) figList(rts, bundles);
+    if (wants('managers')) managers = await figManagers({ runts: [process.execPath, RUNTS_BIN], runc: which('runc'), nodeFloor: baseline?.stats['node -e 0 (Node start floor)']?.median, env: ENV, n: OPTS.quick ? 4 : 12, work: WORK, repo: REPO });
   } catch (err) {
     error = err;
     console.error(`\nbench: ${err.message}`);
@@ -1028,7 +1194,9 @@ async function main() {
     runtimeOrder: rts.map((r) => r.name),
     baseline,
     figures: summarize(rts, baseline),
+    managers: managers ?? undefined,
   };
+  results.goals = goals(results);
 
   const md = markdown(results);
   console.log(`\n## Results (median; ${results.mode} run, ${results.durationS} s)\n`);
@@ -1036,12 +1204,15 @@ async function main() {
   if (missing.runts) console.log(`\nrunts is missing: ${missing.runts}. Ratios need it; crun/runc is shown for reference.`);
   if (baseline) console.log(`\nFloors: spawn /bin/true ${fmt(baseline.stats['spawn /bin/true'].median, 'ms')} ms, node -e 0 ${fmt(baseline.stats['node -e 0 (Node start floor)'].median, 'ms')} ms; crun wrapper overhead ${baseline.crunWrapperOverheadMs} ms per call ("crun − wrapper" subtracts it once per crun command).`);
   console.log(`${UNSET_ENV.join(' and ')} were unset for every runtime.`);
+  const goalsMd = results.goals.length ? `\n### Goals (issue 11; value ≤ target is met)\n\n${goalsMarkdown(results.goals)}\n` : '';
+  console.log(goalsMd);
 
   mkdirSync(OPTS.out, { recursive: true });
   const jsonPath = path.join(OPTS.out, `${base}.json`);
   writeFileSync(jsonPath, JSON.stringify(results, null, 2) + '\n');
   writeFileSync(path.join(OPTS.out, `${base}.svg`), svg(results));
-  writeFileSync(path.join(OPTS.out, `${base}.md`), `${md}\n\nMedians; ${results.mode} run on ${results.generated}, ${results.host.cpus} CPUs, Linux ${results.host.kernel}, Node ${results.host.node}; ${results.method.env}. Reproduce: \`pnpm bench\`.\n`);
+  writeFileSync(path.join(OPTS.out, `${base}-breakdown.svg`), breakdownSvg(results));
+  writeFileSync(path.join(OPTS.out, `${base}.md`), `${md}\n${goalsMd}\nMedians; ${results.mode} run on ${results.generated}, ${results.host.cpus} CPUs, Linux ${results.host.kernel}, Node ${results.host.node}; ${results.method.env}. Reproduce: \`pnpm bench\`.\n`);
   console.log(`\nwrote ${path.relative(process.cwd(), jsonPath)}, ${base}.svg and ${base}.md in ${path.relative(process.cwd(), OPTS.out) || '.'}`);
   if (error) process.exitCode = 1;
 }

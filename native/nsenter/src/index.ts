@@ -6,9 +6,11 @@ import { fileURLToPath } from 'node:url';
 import type { Readable, Writable } from 'node:stream';
 import type { Socket } from 'node:net';
 import { RuntimeError, strerror, ERRNO_NAMES, type ErrorCode } from '@runts/core';
+import { executableCopy, runnable } from './executable.ts';
 import { Op, Msg, Signatures, type ArgKind, type Step, type SourcedStep } from './program.ts';
 
 export * from './program.ts';
+export { executableCopy, isExecutable, runnable } from './executable.ts';
 
 /** The executor rejects a message (the program included) over this size (PROTOCOL.md): runc has no
  *  cap on its config, so a 10 MB config.json (annotations, env, mounts) must fit with room to spare. */
@@ -147,14 +149,27 @@ export function describeError(err: ExecutorError, steps: ReadonlyArray<SourcedSt
   return new RuntimeError(code, text, { errno: err.errno ? ERRNO_NAMES[err.errno] : undefined });
 }
 
-/** The executor binary: $RUNTS_INIT, else ./runts-init next to this module (bundled verbs have it
- *  copied into dist/), else native/nsenter/build/runts-init of the repository. */
+/** Set by the single executable (tools/build/sea-main.cjs): the executor's bytes, carried inside it. */
+export const EMBEDDED_EXECUTOR = Symbol.for('runts.executor');
+let runnablePath: string | undefined;
+
+/** The executor binary: $RUNTS_INIT, else the one embedded in the single executable, else
+ *  ./runts-init next to this module (bundled verbs have it copied into dist/), else
+ *  native/nsenter/build/runts-init of the repository. When that file cannot be executed as it is
+ *  (an npm install drops its exec bit), an executable copy of it (executable.ts). */
 export function executorPath(): string {
   const env = process.env.RUNTS_INIT;
   if (env) return env;
-  const beside = fileURLToPath(new URL('./runts-init', import.meta.url));
-  if (existsSync(beside)) return beside;
-  return fileURLToPath(new URL('../build/runts-init', import.meta.url));
+  if (runnablePath) return runnablePath;
+  try {
+    const embedded = (globalThis as Record<symbol, unknown>)[EMBEDDED_EXECUTOR] as (() => Uint8Array) | undefined;
+    if (embedded) return (runnablePath = executableCopy(embedded()));
+    const beside = fileURLToPath(new URL('./runts-init', import.meta.url));
+    if (existsSync(beside)) return (runnablePath = runnable(beside));
+    return (runnablePath = runnable(fileURLToPath(new URL('../build/runts-init', import.meta.url))));
+  } catch (e) {
+    throw new RuntimeError('ESYS', `runts-init: ${(e as Error).message}`, { cause: e });
+  }
 }
 
 export type StdioSlot = 'inherit' | 'pipe' | 'ignore' | number;

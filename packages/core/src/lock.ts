@@ -6,8 +6,10 @@ import { dirname } from 'node:path';
 import { RuntimeError } from './errors.ts';
 import { procStat } from './sys.ts';
 
-const sleeper = new Int32Array(new SharedArrayBuffer(4));
+// made on first use: a module top level may run in a V8 startup snapshot, which has no SharedArrayBuffer
+let sleeper: Int32Array | undefined;
 export function sleepMs(ms: number): void {
+  sleeper ??= new Int32Array(new SharedArrayBuffer(4));
   Atomics.wait(sleeper, 0, 0, ms);
 }
 

@@ -1,0 +1,129 @@
+// Installed as a user installs them: each command's package packed (pnpm pack) and installed alone
+// into a fresh prefix with npm (`npm install -g --prefix P`, koffi from npm's cache or the
+// registry), then run on real containers, with and without a seccomp profile (koffi and
+// libseccomp). npm normalizes file modes, so the executor beside the bundle has no exec bit: the
+// commands must not depend on it.
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdirSync, statSync, readFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { runtime, makeBundle, newId, show, waitStatus, waitPidExit, REPO, RUN_DIR, NODE, safeRemove } from '../lib/index.mjs';
+
+const PACKAGES = { runts: 'runts', create: '@runts/create', start: '@runts/start', state: '@runts/state', kill: '@runts/kill', delete: '@runts/delete', run: '@runts/run', exec: '@runts/exec' };
+const dir = join(RUN_DIR, 'installed');
+const prefix = (name) => join(dir, `prefix-${name}`);
+
+/** Runs argv to its end, output collected; rejects on a non-zero exit, with the output. */
+function sh(argv, opts = {}) {
+  return new Promise((resolve, reject) => {
+    // npm keeps this environment's CA bundle: the registry is reached through it here
+    const env = { ...process.env };
+    delete env.NODE_TEST_CONTEXT;
+    delete env.NODE_OPTIONS;
+    const c = spawn(argv[0], argv.slice(1), { cwd: opts.cwd ?? dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    c.stdout.on('data', (d) => (out += d));
+    c.stderr.on('data', (d) => (out += d));
+    c.on('error', reject);
+    c.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${argv.join(' ')}: exit ${code}\n${out}`))));
+  });
+}
+
+const SECCOMP = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO' }] };
+const SCRIPT = 'exec 2>&1; echo hello; mkdir /tmp/made; echo mkdir=$?; rmdir /tmp/made 2>/dev/null; true';
+
+describe('each command packed and installed alone with npm', () => {
+  let plain;
+  let filtered;
+  let sleeper;
+  before(async () => {
+    mkdirSync(dir, { recursive: true });
+    // pack one by one (pnpm writes the workspace's lock), install side by side
+    const tarballs = {};
+    for (const [name, pkg] of Object.entries(PACKAGES)) {
+      const out = await sh(['pnpm', 'pack', '--pack-destination', dir], { cwd: join(REPO, 'packages', name) });
+      tarballs[name] = out.trim().split('\n').filter((l) => l.endsWith('.tgz')).at(-1);
+      assert.ok(tarballs[name] && existsSync(tarballs[name]), `${pkg}: no tarball in\n${out}`);
+    }
+    await Promise.all(
+      Object.keys(PACKAGES).map((name) => sh(['npm', 'install', '-g', '--prefer-offline', '--no-audit', '--no-fund', '--prefix', prefix(name), tarballs[name]])),
+    );
+    plain = await makeBundle({ name: 'inst', args: ['sh', '-c', SCRIPT], readonly: false });
+    filtered = await makeBundle({ name: 'inst-sc', args: ['sh', '-c', SCRIPT], readonly: false, edit: (c) => void (c.linux.seccomp = SECCOMP) });
+    sleeper = await makeBundle({ name: 'inst-sleep', args: ['sleep', '1000'], readonly: false, edit: (c) => void (c.linux.seccomp = SECCOMP) });
+  });
+  after(() => {
+    plain?.cleanup();
+    filtered?.cleanup();
+    sleeper?.cleanup();
+    safeRemove(dir);
+  });
+
+  const installed = (name) => join(prefix(name), 'lib/node_modules', PACKAGES[name]);
+
+  test('npm leaves the executor without its exec bit (what the commands must cope with)', () => {
+    for (const name of ['runts', 'create', 'run', 'exec']) {
+      const mode = statSync(join(installed(name), 'dist/runts-init')).mode & 0o777;
+      assert.equal(mode & 0o111, 0, `${name}: dist/runts-init mode ${mode.toString(8)}`);
+    }
+    assert.ok(existsSync(join(installed('create'), 'node_modules/koffi')), 'koffi installed with @runts/create');
+  });
+
+  for (const [label, bundle] of [['no seccomp', () => plain], ['seccomp', () => filtered]]) {
+    test(`runts run (installed runts alone), ${label}`, async (t) => {
+      const rt = runtime('runts', { command: [NODE, join(prefix('runts'), 'bin/runts')] });
+      const id = newId('inst-runts');
+      t.after(() => rt.forceDelete(id));
+      const r = await rt.run(id, { bundle: bundle().dir });
+      assert.equal(r.code, 0, show(r));
+      assert.match(r.stdout, label === 'seccomp' ? /^hello\nmkdir: can't create directory '\/tmp\/made': Operation not permitted\nmkdir=1\n$/ : /^hello\nmkdir=0\n$/, show(r));
+    });
+
+    test(`oci-run (installed alone), ${label}`, async (t) => {
+      const oci = runtime('oci', { bin: join(prefix('run'), 'bin') });
+      const id = newId('inst-run');
+      t.after(() => oci.forceDelete(id));
+      const r = await oci.run(id, { bundle: bundle().dir });
+      assert.equal(r.code, 0, show(r));
+      assert.match(r.stdout, label === 'seccomp' ? /^hello\nmkdir: .*Operation not permitted\nmkdir=1\n$/ : /^hello\nmkdir=0\n$/, show(r));
+    });
+  }
+
+  test('oci-create, oci-start, oci-state, oci-exec, oci-kill, oci-delete, each from its own install (seccomp)', async (t) => {
+    const root = join(RUN_DIR, 'root-installed');
+    const verb = (v) => runtime('oci', { root, bin: join(prefix(v), 'bin') });
+    const id = newId('inst-oci');
+    t.after(() => verb('delete').forceDelete(id));
+    const c = await verb('create').create(id, { bundle: sleeper.dir });
+    assert.equal(c.code, 0, show(c));
+    assert.equal((await verb('state').stateJson(id)).status, 'created');
+    const s = await verb('start').start(id);
+    assert.equal(s.code, 0, show(s));
+    const st = await verb('state').stateJson(id);
+    assert.equal(st.status, 'running');
+    const e = await verb('exec').exec(id, ['sh', '-c', 'exec 2>&1; mkdir /tmp/e; echo exec=$?']);
+    assert.equal(e.code, 0, show(e));
+    assert.match(e.stdout, /Operation not permitted\nexec=1\n$/, 'the exec runs under the same filter');
+    assert.equal((await verb('kill').kill(id, 'KILL')).code, 0);
+    assert.ok(await waitPidExit(st.pid));
+    await waitStatus(verb('state'), id, 'stopped');
+    const d = await verb('delete').delete(id);
+    assert.equal(d.code, 0, show(d));
+    assert.equal((await verb('state').state(id)).code, 1);
+  });
+
+  test('installed runts: create, start, exec, kill, delete', async (t) => {
+    const rt = runtime('runts', { command: [NODE, join(prefix('runts'), 'bin/runts')] });
+    const id = newId('inst-life');
+    t.after(() => rt.forceDelete(id));
+    assert.equal((await rt.create(id, { bundle: sleeper.dir })).code, 0);
+    assert.equal((await rt.start(id)).code, 0);
+    const e = await rt.exec(id, ['echo', 'in']);
+    assert.equal(e.code, 0, show(e));
+    assert.equal(e.stdout, 'in\n');
+    assert.equal((await rt.delete(id, { force: true })).code, 0);
+    assert.equal((await rt.state(id)).code, 1);
+    assert.equal(readFileSync(join(installed('runts'), 'package.json'), 'utf8').includes('"koffi"'), true);
+  });
+});

@@ -1,0 +1,110 @@
+// The build-time V8 code cache (dist/<command>.cjs.cache, read by dist/launch.cjs): used when it
+// belongs to the build and the Node; otherwise ignored, never trusted, and nothing is said: a
+// command from another Node, or with a damaged, truncated, foreign or garbage cache, gives the same
+// output and exit code as with its own cache. RUNTS_CODE_CACHE=report makes the launcher say what
+// became of the cache (one stderr line), so that these tests can tell. (Node 20.19.0 took 20.20.2's
+// cache, same V8, and crashed: the cache names the Node that made it.)
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { cpSync, readFileSync, writeFileSync, existsSync, readdirSync, rmSync, mkdirSync, truncateSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { REPO, RUN_DIR, NODE, cleanEnv } from '../lib/index.mjs';
+
+const dir = join(RUN_DIR, 'code-cache');
+const copy = join(dir, 'dist'); // a copy of packages/runts/dist, damaged one way per test
+/** Node binaries at hand: this one, E2E_NODE, and those tools/build/node.mjs fetched. */
+function nodes() {
+  const cache = join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'runts', 'node');
+  const fetched = existsSync(cache) ? readdirSync(cache).filter((v) => /^\d/.test(v)).map((v) => join(cache, v, 'bin/node')) : [];
+  return [...new Set([process.execPath, NODE, ...fetched])].filter((n) => existsSync(n));
+}
+const version = (node) => spawnSync(node, ['--version'], { encoding: 'utf8' }).stdout.trim();
+
+/** `runts state <missing>` and `runts --version` with the copy; stderr without the report line. */
+function runs(node, report = true) {
+  const env = cleanEnv(report ? { RUNTS_CODE_CACHE: 'report' } : {});
+  const out = [];
+  let cache;
+  for (const args of [['--root', join(dir, 'root'), 'state', 'nosuch'], ['--version'], ['--root', join(dir, 'root'), 'list']]) {
+    const r = spawnSync(node, [join(copy, 'launch.cjs'), ...args], { encoding: 'utf8', env });
+    const lines = r.stderr.split('\n');
+    const said = lines.filter((l) => l.startsWith('runts: code cache '));
+    if (report) {
+      assert.equal(said.length, 1, `one report line\n${r.stderr}`);
+      cache ??= said[0].replace('runts: code cache ', '');
+    }
+    out.push({ code: r.status, signal: r.signal, stdout: r.stdout, stderr: lines.filter((l) => !l.startsWith('runts: code cache ')).join('\n').replace(/time="[^"]*"/g, 'time=T') });
+  }
+  return { cache, out };
+}
+
+describe('code cache', () => {
+  let expected;
+  before(() => {
+    mkdirSync(join(dir, 'root'), { recursive: true });
+    cpSync(join(REPO, 'packages/runts/dist'), copy, { recursive: true });
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const restore = () => {
+    rmSync(copy, { recursive: true, force: true });
+    cpSync(join(REPO, 'packages/runts/dist'), copy, { recursive: true });
+  };
+
+  test('the Node that built it uses it, and says nothing about it unless asked', () => {
+    const r = runs(process.execPath);
+    assert.equal(r.cache, 'used', 'a fresh build’s cache is used (launch.cjs and codecache.cjs agree on the checksum)');
+    expected = r.out;
+    assert.equal(expected[0].code, 1);
+    assert.match(expected[0].stderr, /container does not exist/);
+    assert.equal(expected[1].code, 0);
+    assert.deepEqual(runs(process.execPath, false).out, expected);
+  });
+
+  test('every other Node at hand starts correctly without it, silently', () => {
+    const others = nodes().filter((n) => version(n) !== process.version);
+    if (NODE !== process.execPath) assert.ok(others.length > 0, `E2E_NODE=${NODE} is another Node`);
+    for (const node of others) {
+      const r = runs(node);
+      assert.equal(r.cache, 'other-node', `${version(node)}: a cache made by ${process.version} is not given to V8`);
+      const plain = runs(node, false).out;
+      assert.deepEqual(plain.map((o) => [o.code, o.stderr]), expected.map((o) => [o.code, o.stderr]), version(node));
+      assert.equal(plain[1].stdout.replace(/node: v\S+/, ''), expected[1].stdout.replace(/node: v\S+/, ''));
+    }
+  });
+
+  const cacheFile = () => join(copy, 'verb-state.cjs.cache');
+  const damages = {
+    'bytes flipped in V8’s data (the header intact)': ['corrupt', () => {
+      const b = readFileSync(cacheFile());
+      for (let i = 200; i < b.length; i += 97) b[i] ^= 0xff;
+      writeFileSync(cacheFile(), b);
+    }],
+    'one bit flipped': ['corrupt', () => {
+      const b = readFileSync(cacheFile());
+      b[b.length >> 1] ^= 1;
+      writeFileSync(cacheFile(), b);
+    }],
+    truncated: ['corrupt', () => truncateSync(cacheFile(), statSync(cacheFile()).size - 1000)],
+    'cut inside the header': ['stale', () => truncateSync(cacheFile(), 30)],
+    empty: ['stale', () => writeFileSync(cacheFile(), '')],
+    'another command’s cache': ['stale', () => cpSync(join(copy, 'verb-kill.cjs.cache'), cacheFile())],
+    'random bytes': ['stale', () => writeFileSync(cacheFile(), Buffer.from(Array.from({ length: 70000 }, (_, i) => (i * 7919) & 0xff)))],
+    'a directory in its place': ['absent', () => {
+      rmSync(cacheFile());
+      mkdirSync(cacheFile());
+    }],
+    'the bundle changed after the build': ['absent', () => writeFileSync(join(copy, 'verb-state.cjs'), readFileSync(join(copy, 'verb-state.cjs'), 'utf8').replace(/\/\/# runtsBuild=\w+\n$/, '// edited\n'))],
+  };
+  for (const [what, [said, damage]] of Object.entries(damages)) {
+    test(`a cache ${what}: ignored (${said}), the same result`, () => {
+      restore();
+      damage();
+      const r = runs(process.execPath);
+      assert.equal(r.cache, said);
+      assert.deepEqual(r.out[0], expected[0]);
+      assert.deepEqual(runs(process.execPath, false).out[0], expected[0], 'and nothing said');
+    });
+  }
+});

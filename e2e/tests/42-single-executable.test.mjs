@@ -1,0 +1,92 @@
+// dist/runts, the single executable (tools/build/sea.mjs), on a host without Node: copied alone
+// into an empty dir and run in a mount namespace where every node binary on PATH is /dev/null,
+// the fetched Node binaries and this repository (the executor's build, node_modules with koffi)
+// are hidden under empty tmpfs mounts. It runs real containers, with and without seccomp
+// (koffi's native part and the executor both come out of the executable itself).
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, chmodSync, readdirSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { makeBundle, newId, runtime, spawnCapture, show, SEA, REPO, RUN_DIR, safeRemove } from '../lib/index.mjs';
+
+const dir = join(RUN_DIR, `sea-${process.pid}`);
+const exe = join(dir, 'bin', 'runts');
+const root = join(dir, 'root');
+
+/** `runts args...` with no Node anywhere: a shell in a private mount namespace hides it first. */
+function withoutNode(args, opts) {
+  const nodes = spawnSync('sh', ['-c', 'which -a node nodejs 2>/dev/null'], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
+  const hide = [...new Set([REPO, join(homedir(), '.cache/runts'), '/usr/lib/node_modules', '/usr/local/lib/node_modules'])].filter((d) => existsSync(d));
+  const script = [
+    'set -e',
+    'mount --make-rprivate /',
+    ...nodes.map((n) => `mount --bind /dev/null ${n}`),
+    ...hide.map((d) => `mount -t tmpfs -o size=1m,mode=0755 none ${d}`),
+    // nothing of Node left: fail here rather than test the wrong thing
+    'if command -v node >/dev/null 2>&1 && node -e 0 2>/dev/null; then echo "node still runs" >&2; exit 99; fi',
+    `cd ${dir}/bin`,
+    'exec env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin ./runts "$@"',
+  ].join('\n');
+  return spawnCapture(['unshare', '-m', 'sh', '-c', script, 'sh', '--root', root, ...args], opts);
+}
+
+describe('the single executable, on a host without Node', () => {
+  let plain;
+  let filtered;
+  before(async () => {
+    assert.ok(existsSync(SEA), `${SEA}: not built (pnpm build makes it)`);
+    mkdirSync(join(dir, 'bin'), { recursive: true });
+    mkdirSync(root, { recursive: true, mode: 0o700 });
+    copyFileSync(SEA, exe);
+    chmodSync(exe, 0o755);
+    const script = ['sh', '-c', 'exec 2>&1; echo hello; mkdir /tmp/s; echo mkdir=$?; rmdir /tmp/s 2>/dev/null; true'];
+    plain = await makeBundle({ name: 'sea', args: script, readonly: false });
+    filtered = await makeBundle({
+      name: 'sea-sc',
+      args: script,
+      readonly: false,
+      edit: (c) => void (c.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO' }] }),
+    });
+  });
+  after(() => {
+    plain?.cleanup();
+    filtered?.cleanup();
+    safeRemove(dir);
+  });
+
+  test('it is alone in its dir, and --version names its own Node', async () => {
+    assert.deepEqual(readdirSync(join(dir, 'bin')), ['runts']);
+    const r = await withoutNode(['--version']);
+    assert.equal(r.code, 0, show(r));
+    assert.match(r.stdout, /^runc version 0\.1\.0 \(runts\)\n(.*\n)*node: v\d+\./);
+  });
+
+  for (const [label, b] of [['no seccomp', () => plain], ['seccomp (koffi from inside the executable)', () => filtered]]) {
+    test(`run, ${label}`, async (t) => {
+      const id = newId('sea');
+      t.after(() => runtime('runts', { root }).forceDelete(id));
+      const r = await withoutNode(['run', '--bundle', b().dir, id]);
+      assert.equal(r.code, 0, show(r));
+      assert.match(r.stdout, label === 'no seccomp' ? /^hello\nmkdir=0\n$/ : /^hello\nmkdir: .*Operation not permitted\nmkdir=1\n$/, show(r));
+    });
+  }
+
+  test('create, start, state, exec, kill, delete', async (t) => {
+    const id = newId('sea-life');
+    t.after(() => runtime('runts', { root }).forceDelete(id));
+    const sleeper = await makeBundle({ name: 'sea-sleep', args: ['sleep', '1000'] });
+    t.after(() => sleeper.cleanup());
+    assert.equal((await withoutNode(['create', '--bundle', sleeper.dir, id])).code, 0);
+    assert.equal((await withoutNode(['start', id])).code, 0);
+    const s = await withoutNode(['state', id]);
+    assert.equal(JSON.parse(s.stdout).status, 'running', show(s));
+    const e = await withoutNode(['exec', id, 'echo', 'in']);
+    assert.equal(e.stdout, 'in\n', show(e));
+    assert.equal((await withoutNode(['kill', id, 'KILL'])).code, 0);
+    const d = await withoutNode(['delete', '--force', id]);
+    assert.equal(d.code, 0, show(d));
+    assert.equal((await withoutNode(['state', id])).code, 1);
+  });
+});

@@ -1,0 +1,94 @@
+#!/usr/bin/env node
+// Builds dist/runts: runts as one executable file (a Node single executable application) for
+// hosts without Node: the node binary of the current LTS (node.mjs; RUNTS_SEA_NODE=<path> for
+// another) with sea-main.ts bundled, its V8 code cache, and two assets: the native executor and
+// koffi's native part. Run by `pnpm build` after the packages are built.
+//
+//   node tools/build/sea.mjs [--out dist/runts]
+//
+// Node >= 25.5 builds the executable itself (`node --build-sea`); older ones get the blob
+// injected with postject (npm registry), which must then be installed.
+import { build } from 'esbuild';
+import { execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync, chmodSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { dirname, join, resolve } from 'node:path';
+import { nodeBinary } from './node.mjs';
+
+const REPO = resolve(import.meta.dirname, '../..');
+const outArg = process.argv.indexOf('--out');
+// --snapshot: a V8 startup snapshot of every command module instead of a code cache (sea-snapshot.ts)
+const snapshot = process.argv.includes('--snapshot');
+const out = resolve(outArg > 0 ? process.argv[outArg + 1] : join(REPO, 'dist/runts'));
+const work = join(dirname(out), '.sea');
+rmSync(work, { recursive: true, force: true });
+mkdirSync(work, { recursive: true });
+
+const node = process.env.RUNTS_SEA_NODE || nodeBinary('lts');
+const version = execFileSync(node, ['--version'], { encoding: 'utf8' }).trim();
+const [major, minor] = version.slice(1).split('.').map(Number);
+
+await build({
+  entryPoints: [join(import.meta.dirname, snapshot ? 'sea-snapshot.ts' : 'sea-main.ts')],
+  outfile: join(work, 'main.cjs'),
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: `node${major}`,
+  conditions: ['source'],
+  external: ['koffi'],
+  minifySyntax: true,
+  legalComments: 'none',
+  logLevel: 'warning',
+  // import.meta.url: the executable's own path (nothing is looked up beside it: the executor and
+  // koffi come from the assets)
+  define: { 'import.meta': '__runtsImportMeta' },
+  banner: { js: "var __runtsImportMeta = { get url() { return require('node:url').pathToFileURL(process.execPath).href; } };" },
+});
+
+const exe = join(REPO, 'native/nsenter/build/runts-init');
+if (!existsSync(exe)) throw new Error(`${exe}: native executor not built`);
+const koffiDir = dirname(createRequire(join(REPO, 'packages/seccomp/package.json')).resolve('koffi/package.json'));
+const triplet = `linux_${process.arch}`;
+const koffiNode = join(koffiDir, 'build/koffi', triplet, 'koffi.node');
+if (!existsSync(koffiNode)) throw new Error(`${koffiNode}: koffi has no native part for ${triplet}`);
+
+// Unchanged inputs (bundle, Node, assets): the executable already made is kept (writing ~150 MB
+// costs seconds of every build).
+const stamp = createHash('sha256');
+for (const f of [join(work, 'main.cjs'), node, exe, koffiNode]) stamp.update(readFileSync(f));
+const id = stamp.digest('hex');
+const stampFile = `${out}.stamp`;
+if (existsSync(out) && existsSync(stampFile) && readFileSync(stampFile, 'utf8') === id) {
+  rmSync(work, { recursive: true, force: true });
+  console.log(`${out}: up to date (Node ${version})`);
+  process.exit(0);
+}
+const tmp = `${out}.tmp`;
+const config = {
+  main: join(work, 'main.cjs'),
+  output: tmp,
+  disableExperimentalSEAWarning: true,
+  useCodeCache: !snapshot,
+  useSnapshot: snapshot,
+  assets: { 'runts-init': exe, 'koffi.node': koffiNode },
+};
+const env = { ...process.env, NODE_OPTIONS: '' };
+delete env.NODE_EXTRA_CA_CERTS;
+if (major > 25 || (major === 25 && minor >= 5)) {
+  writeFileSync(join(work, 'sea-config.json'), JSON.stringify({ ...config, executable: node }));
+  execFileSync(node, ['--build-sea', join(work, 'sea-config.json')], { stdio: 'inherit', env });
+} else {
+  const blob = join(work, 'sea.blob');
+  writeFileSync(join(work, 'sea-config.json'), JSON.stringify({ ...config, output: blob }));
+  execFileSync(node, ['--experimental-sea-config', join(work, 'sea-config.json')], { stdio: 'inherit', env });
+  copyFileSync(node, tmp);
+  const postject = createRequire(import.meta.url).resolve('postject/dist/cli.js');
+  execFileSync(process.execPath, [postject, tmp, 'NODE_SEA_BLOB', blob, '--sentinel-fuse', 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2'], { stdio: 'inherit', env });
+}
+chmodSync(tmp, 0o755);
+renameSync(tmp, out);
+writeFileSync(stampFile, id);
+rmSync(work, { recursive: true, force: true });
+console.log(`${out}: runts on Node ${version}, single executable`);
