@@ -7,7 +7,7 @@ demo=1
 [ "${1:-}" = "--no-demo" ] && demo=0
 
 need=()
-for p in gcc make libc6-dev busybox-static runc crun hyperfine strace time iproute2 python3 tmux libseccomp2 podman containerd docker.io \
+for p in gcc make libc6-dev busybox-static runc crun hyperfine strace time iproute2 python3 tmux libseccomp2 podman containerd docker.io uidmap \
          mmdebstrap qemu-system-x86 e2fsprogs; do
   dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
 done

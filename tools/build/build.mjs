@@ -11,6 +11,7 @@ import { build } from 'esbuild';
 import { existsSync, readFileSync, writeFileSync, mkdirSync, copyFileSync, chmodSync, rmSync, renameSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 
 const dir = resolve(process.argv[2] ?? process.cwd());
 const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
@@ -29,7 +30,24 @@ for (const name of command ? ['index'] : ['index', 'cli']) {
 }
 for (const extra of pkg.runts?.entries ?? []) entryPoints[extra.replace(/^src\//, '').replace(/\.ts$/, '')] = join(dir, extra);
 
+// Heavy dependencies loaded only on one path (the D-Bus client of the systemd cgroup driver) are
+// not bundled into the commands: `import('dbus-native')` becomes `./dbus-native.cjs` next to the
+// bundle, built here on its own, so a command that never takes that path neither reads nor
+// compiles it.
+const LAZY = { 'dbus-native': 'dbus-native.cjs' };
+const lazyUsed = new Set();
+const lazyPlugin = {
+  name: 'runts-lazy',
+  setup(b) {
+    b.onResolve({ filter: new RegExp(`^(${Object.keys(LAZY).join('|')})$`) }, (args) => {
+      lazyUsed.add(args.path);
+      return { path: `./${LAZY[args.path]}`, external: true };
+    });
+  },
+};
+
 const common = {
+  plugins: [lazyPlugin],
   bundle: true,
   splitting: false,
   platform: 'node',
@@ -54,6 +72,9 @@ if (command) {
     outdir: out,
     outExtension: { '.js': '.cjs' },
     format: 'cjs',
+    // import() of a lazy external (./dbus-native.cjs) becomes require(): launch.cjs runs the
+    // bundle as a vm.Script, where a real import() has no loader on every Node
+    supported: { 'dynamic-import': false },
     // import.meta.url (the executor is found next to the bundle) without the ESM loader, computed
     // only when asked
     define: { 'import.meta': '__runtsImportMeta' },
@@ -81,6 +102,22 @@ if (Object.keys(entryPoints).length > 0) {
     banner: {
       js: "import { createRequire as __runtsCreateRequire } from 'node:module'; const require = __runtsCreateRequire(import.meta.url);",
     },
+  });
+}
+
+for (const name of lazyUsed) {
+  // resolved from the package that depends on it (pnpm: not hoisted)
+  const owner = resolve(import.meta.dirname, '../../packages/cgroups/package.json');
+  await build({
+    entryPoints: [createRequire(owner).resolve(name)],
+    outfile: join(out, LAZY[name]),
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    minifySyntax: true,
+    legalComments: 'none',
+    logLevel: 'warning',
   });
 }
 

@@ -122,6 +122,42 @@ static int parse_fd(const char *s)
 	return (int)v;
 }
 
+/* newuidmap/newgidmap <pid> <inside> <outside> <count>...: the map's lines as arguments
+ * (systemd block: rootless multi-range maps, as runc's try_mapping_tool). */
+static void map_with_tool(const char *tool, pid_t pid, const char *map)
+{
+	char *copy = strdup(map);
+	char pidstr[16];
+	char *argv[3 + 3 * 340];
+	int n = 0;
+	if (!copy)
+		die(ENOMEM, "alloc");
+	snprintf(pidstr, sizeof pidstr, "%d", (int)pid);
+	argv[n++] = (char *)tool;
+	argv[n++] = pidstr;
+	for (char *save = NULL, *t = strtok_r(copy, " \n", &save); t; t = strtok_r(NULL, " \n", &save)) {
+		if (n >= (int)(sizeof argv / sizeof argv[0]) - 1)
+			die(E2BIG, "%s: too many mappings", tool);
+		argv[n++] = t;
+	}
+	argv[n] = NULL;
+	pid_t c = fork();
+	if (c < 0)
+		die(errno, "fork %s", tool);
+	if (c == 0) {
+		execv(tool, argv);
+		dprintf(2, "runts-init: exec %s: %s\n", tool, strerror(errno));
+		_exit(127);
+	}
+	int st = 0;
+	while (waitpid(c, &st, 0) < 0)
+		if (errno != EINTR)
+			die(errno, "wait %s", tool);
+	free(copy);
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		die(EPERM, "%s %d: exit status %d", tool, (int)pid, WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 5 && strcmp(argv[1], "seccomp-listener") == 0)
@@ -176,6 +212,7 @@ int main(int argc, char **argv)
 	 * so that joining a mount namespace cannot change what they resolve to. */
 	uint64_t nsflags = 0;
 	const struct step *uid_map = NULL, *gid_map = NULL, *setgroups = NULL, *nsnew = NULL;
+	const struct step *uid_tool = NULL, *gid_tool = NULL;
 	int *nsfd = calloc(prog.count + 1, sizeof(int));
 	if (!nsfd)
 		die(ENOMEM, "alloc");
@@ -186,6 +223,12 @@ int main(int argc, char **argv)
 		g.step = s->index;
 		switch (s->op) {
 		case OP_OPEN_TREE: /* pass 2, after the joins */
+			break;
+		case OP_UID_MAP_TOOL:
+			uid_tool = s;
+			break;
+		case OP_GID_MAP_TOOL:
+			gid_tool = s;
 			break;
 		case OP_CONFIG:
 			if (i != 0)
@@ -297,6 +340,13 @@ int main(int argc, char **argv)
 		sigaddset(&block, forwarded[i]);
 	sigprocmask(SIG_BLOCK, &block, &old);
 
+	/* A new user namespace: the init's /proc/<pid>/{setgroups,uid_map,gid_map} must be writable by
+	 * this process, which a non-dumpable init forbids when we are not root (the files are then
+	 * root's). The init starts dumpable and turns non-dumpable again once its maps are written, as
+	 * runc's nsexec does. (systemd block: rootless) */
+	int userns_dumpable = (nsflags & CLONE_NEWUSER) && !(g.exec_flags & EXEC_JOIN);
+	if (userns_dumpable)
+		prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
 	pid_t pid = (g.exec_flags & EXEC_JOIN) ? fork() : (pid_t)syscall(SYS_clone, (unsigned long)nsflags | SIGCHLD, 0, 0, 0, 0);
 	if (pid < 0)
 		die(errno, (g.exec_flags & EXEC_JOIN) ? "fork" : "clone");
@@ -315,8 +365,12 @@ int main(int argc, char **argv)
 		if (n != 1)
 			_exit(1); /* stage 0 failed or died: it reports */
 		close(mapsync[0]);
+		if (userns_dumpable)
+			prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 		run_init(&prog);
 	}
+	if (userns_dumpable)
+		prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	g.child = pid;
 	close(mapsync[0]);
 	/* Only the init uses these: the console socket must see EOF when the init closes it. */
@@ -335,15 +389,23 @@ int main(int argc, char **argv)
 	}
 	if (uid_map) {
 		g.step = uid_map->index;
-		snprintf(path, sizeof path, "/proc/%d/uid_map", pid);
-		if (write_file(path, uid_map->a[0].s, uid_map->a[0].n) < 0)
-			die(errno, "write %s", path);
+		if (uid_tool)
+			map_with_tool(uid_tool->a[0].s, pid, uid_map->a[0].s);
+		else {
+			snprintf(path, sizeof path, "/proc/%d/uid_map", pid);
+			if (write_file(path, uid_map->a[0].s, uid_map->a[0].n) < 0)
+				die(errno, "write %s", path);
+		}
 	}
 	if (gid_map) {
 		g.step = gid_map->index;
-		snprintf(path, sizeof path, "/proc/%d/gid_map", pid);
-		if (write_file(path, gid_map->a[0].s, gid_map->a[0].n) < 0)
-			die(errno, "write %s", path);
+		if (gid_tool)
+			map_with_tool(gid_tool->a[0].s, pid, gid_map->a[0].s);
+		else {
+			snprintf(path, sizeof path, "/proc/%d/gid_map", pid);
+			if (write_file(path, gid_map->a[0].s, gid_map->a[0].n) < 0)
+				die(errno, "write %s", path);
+		}
 	}
 	g.step = NO_STEP;
 	if (write_full(mapsync[1], "1", 1) < 0)

@@ -17,6 +17,11 @@ export const Op = {
   GidMap: 5,
   /** str "deny" | "allow": written to /proc/<init>/setgroups before gid_map. */
   Setgroups: 6,
+  /** str path of newuidmap: stage 0 runs `<path> <pid> <UidMap's numbers...>` instead of writing
+   *  uid_map itself (rootless, more than the user's own id). systemd block 100-109. */
+  UidMapTool: 100,
+  /** str path of newgidmap, as UidMapTool for the GidMap step. */
+  GidMapTool: 101,
   /** str content: written to /proc/self/timens_offsets after unshare(CLONE_NEWTIME), before clone. */
   TimeOffsets: 7,
   /** str host path of exec.fifo: made (mkfifo 0622, an existing one is used) and opened
@@ -236,6 +241,8 @@ export type Step =
   | { op: typeof Op.UidMap; content: string }
   | { op: typeof Op.GidMap; content: string }
   | { op: typeof Op.Setgroups; value: 'allow' | 'deny' }
+  | { op: typeof Op.UidMapTool; path: string }
+  | { op: typeof Op.GidMapTool; path: string }
   | { op: typeof Op.TimeOffsets; content: string }
   | { op: typeof Op.Fifo; path: string }
   | { op: typeof Op.ConsoleSocket; path: string }
@@ -311,6 +318,8 @@ export const Signatures: { [K in Step['op']]: ReadonlyArray<readonly [string, Ar
   [Op.UidMap]: [['content', 'str']],
   [Op.GidMap]: [['content', 'str']],
   [Op.Setgroups]: [['value', 'str']],
+  [Op.UidMapTool]: [['path', 'str']],
+  [Op.GidMapTool]: [['path', 'str']],
   [Op.TimeOffsets]: [['content', 'str']],
   [Op.Fifo]: [['path', 'str']],
   [Op.ConsoleSocket]: [['path', 'str']],

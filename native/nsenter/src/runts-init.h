@@ -30,8 +30,10 @@ enum {
 	OP_DETACH_MOUNT = 74,
 	/* ebpf block (80-89): stage-0 ops numbered above OP_FIRST_INIT */
 	OP_DEVICE_FILTER = 80,
-	OP_MAX = 80,
-	OP_FIRST_INIT = 20, /* ops below this are done by stage 0 */
+	/* systemd block (100-109): stage-0 ops numbered above the init's */
+	OP_UID_MAP_TOOL = 100, OP_GID_MAP_TOOL = 101,
+	OP_MAX = 101,
+	OP_FIRST_INIT = 20, /* ops below this are done by stage 0, and those is_stage0_op() names */
 };
 
 /* ExecFlags, MountFlags, WriteFlags (program.ts). */
@@ -153,7 +155,8 @@ void op_device_filter(const struct step *s);
 /* stage-0 ops: below OP_FIRST_INIT, mountsec's OpenTree and the ebpf block's DeviceFilter */
 static inline int is_stage0_op(unsigned op)
 {
-	return op < OP_FIRST_INIT || op == OP_OPEN_TREE || op == OP_DEVICE_FILTER;
+	return op < OP_FIRST_INIT || op == OP_OPEN_TREE || op == OP_DEVICE_FILTER || op == OP_UID_MAP_TOOL ||
+	       op == OP_GID_MAP_TOOL;
 }
 
 /* steps.c */

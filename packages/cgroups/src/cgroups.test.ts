@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseLayout, containerCgroupPaths, systemdPathToCgroupfs, createCgroups, joinCgroups, removeCgroups, cgroupPids, setFrozen, isFrozenPaths } from './index.ts';
+import { parseLayout, containerCgroupPaths, createCgroups, joinCgroups, removeCgroups, cgroupPids, setFrozen, isFrozenPaths } from './index.ts';
 
 const HYBRID = `31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755
 32 31 0:29 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu
@@ -35,27 +35,11 @@ test('layouts: hybrid, pure v2, v1 with comounted controllers', () => {
   assert.deepEqual(v1.v1[0]!.controllers, ['cpu', 'cpuacct']);
 });
 
-test('container paths: default, absolute, relative to the caller, refusing escapes and systemd paths', () => {
+test('containerCgroupPaths is the cgroupfs driver of resolveCgroups (paths.test.ts)', () => {
   const h = parseLayout(HYBRID, HYBRID_SELF);
-  const d = containerCgroupPaths(h, undefined, 'web');
-  assert.equal(d['unified'], '/sys/fs/cgroup/unified/runts/web');
-  assert.equal(d['memory'], '/sys/fs/cgroup/memory/runts/web');
-  assert.equal(d['name=systemd'], '/sys/fs/cgroup/systemd/runts/web');
-  const a = containerCgroupPaths(h, '/a/b', 'x');
-  assert.equal(a['cpu'], '/sys/fs/cgroup/cpu/a/b');
-  const r = containerCgroupPaths(h, 'rel/c', 'x');
-  assert.equal(r['memory'], '/sys/fs/cgroup/memory/process_api/abc/rel/c');
-  assert.equal(r['cpu'], '/sys/fs/cgroup/cpu/rel/c');
-  // like runc's CleanPath, '..' cannot climb above the hierarchy's root
-  assert.equal(containerCgroupPaths(h, '/../../etc', 'x')['cpu'], '/sys/fs/cgroup/cpu/etc');
-  assert.equal(containerCgroupPaths(h, '../../../../x', 'x')['memory'], '/sys/fs/cgroup/memory/x');
-  // systemd-style paths (podman, containerd with --systemd-cgroup) become the cgroupfs path systemd would use
-  assert.equal(containerCgroupPaths(h, 'machine.slice:libpod:abc', 'x')['memory'], '/sys/fs/cgroup/memory/machine.slice/libpod-abc.scope');
-  assert.equal(systemdPathToCgroupfs('user-1000-app.slice:crun:c1'), '/user.slice/user-1000.slice/user-1000-app.slice/crun-c1.scope');
-  assert.equal(systemdPathToCgroupfs(':runts:web'), '/system.slice/runts-web.scope');
-  assert.throws(() => systemdPathToCgroupfs('bad:x:y'), /invalid systemd slice "bad"/);
-  const v2 = containerCgroupPaths(parseLayout(V2, '0::/'), '/machine/c1', 'c1');
-  assert.deepEqual(v2, { unified: '/sys/fs/cgroup/machine/c1' });
+  assert.equal(containerCgroupPaths(h, undefined, 'web')['memory'], '/sys/fs/cgroup/memory/process_api/abc/web');
+  assert.equal(containerCgroupPaths(h, '../../../../x', 'x')['memory'], '/sys/fs/cgroup/memory/process_api/abc/x');
+  assert.deepEqual(containerCgroupPaths(parseLayout(V2, '0::/'), '/machine/c1', 'c1'), { unified: '/sys/fs/cgroup/machine/c1' });
 });
 
 test('create, join, list, freeze and remove against a fixture tree', () => {

@@ -6,7 +6,7 @@
 // (devices/bpf.ts, attached by the executor's DeviceFilter step).
 import { writeFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { RuntimeError } from '@runts/core';
+import { RuntimeError, rootlessCgroups } from '@runts/core';
 import { Op, ExecFlags, DeviceFilterFlags, InitProcess, type Step } from '@runts/nsenter';
 import { emulate, v1Writes, type DeviceRule, type DeviceNumber } from './devices/emulator.ts';
 import { deviceFilter, LICENSE } from './devices/bpf.ts';
@@ -106,11 +106,11 @@ export function deviceFilterStep(dir: string, rules: DeviceRule[], opts: { bestE
 
 /** Where the cgroup v2 device filter goes, if anywhere: the container's unified cgroup on a pure v2
  *  host (required, as runc), and on a hybrid host too (best effort: the v1 devices cgroup enforces
- *  the same rules there; the filter adds the same answer for the unified hierarchy). None in a
- *  user namespace (runc skips it there: it cannot be loaded). */
+ *  the same rules there; the filter adds the same answer for the unified hierarchy). None when
+ *  rootless, in a user namespace or not root (runc skips it there: it cannot be loaded). */
 export function deviceFilterTarget(mode: 'v1' | 'v2' | 'hybrid', paths: Record<string, string>): { dir: string; bestEffort: boolean } | undefined {
   const dir = paths['unified'];
-  if (!dir || mode === 'v1' || inUserNamespace()) return undefined;
+  if (!dir || mode === 'v1' || rootlessCgroups()) return undefined;
   return { dir, bestEffort: mode === 'hybrid' };
 }
 
@@ -131,14 +131,4 @@ export async function attachDeviceFilter(dir: string, rules: DeviceRule[], opts:
   }
   const { code } = await init.exit();
   if (code !== 0) throw new RuntimeError('ESYS', `${field}: attach the device filter to ${dir}: runts-init exited with status ${code}`);
-}
-
-/** True when this process runs in a user namespace (its uid map is not the identity). */
-export function inUserNamespace(): boolean {
-  try {
-    const m = readFileSync('/proc/self/uid_map', 'utf8').trim().split(/\s+/);
-    return !(m.length === 3 && m[0] === '0' && m[1] === '0' && m[2] === '4294967295');
-  } catch {
-    return false;
-  }
 }

@@ -4,6 +4,7 @@
 // logic is tested against fixtures for pure v2, hybrid and v1 hosts without root.
 import { readFileSync, writeFileSync, mkdirSync, rmdirSync, existsSync, readdirSync, rmSync } from 'node:fs';
 import { join, posix } from 'node:path';
+import { resolveCgroups } from './paths.ts';
 import { RuntimeError, sleepMs, readCreating, isAlive, signalPid, waitGone, isFrozen, debug, type CreatingRecord } from '@runts/core';
 
 export interface Hierarchy {
@@ -67,45 +68,10 @@ export function hostLayout(): CgroupLayout {
   return cached;
 }
 
-/** The container's cgroup directory in every hierarchy. cgroupsPath absolute: under each
- *  hierarchy's root; relative: under the caller's own cgroup; absent: /runts/<id>. A path that
- *  would climb out of its hierarchy is refused. The systemd form `slice:prefix:name` (what Podman
- *  and containerd pass with --systemd-cgroup) is mapped to the cgroupfs path systemd would use,
- *  `/slice/prefix-name.scope` with the slice expanded: runts has no systemd (D-Bus) driver, so the
- *  scope is made directly, as cgroupfs. */
+/** The container's cgroup directory in every hierarchy for the cgroupfs driver, as runc puts it
+ *  (see paths.ts: resolveCgroups, which also serves the systemd driver and rootless). */
 export function containerCgroupPaths(layout: CgroupLayout, cgroupsPath: string | undefined, id: string): Record<string, string> {
-  let p = cgroupsPath ?? `/runts/${id}`;
-  if (/^[^/:]*:[^:]*:[^:]+$/.test(p)) p = systemdPathToCgroupfs(p);
-  if (p === '') p = `/runts/${id}`;
-  const out: Record<string, string> = {};
-  const hs = [...layout.v1, ...(layout.v2 ? [layout.v2] : [])];
-  for (const h of hs) {
-    const key = hierarchyKey(h);
-    if (h.controllers.length === 1 && h.controllers[0]!.startsWith('name=') && h.controllers[0] !== 'name=systemd') continue;
-    const base = p.startsWith('/') ? '/' : posix.join('/', layout.self[key] ?? '/');
-    const inHierarchy = posix.normalize(posix.join(base, p));
-    if (inHierarchy.split('/').includes('..')) throw new RuntimeError('EINVAL', `linux.cgroupsPath: ${JSON.stringify(p)} leaves the cgroup hierarchy`);
-    // The mount shows the hierarchy from h.root; paths are relative to that.
-    const rel = posix.relative(h.root, inHierarchy);
-    if (rel.startsWith('..')) throw new RuntimeError('EINVAL', `linux.cgroupsPath: ${JSON.stringify(p)} is outside the visible cgroup hierarchy ${h.mountpoint}`);
-    out[key] = rel === '' ? h.mountpoint : join(h.mountpoint, rel);
-  }
-  return out;
-}
-
-/** runc's systemd path rules: `machine-a.slice:libpod:abc` -> `/machine.slice/machine-a.slice/libpod-abc.scope`
- *  (an empty slice is system.slice; a name ending in .slice is used as is). */
-export function systemdPathToCgroupfs(p: string): string {
-  const [slice = '', prefix = '', name = ''] = p.split(':');
-  const sliceName = slice === '' ? 'system.slice' : slice;
-  if (!sliceName.endsWith('.slice') || sliceName.includes('/') || sliceName.startsWith('-') || sliceName.includes('--'))
-    throw new RuntimeError('EINVAL', `linux.cgroupsPath: ${JSON.stringify(p)}: invalid systemd slice ${JSON.stringify(sliceName)}`);
-  if (name.includes('/') || prefix.includes('/')) throw new RuntimeError('EINVAL', `linux.cgroupsPath: ${JSON.stringify(p)}: invalid systemd unit name`);
-  // systemd nests a-b-c.slice as a.slice/a-b.slice/a-b-c.slice (-.slice is the root)
-  const parts = sliceName === '-.slice' ? [] : sliceName.slice(0, -'.slice'.length).split('-');
-  const dirs = parts.map((_, i) => `${parts.slice(0, i + 1).join('-')}.slice`);
-  const unit = name.endsWith('.slice') ? name : `${prefix === '' ? '' : `${prefix}-`}${name}.scope`;
-  return `/${[...dirs, unit].join('/')}`;
+  return resolveCgroups(layout, cgroupsPath, id, { driver: 'cgroupfs', rootless: false }).paths;
 }
 
 /** Creates the container's cgroup directories (mkdir -p). In the v1 cpuset hierarchy a new cgroup
@@ -310,6 +276,8 @@ export * from './devices.ts';
 export * from './resources.ts';
 export * from './stats.ts';
 export * from './precheck.ts';
+export * from './paths.ts';
+export * from './driver.ts';
 export * from './confine.ts';
 import { confineCreated } from './confine.ts';
 

@@ -4,7 +4,7 @@ import type { CAC, Command } from 'cac';
 import { checkArgCount, flagSpec, parseCommand, parseFlags, UsageError, type CommandShape, type FlagSpec, type Parsed } from './argv.ts';
 import { configureLog, debug, logFatal, type LogFormat } from './log.ts';
 import { RuntimeError, toRuntimeError } from './errors.ts';
-import { DEFAULT_ROOT } from './paths.ts';
+import { DEFAULT_ROOT, defaultRoot } from './paths.ts';
 
 export const VERSION = '0.1.0';
 export const SPEC_VERSION = '1.3.0';
@@ -20,24 +20,24 @@ export interface GlobalOptions {
 /** Adds runc's global options to a cac instance. */
 export function addGlobalOptions(cli: CAC): CAC {
   cli
-    .option('--root <dir>', `root directory for storage of container state (default: ${DEFAULT_ROOT})`)
+    .option('--root <dir>', `root directory for storage of container state (default: ${DEFAULT_ROOT}, or $XDG_RUNTIME_DIR/runts when not root)`)
     .option('--log <file>', 'set the log file to write runts logs to (default is stderr)')
     .option('--log-format <format>', 'set the log format (text or json)', { default: 'text' })
     .option('--debug', 'enable debug logging')
-    .option('--systemd-cgroup', 'accepted for runc compatibility (cgroupfs is used)')
+    .option('--systemd-cgroup', 'use the systemd cgroup driver (a transient scope unit over D-Bus; cgroupsPath is slice:prefix:name)')
     .option('--criu <path>', 'path to the criu binary (accepted for runc compatibility)', { default: 'criu' })
     .option('--rootless <value>', "ignore cgroup permission errors ('true', 'false', or 'auto')", { default: 'auto' });
   return cli;
 }
 
 export function globalOptions(o: Record<string, unknown>): GlobalOptions {
-  const root = typeof o.root === 'string' && o.root !== '' ? o.root : (process.env.RUNTS_ROOT ?? DEFAULT_ROOT);
+  const root = typeof o.root === 'string' && o.root !== '' ? o.root : (process.env.RUNTS_ROOT ?? defaultRoot());
   return {
     root,
     log: typeof o.log === 'string' && o.log !== '' ? o.log : undefined,
     logFormat: o.logFormat === 'json' ? 'json' : 'text',
     debug: o.debug === true,
-    systemdCgroup: o.systemdCgroup === true,
+    systemdCgroup: o.systemdCgroup === true || o.systemdCgroup === 'true',
   };
 }
 

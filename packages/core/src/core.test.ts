@@ -189,3 +189,18 @@ test('log lines in runc formats', () => {
   assert.equal(formatLine('error', 'container does not exist', 'json', '2026-11-22T07:47:36Z'), '{"level":"error","msg":"container does not exist","time":"2026-11-22T07:47:36Z"}\n');
   assert.equal(formatLine('error', 'container does not exist', 'text', '2026-11-22T07:47:36Z'), 'time="2026-11-22T07:47:36Z" level=error msg="container does not exist"\n');
 });
+
+test('default --root and rootless cgroups as runc: XDG_RUNTIME_DIR for a user, and for root in a user namespace unless USER=root', async () => {
+  const { defaultRoot, inUserNamespace, rootlessCgroups } = await import('./paths.ts');
+  const xdg = { XDG_RUNTIME_DIR: '/run/user/1000', USER: 'u' };
+  assert.equal(defaultRoot(xdg, 1000, () => false), '/run/user/1000/runts');
+  assert.equal(defaultRoot({}, 1000, () => false), '/run/runts');
+  assert.equal(defaultRoot(xdg, 0, () => false), '/run/runts');
+  assert.equal(defaultRoot(xdg, 0, () => true), '/run/user/1000/runts', 'rootless podman: root in its user namespace');
+  assert.equal(defaultRoot({ ...xdg, USER: 'root' }, 0, () => true), '/run/runts');
+  assert.equal(inUserNamespace('         0          0 4294967295\n'), false);
+  assert.equal(inUserNamespace('         0       1000          1\n         1     100000      65536\n'), true);
+  assert.equal(rootlessCgroups(1000, () => false), true);
+  assert.equal(rootlessCgroups(0, () => true), true);
+  assert.equal(rootlessCgroups(0, () => false), false);
+});

@@ -1,9 +1,39 @@
 // The state directory: <root>/<id>/{state.json, exec.fifo}. Root defaults to /run/runts, 0700.
-import { mkdirSync, statSync, lstatSync, openSync, fstatSync, closeSync, constants as fsConstants } from 'node:fs';
+import { mkdirSync, statSync, readFileSync, lstatSync, openSync, fstatSync, closeSync, constants as fsConstants } from 'node:fs';
 import { join, basename } from 'node:path';
 import { RuntimeError } from './errors.ts';
 
 export const DEFAULT_ROOT = '/run/runts';
+
+/** userns.RunningInUserNS: the uid map is not the initial namespace's identity map. */
+export function inUserNamespace(uidMap?: string): boolean {
+  let text = uidMap;
+  if (text === undefined) {
+    try {
+      text = readFileSync('/proc/self/uid_map', 'utf8');
+    } catch {
+      return false;
+    }
+  }
+  return !/^\s*0\s+0\s+4294967295\s*$/.test(text);
+}
+
+/** runc's default --root (shouldHonorXDGRuntimeDir): $XDG_RUNTIME_DIR/runts for a user other than
+ *  root, and for root in a user namespace unless $USER is root (rootless Podman runs the runtime
+ *  so); else /run/runts. */
+export function defaultRoot(env: NodeJS.ProcessEnv = process.env, euid: number = typeof process.geteuid === 'function' ? process.geteuid() : 0, userns: () => boolean = () => inUserNamespace()): string {
+  const xdg = env['XDG_RUNTIME_DIR'];
+  if (!xdg) return DEFAULT_ROOT;
+  if (euid !== 0) return join(xdg, 'runts');
+  if (!userns()) return DEFAULT_ROOT;
+  return env['USER'] !== 'root' ? join(xdg, 'runts') : DEFAULT_ROOT;
+}
+
+/** runc's shouldUseRootlessCgroupManager: not root, or root in a user namespace (rootless Podman,
+ *  rootlesskit): cgroups that cannot be made are then skipped. */
+export function rootlessCgroups(euid: number = typeof process.geteuid === 'function' ? process.geteuid() : 0, userns: () => boolean = () => inUserNamespace()): boolean {
+  return euid !== 0 || userns();
+}
 export const STATE_FILE = 'state.json';
 export const FIFO_FILE = 'exec.fifo';
 export const LOCK_FILE = '.lock';

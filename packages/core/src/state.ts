@@ -40,6 +40,8 @@ export interface ContainerRecord {
   createdCgroups?: string[];
   /** the runtime's root dir, so hooks and tools can find it again */
   root?: string;
+  /** the systemd cgroup driver's unit (created with --systemd-cgroup); absent: cgroupfs */
+  systemd?: { unit: string; user: boolean };
 }
 
 /** The OCI state, exactly as runc prints it. */
@@ -260,6 +262,8 @@ export interface CreatingRecord {
   cgroupPaths: Record<string, string>;
   /** cgroup dirs this create made (removed on rollback, deepest first) */
   createdCgroups: string[];
+  /** the systemd scope started for it (--systemd-cgroup) */
+  systemd?: { unit: string; user: boolean };
 }
 
 export function writeCreating(paths: ContainerPaths, rec: CreatingRecord): void {
@@ -269,7 +273,7 @@ export function writeCreating(paths: ContainerPaths, rec: CreatingRecord): void 
 export function readCreating(paths: ContainerPaths): CreatingRecord | undefined {
   try {
     const r = JSON.parse(readFileSync(paths.creating, 'utf8')) as Partial<CreatingRecord>;
-    return { pid: Number(r.pid) || 0, startTime: String(r.startTime ?? ''), cgroupPaths: r.cgroupPaths ?? {}, createdCgroups: r.createdCgroups ?? [] };
+    return { pid: Number(r.pid) || 0, startTime: String(r.startTime ?? ''), cgroupPaths: r.cgroupPaths ?? {}, createdCgroups: r.createdCgroups ?? [], ...(r.systemd ? { systemd: r.systemd } : {}) };
   } catch {
     return undefined;
   }

@@ -24,6 +24,7 @@ export function createOptions(id: string, opts: Record<string, unknown>): Create
     preserveFds: parseCount('--preserve-fds', opts.preserveFds),
     noPivot: opts.noPivot === true,
     noNewKeyring: opts.noNewKeyring === true,
+    systemdCgroup: globalOptions(opts).systemdCgroup,
   };
 }
 

@@ -19,7 +19,7 @@ import {
   type ContainerRecord,
   type ContainerPaths,
 } from '@runts/core';
-import { hostLayout, containerCgroupPaths, createCgroups, joinCgroups, hierarchyKey, deviceRules, applyDeviceRules, deviceFilterStep, deviceFilterTarget, warnNonEmptyCgroup, refuseFrozenCgroup, applyResources as applyCgroupResources, undoInterruptedCreate, discardCreate, missingCgroupDirs, refuseHierarchyRoots, type CgroupLayout, type LinuxResources } from '@runts/cgroups';
+import { hostLayout, cgroupDriver, hierarchyKey, deviceRules, deviceFilterStep, deviceFilterTarget, attachDeviceFilter, warnNonEmptyCgroup, refuseFrozenCgroup, undoInterruptedCreate, discardCreate, missingCgroupDirs, refuseHierarchyRoots, type CgroupSpec, type SystemdRecord } from '@runts/cgroups';
 import { loadBundle } from '@runts/spec';
 import { compileCreate, runHooks, killRunningHooks } from '@runts/init';
 import { compileSeccomp } from '@runts/seccomp';
@@ -36,6 +36,8 @@ export interface CreateOptions {
   preserveFds?: number | undefined;
   noPivot?: boolean | undefined;
   noNewKeyring?: boolean | undefined;
+  /** the systemd cgroup driver (runc's --systemd-cgroup) */
+  systemdCgroup?: boolean | undefined;
 }
 
 export interface Launched {
@@ -63,7 +65,10 @@ export async function launch(o: CreateOptions, mode: { wait: boolean; stdio?: Ar
   let init: InitProcess | undefined;
   let pid = 0;
   let startTime = '';
-  // Roll back: the process, the cgroups, the state dir. Also when we are told to stop.
+  let systemd: SystemdRecord | undefined;
+  const driver = cgroupDriver({ systemd: o.systemdCgroup === true });
+  // Roll back: the process, the cgroups, the state dir. Also when we are told to stop. (A systemd
+  // scope goes away by itself once its processes are killed; the catch below stops it at once.)
   const rollback = () => {
     killRunningHooks();
     init?.kill();
@@ -81,16 +86,22 @@ export async function launch(o: CreateOptions, mode: { wait: boolean; stdio?: Ar
   try {
     const layout = hostLayout();
     const linux = (spec.linux ?? {}) as { cgroupsPath?: string; namespaces?: Array<{ type: string; path?: string }> };
-    cgroupPaths = containerCgroupPaths(layout, linux.cgroupsPath, o.id);
+    const cg: CgroupSpec = { ...(spec.linux as CgroupSpec | undefined), ...(spec.annotations ? { annotations: spec.annotations as Record<string, string> } : {}) };
+    const resolved = await driver.resolve(layout, cg, o.id);
+    cgroupPaths = resolved.paths;
     refuseHierarchyRoots(cgroupPaths, linux.cgroupsPath, layout);
     warnNonEmptyCgroup(cgroupPaths, warn);
     // recorded before they are made: a create killed while making them is undone too
     createdCgroups = missingCgroupDirs(cgroupPaths);
     writeCreating(paths, { pid: 0, startTime: '', cgroupPaths, createdCgroups });
-    createdCgroups = createCgroups(cgroupPaths);
+    createdCgroups = driver.prepare(layout, resolved, cg);
     writeCreating(paths, { pid: 0, startTime: '', cgroupPaths, createdCgroups });
     refuseFrozenCgroup(cgroupPaths);
-    const deviceFilter = applyResources(spec.linux as never, cgroupPaths, layout);
+    // the cgroup v2 device filter: attached by stage 0 before the init exists (cgroupfs), or once
+    // the systemd scope (and so the cgroup) exists, after the driver's apply
+    const deviceRuleList = deviceRules(cg.resources?.devices, cg.devices);
+    const filterTarget = deviceFilterTarget(layout.mode, cgroupPaths);
+    const deviceFilter = filterTarget && driver.name === 'cgroupfs' ? { step: deviceFilterStep(filterTarget.dir, deviceRuleList, filterTarget), field: 'linux.resources.devices' } : undefined;
     const v1 = layout.v1.filter((h) => cgroupPaths[hierarchyKey(h)]).map((h) => ({ controllers: hierarchyKey(h), hostDir: cgroupPaths[hierarchyKey(h)]! }));
     const seccomp = spec.linux?.seccomp ? compileSeccomp(spec.linux.seccomp) : undefined;
     const steps = compileCreate({
@@ -131,7 +142,11 @@ export async function launch(o: CreateOptions, mode: { wait: boolean; stdio?: Ar
     pid = await init.pid();
     startTime = procStat(pid)?.startTime ?? '';
     writeCreating(paths, { pid, startTime, cgroupPaths, createdCgroups });
-    joinCgroups(cgroupPaths, pid);
+    const applied = await driver.apply(layout, resolved, cg, o.id, pid);
+    if (filterTarget && !deviceFilter) await attachDeviceFilter(filterTarget.dir, deviceRuleList, filterTarget);
+    systemd = applied.systemd;
+    createdCgroups = [...createdCgroups, ...applied.created];
+    writeCreating(paths, { pid, startTime, cgroupPaths, createdCgroups, ...(systemd ? { systemd } : {}) });
     const record: ContainerRecord = {
       ociVersion: typeof spec.ociVersion === 'string' ? spec.ociVersion : '1.3.0',
       id: o.id,
@@ -147,6 +162,7 @@ export async function launch(o: CreateOptions, mode: { wait: boolean; stdio?: Ar
       config: spec as unknown as Record<string, unknown>,
       ownPidNs: !(linux.namespaces ?? []).some((n) => n.type === 'pid' && n.path) && (linux.namespaces ?? []).some((n) => n.type === 'pid'),
       root: o.root,
+      ...(systemd ? { systemd } : {}),
     };
     // runtime.md's order (and runc's): prestart, then createRuntime, in the runtime namespace.
     const hooks = (spec.hooks ?? {}) as { createRuntime?: unknown[]; prestart?: unknown[] };
@@ -166,31 +182,15 @@ export async function launch(o: CreateOptions, mode: { wait: boolean; stdio?: Ar
     return { record, paths, init };
   } catch (err) {
     rollback();
+    if (systemd) await driver.destroy({}, systemd).catch(() => {});
     throw toRuntimeError(err);
   } finally {
     for (const s of STOP_SIGNALS) process.off(s, onSignal);
+    driver.close();
   }
 }
 
 const STOP_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-
-/** linux.resources on the container's cgroups before any process is in them: device access rules
- *  (v1 devices cgroup), then every other limit as runc's cgroupfs drivers write it. Returns the
- *  executor step that attaches the cgroup v2 device filter (see deviceFilterTarget: pure v2, and
- *  best effort on hybrid hosts; @runts/cgroups README). */
-function applyResources(
-  linux: { resources?: LinuxResources & { devices?: never[] }; devices?: never[] } | undefined,
-  paths: Record<string, string>,
-  layout: CgroupLayout,
-): { step: ReturnType<typeof deviceFilterStep>; field: string } | undefined {
-  const res = linux?.resources ?? {};
-  const rules = deviceRules(res.devices, linux?.devices);
-  applyDeviceRules(paths, rules);
-  applyCgroupResources(layout, paths, res, { warn });
-  const target = deviceFilterTarget(layout.mode, paths);
-  if (!target) return undefined;
-  return { step: deviceFilterStep(target.dir, rules, target), field: 'linux.resources.devices' };
-}
 
 export async function create(o: CreateOptions): Promise<{ pid: number }> {
   const { record, init } = await launch(o, { wait: false });

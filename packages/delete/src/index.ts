@@ -16,7 +16,7 @@ import {
   type ContainerRecord,
   type ContainerPaths,
 } from '@runts/core';
-import { removeCgroups, setFrozen, isFrozenPaths, undoInterruptedCreate, confineCgroupPaths, confineCreated, cgroupMembers, signalOwned } from '@runts/cgroups';
+import { removeCgroups, setFrozen, isFrozenPaths, undoInterruptedCreate, confineCgroupPaths, confineCreated, cgroupMembers, signalOwned, driverOf } from '@runts/cgroups';
 import { runHooks } from '@runts/init';
 
 export interface DeleteOptions {
@@ -75,6 +75,13 @@ export async function destroy(record: ContainerRecord, paths: ContainerPaths): P
     signalOwned(cgroups, record, 'SIGKILL');
     await new Promise((r) => setTimeout(r, 2));
     members = cgroupMembers(cgroups, record);
+  }
+  // the driver the container was made with: systemd stops its unit (and its cgroup), then the dirs go
+  const driver = driverOf(record);
+  try {
+    await driver.release(record.systemd);
+  } finally {
+    driver.close();
   }
   removeOwnCgroups(record, cgroups, members.foreign);
   const poststop = (record.config as { hooks?: { poststop?: unknown[] } }).hooks?.poststop;

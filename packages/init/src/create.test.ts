@@ -207,13 +207,31 @@ describe('compileCreate: stage 0', () => {
       uidMappings: [{ containerID: 0, hostID: 1000, size: 1 }],
       gidMappings: [{ containerID: 0, hostID: 1000, size: 1 }],
     });
-    const steps = compile(spec, { rootless: true });
+    const steps = compile(spec, { rootless: true, ids: { uid: 1000, gid: 1000 } });
     assert.deepEqual(ops(steps).slice(2, 5), [Op.UidMap, Op.Setgroups, Op.GidMap]);
     assert.equal(find(steps, Op.Setgroups)[0]!.step.value, 'deny');
     assert.equal(find(steps, Op.User)[0]!.step.setgroups, 0n);
     const withGroups = structuredClone(spec);
     withGroups.process!.user!.additionalGids = [5];
-    throwsField(() => compile(withGroups, { rootless: true }), /^process\.user\.additionalGids: cannot set any additional groups in a rootless container$/);
+    throwsField(() => compile(withGroups, { rootless: true, ids: { uid: 1000, gid: 1000 } }), /^process\.user\.additionalGids: cannot set any additional groups in a rootless container$/);
+  });
+
+  it('rootless multi-range maps: newuidmap/newgidmap after the map steps, setgroups left allowed; missing tools name the field', () => {
+    const spec = withLinux({
+      namespaces: [{ type: 'user' }, { type: 'mount' }],
+      uidMappings: [{ containerID: 0, hostID: 1000, size: 1 }, { containerID: 1, hostID: 100000, size: 65536 }],
+      gidMappings: [{ containerID: 0, hostID: 1000, size: 1 }],
+    });
+    const tools = { newuidmap: '/usr/bin/newuidmap', newgidmap: '/usr/bin/newgidmap' };
+    const steps = compile(spec, { rootless: true, ids: { uid: 1000, gid: 1000 }, mapTools: tools });
+    assert.deepEqual(ops(steps).slice(2, 6), [Op.UidMap, Op.UidMapTool, Op.Setgroups, Op.GidMap]);
+    assert.equal(find(steps, Op.UidMapTool)[0]!.step.path, '/usr/bin/newuidmap');
+    const both = structuredClone(spec);
+    both.linux!.gidMappings = [{ containerID: 0, hostID: 1000, size: 1 }, { containerID: 1, hostID: 100000, size: 65536 }];
+    assert.deepEqual(ops(compile(both, { rootless: true, ids: { uid: 1000, gid: 1000 }, mapTools: tools })).slice(2, 6), [Op.UidMap, Op.UidMapTool, Op.GidMap, Op.GidMapTool]);
+    // as root nothing needs the tools
+    assert.equal(find(compile(both, { rootless: false, mapTools: tools }), Op.UidMapTool).length, 0);
+    throwsField(() => compile(both, { rootless: true, ids: { uid: 1000, gid: 1000 }, mapTools: {} }), /^linux\.uidMappings: mapping more than the user's own uid needs newuidmap \(Debian package uidmap\), not found in \$PATH$/);
   });
 
   it('user namespace validation', () => {

@@ -1,6 +1,7 @@
 // compileCreate: config.json -> the init program of a new container, in runc 1.1's order
 // (nsexec.c, standard_init_linux.go, rootfs_linux.go, specconv).
-import { posix } from 'node:path';
+import { accessSync, constants } from 'node:fs';
+import { join, posix } from 'node:path';
 import { CLONE, MS, NAMESPACES, NAMESPACE_ORDER, S_IFBLK, S_IFCHR, S_IFIFO, U64_MAX } from './constants.ts';
 import { invalid } from './errors.ts';
 import { hostFs, type CompileFs } from './fs.ts';
@@ -47,6 +48,11 @@ export interface CompileCreateOptions {
   cgroup: CgroupLayout;
   /** a rootless runtime (euid != 0): setgroups "deny", no additional gids. Default: geteuid() != 0. */
   rootless?: boolean;
+  /** rootless: the runtime's own ids (default geteuid/getegid): a map of only these is written
+   *  directly, any other goes through newuidmap/newgidmap */
+  ids?: { uid: number; gid: number };
+  /** rootless: where newuidmap and newgidmap are (default: looked up in $PATH, as runc) */
+  mapTools?: { newuidmap?: string | undefined; newgidmap?: string | undefined };
   /** the seccomp filter compiled from linux.seccomp (required when linux.seccomp is set) */
   seccomp?: CompiledSeccomp;
   /** host file-system reads (tests inject a fake) */
@@ -229,7 +235,16 @@ export function compileCreate(o: CompileCreateOptions): SourcedStep[] {
     if (uidMappings.length === 0) throw invalid('linux.uidMappings', 'user namespaces enabled, but no uid mappings found');
     if (gidMappings.length === 0) throw invalid('linux.gidMappings', 'user namespaces enabled, but no gid mappings found');
   }
-  const setgroupsDenied = newUser && rootless;
+  // runc's requiresRootOrMappingTool: rootless, a map other than 0 -> own id (size 1) needs the
+  // setuid helpers of Debian's uidmap package; setgroups then stays allowed (runc's SetgroupAttr)
+  const ids = o.ids ?? { uid: typeof process.geteuid === 'function' ? process.geteuid() : 0, gid: typeof process.getegid === 'function' ? process.getegid() : 0 };
+  const ownOnly = (m: InitIDMapping[], id: number) => m.length === 1 && Number(m[0]!.containerID) === 0 && Number(m[0]!.hostID) === id && Number(m[0]!.size) === 1;
+  const uidTool = newUser && rootless && !ownOnly(uidMappings, ids.uid);
+  const gidTool = newUser && rootless && !ownOnly(gidMappings, ids.gid);
+  const tools = uidTool || gidTool ? (o.mapTools ?? { newuidmap: lookPath('newuidmap'), newgidmap: lookPath('newgidmap') }) : {};
+  if (uidTool && !tools.newuidmap) throw invalid('linux.uidMappings', 'mapping more than the user\'s own uid needs newuidmap (Debian package uidmap), not found in $PATH');
+  if (gidTool && !tools.newgidmap) throw invalid('linux.gidMappings', 'mapping more than the user\'s own gid needs newgidmap (Debian package uidmap), not found in $PATH');
+  const setgroupsDenied = newUser && rootless && !gidTool;
 
   // ---- stage 0 ----
   const out: SourcedStep[] = [];
@@ -252,8 +267,10 @@ export function compileCreate(o: CompileCreateOptions): SourcedStep[] {
   add({ op: Op.NsNew, flags: cloneFlags & ~lateFlags }, 'linux.namespaces');
   if (newUser) {
     add({ op: Op.UidMap, content: idMap(uidMappings, 'linux.uidMappings') }, 'linux.uidMappings');
+    if (uidTool) add({ op: Op.UidMapTool, path: tools.newuidmap! }, 'linux.uidMappings', tools.newuidmap);
     if (setgroupsDenied) add({ op: Op.Setgroups, value: 'deny' }, 'linux.gidMappings');
     add({ op: Op.GidMap, content: idMap(gidMappings, 'linux.gidMappings') }, 'linux.gidMappings');
+    if (gidTool) add({ op: Op.GidMapTool, path: tools.newgidmap! }, 'linux.gidMappings', tools.newgidmap);
   }
   if (linux.timeOffsets !== undefined && linux.timeOffsets !== null) {
     const t = ns.get('time');
@@ -339,7 +356,9 @@ export function compileCreate(o: CompileCreateOptions): SourcedStep[] {
       cgroupFallbackBind: usernsInvolved && !newCgroupns,
       earlier,
       hostMountpoints,
-      ...(userNs !== undefined
+      // (a rootless runtime has no CAP_SYS_ADMIN on the host side for open_tree: sources are
+      // opened from inside, as runc does)
+      ...(userNs !== undefined && !rootless
         ? {
             openTree: (path: string, recursive: boolean) => {
               trees.push({ step: { op: Op.OpenTree, path, recursive: recursive ? 1n : 0n }, field, label: path });
@@ -738,3 +757,17 @@ function devSteps(linux: InitLinux, fs: CompileFs): SourcedStep[] {
   return out;
 }
 
+/** exec.LookPath: the first executable `name` in $PATH. */
+function lookPath(name: string): string | undefined {
+  for (const d of (process.env['PATH'] ?? '/usr/local/bin:/usr/bin:/bin').split(':')) {
+    if (d === '') continue;
+    const p = join(d, name);
+    try {
+      accessSync(p, constants.X_OK);
+      return p;
+    } catch {
+      /* next */
+    }
+  }
+  return undefined;
+}

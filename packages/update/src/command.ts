@@ -43,7 +43,7 @@ export function register(cli: CAC, name = ''): void {
       }
       resources = resourcesFromFlags(flags);
     }
-    const writes = update({ root: globalOptions(opts).root, id, resources });
+    const writes = await update({ root: globalOptions(opts).root, id, resources });
     for (const w of writes) debug(`update ${id}: ${w.field}: ${w.file} <- ${w.value}`);
     await refreshDeviceFilter({ root: globalOptions(opts).root, id });
   });

@@ -5,7 +5,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { acquireLock, loadContainer, writeRecord, RuntimeError, warn as logWarn } from '@runts/core';
-import { applyResources, hostLayout, deviceFilterTarget, deviceRules, attachDeviceFilter, type LinuxResources, type ResourceWrite } from '@runts/cgroups';
+import { applyResources, driverOf, hostLayout, deviceFilterTarget, deviceRules, attachDeviceFilter, type LinuxResources, type ResourceWrite } from '@runts/cgroups';
 import { parseConfig } from '@runts/spec';
 
 export interface UpdateOptions {
@@ -44,7 +44,7 @@ export function mergeResources(current: Record<string, unknown>, changes: Record
   return out;
 }
 
-export function update(o: UpdateOptions): ResourceWrite[] {
+export async function update(o: UpdateOptions): Promise<ResourceWrite[]> {
   const warn = o.warn ?? logWarn;
   const { paths } = loadContainer(o.root, o.id);
   const lock = acquireLock(paths.lock, `update ${o.id}`);
@@ -68,7 +68,14 @@ export function update(o: UpdateOptions): ResourceWrite[] {
     config.linux ??= {};
     const merged = mergeResources(config.linux.resources ?? {}, changes);
     const { devices: _devices, ...limits } = merged;
-    const writes = applyResources(o.layout ?? hostLayout(), record.cgroupPaths, limits as LinuxResources, { update: true, warn });
+    // the container's own driver: systemd sets the unit's properties, then the files are written
+    const driver = driverOf(record);
+    let writes: ResourceWrite[];
+    try {
+      writes = await driver.update(o.layout ?? hostLayout(), record.cgroupPaths, record.systemd, limits as LinuxResources, warn);
+    } finally {
+      driver.close();
+    }
     config.linux.resources = merged;
     writeRecord(paths, record);
     return writes;

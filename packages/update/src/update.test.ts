@@ -33,9 +33,9 @@ function container(pid: number) {
   return { root, paths, memory, cpu };
 }
 
-test('update merges into the stored resources, writes the cgroups, and keeps the result in state.json', () => {
+test('update merges into the stored resources, writes the cgroups, and keeps the result in state.json', async () => {
   const c = container(process.pid);
-  const writes = update({ root: c.root, id: 'c1', resources: { memory: { limit: 209715200 }, cpu: { quota: 50000 } }, layout: { mode: 'v1' } });
+  const writes = await update({ root: c.root, id: 'c1', resources: { memory: { limit: 209715200 }, cpu: { quota: 50000 } }, layout: { mode: 'v1' } });
   assert.deepEqual(
     writes.map((w) => [w.file.slice(c.root.length + 1), w.value]),
     [
@@ -49,11 +49,11 @@ test('update merges into the stored resources, writes the cgroups, and keeps the
   assert.deepEqual(stored.config.linux.resources, { devices: [{ allow: false, access: 'rwm' }], memory: { limit: 209715200 }, cpu: { shares: 1024, quota: 50000 } });
 });
 
-test('a stopped container is refused with runc\'s message', () => {
+test('a stopped container is refused with runc\'s message', async () => {
   const dead = spawnSync('true').pid!;
   const c = container(dead);
-  assert.throws(() => update({ root: c.root, id: 'c1', resources: { memory: { limit: 1 } }, layout: { mode: 'v1' } }), /^RuntimeError: container not running$/);
-  assert.throws(() => update({ root: c.root, id: 'nope', resources: {}, layout: { mode: 'v1' } }), /container does not exist/);
+  await assert.rejects(() => update({ root: c.root, id: 'c1', resources: { memory: { limit: 1 } }, layout: { mode: 'v1' } }), /^RuntimeError: container not running$/);
+  await assert.rejects(() => update({ root: c.root, id: 'nope', resources: {}, layout: { mode: 'v1' } }), /container does not exist/);
 });
 
 test('merge: objects field by field, arrays and values replaced, null ignored', () => {
