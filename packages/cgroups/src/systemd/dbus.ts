@@ -5,7 +5,7 @@
 // Jobs: StartTransientUnit / StopUnit return a job path; the job's end is the JobRemoved signal
 // (id, job, unit, result). The match rule and Subscribe are in place before the call, and signals
 // that arrive before the reply are kept, so no job end is missed.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { RuntimeError } from '@runts/core';
 import type { UnitProperty } from './properties.ts';
 
@@ -35,6 +35,25 @@ export function busAddress(o: SystemdBusOptions): string {
   throw new RuntimeError('ESYS', '--systemd-cgroup: rootless needs the user\'s session bus: neither $DBUS_SESSION_BUS_ADDRESS nor $XDG_RUNTIME_DIR is set');
 }
 
+/** The uid the bus knows this process by (SO_PEERCRED, seen from the bus's namespace): our own,
+ *  or, inside a user namespace (rootless Podman runs the runtime as uid 0 of its own), the host
+ *  uid ours maps to, as runc's DetectUID finds it for go-dbus's EXTERNAL authentication. */
+export function hostUid(uid: number = process.getuid?.() ?? 0, uidMap?: string): number {
+  let map = uidMap;
+  if (map === undefined) {
+    try {
+      map = readFileSync('/proc/self/uid_map', 'utf8');
+    } catch {
+      return uid;
+    }
+  }
+  for (const line of map.trim().split('\n')) {
+    const [inside, outside, count] = line.trim().split(/\s+/).map(Number) as [number, number, number];
+    if (uid >= inside && uid < inside + count) return outside + (uid - inside);
+  }
+  return uid;
+}
+
 export class SystemdManager {
   private jobs = new Map<string, string>();
   private waiters = new Map<string, (result: string) => void>();
@@ -61,7 +80,20 @@ export class SystemdManager {
     const sock = /^unix:path=([^,;]+)/.exec(address)?.[1];
     if (sock && !existsSync(sock)) throw new RuntimeError('ESYS', `--systemd-cgroup: no D-Bus at ${sock} (is systemd running${o.user ? ' for this user' : ''}?)`);
     const dbus = (await import('dbus-native')).default ?? (await import('dbus-native'));
-    const bus = (dbus as typeof import('dbus-native')).sessionBus({ busAddress: address, timeout: TIMEOUT_MS } as never) as Bus;
+    // dbus-native's EXTERNAL authentication sends process.getuid(): the host uid is what the bus
+    // checks, so it sees that one while the connection is made (restored below)
+    const ownGetuid = process.getuid;
+    const uid = hostUid();
+    if (ownGetuid && uid !== ownGetuid()) process.getuid = () => uid;
+    try {
+      return await SystemdManager.open(dbus as typeof import('dbus-native'), address);
+    } finally {
+      process.getuid = ownGetuid;
+    }
+  }
+
+  private static async open(dbus: typeof import('dbus-native'), address: string): Promise<SystemdManager> {
+    const bus = dbus.sessionBus({ busAddress: address, timeout: TIMEOUT_MS } as never) as Bus;
     const failed = new Promise<never>((_r, reject) => {
       bus.connection.once('error', (e: Error) => reject(new RuntimeError('ESYS', `--systemd-cgroup: D-Bus ${address}: ${e.message}`, { cause: e })));
     });

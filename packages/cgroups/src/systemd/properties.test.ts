@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { baseProperties, resourceProperties, rangeToBits, deviceProperties, emulateDevices, deviceGroup, annotationProperties, parseVariant, type UnitProperty } from './properties.ts';
 import { deviceRules } from '../devices.ts';
-import { busAddress } from './dbus.ts';
+import { busAddress, hostUid } from './dbus.ts';
 import { blame } from '../driver.ts';
 
 const show = (ps: UnitProperty[]) => ps.map((p) => `${p.name}=${p.sig}:${JSON.stringify(p.value, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v))}`);
@@ -168,4 +168,11 @@ test('connect: no systemd, no bus, a bus that hangs up: clear errors naming --sy
   } finally {
     rmSync(d, { recursive: true, force: true });
   }
+});
+
+test('hostUid: the uid the bus checks, through the user namespace map (rootless Podman: 0 inside is 1000 outside)', () => {
+  assert.equal(hostUid(0, '         0       1000          1\n         1     100000      65536\n'), 1000);
+  assert.equal(hostUid(5, '         0       1000          1\n         1     100000      65536\n'), 100004);
+  assert.equal(hostUid(1000, '         0          0 4294967295\n'), 1000);
+  assert.equal(hostUid(7, '0 1000 1\n'), 7);
 });
