@@ -12,6 +12,7 @@
 // pidfd and loading koffi costs every kill and delete ~14 ms, so runts checks just before the signal.
 import { readlinkSync } from 'node:fs';
 import { procStat, realSys, type Sys } from './sys.ts';
+import { signalPid } from './process.ts';
 
 /** The namespaces of the container's init, as /proc/<pid>/ns/<type> reads (`pid:[4026532290]`). */
 export interface NsIds {
@@ -74,23 +75,13 @@ export function belongsToContainer(pid: number, rec: Identity, sys: Sys = realSy
   return false;
 }
 
-function send(pid: number, signal: number | NodeJS.Signals): boolean {
-  try {
-    process.kill(pid, signal);
-    return true;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ESRCH') return false;
-    throw err;
-  }
-}
-
 /** Signals the container's init if, checked immediately before, it still is the init; false when
  *  it is not (gone, or the pid now names another process). */
 export function signalInit(rec: Identity, signal: number | NodeJS.Signals): boolean {
-  return isContainerInit(rec) && send(rec.pid, signal);
+  return isContainerInit(rec) && signalPid(rec.pid, signal);
 }
 
 /** Signals `pid` if, checked immediately before, it is one of the container's processes. */
 export function signalContainerProcess(pid: number, rec: Identity, signal: number | NodeJS.Signals): boolean {
-  return belongsToContainer(pid, rec) && send(pid, signal);
+  return belongsToContainer(pid, rec) && signalPid(pid, signal);
 }

@@ -42,7 +42,7 @@ export function waitGone(pid: number, startTime: string | undefined, timeoutMs =
 }
 
 /** Sends a signal; a process that is already gone is not an error. */
-export function signalPid(pid: number, signal: number): boolean {
+export function signalPid(pid: number, signal: number | NodeJS.Signals): boolean {
   try {
     process.kill(pid, signal);
     return true;
