@@ -291,7 +291,8 @@ describe('the root cgroup', () => {
     const host = await canary();
     writeFileSync('/sys/fs/cgroup/pids/cgroup.procs', String(host.pid)); // a host process in the root cgroup
     editState(rt.root, id, (s) => {
-      for (const k of Object.keys(s.cgroupPaths)) s.cgroupPaths[k] = s.cgroupPaths[k].replace(/\/runts\/.*$/, '');
+      // each path becomes its hierarchy's root (/sys/fs/cgroup/<hierarchy>: this host is v1 hybrid)
+      for (const k of Object.keys(s.cgroupPaths)) s.cgroupPaths[k] = /^\/sys\/fs\/cgroup\/[^/]+/.exec(s.cgroupPaths[k])[0];
       s.createdCgroups = Object.values(s.cgroupPaths);
     });
     const k = await rt.kill(id, 'KILL', { all: true });

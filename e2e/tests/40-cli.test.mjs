@@ -166,7 +166,7 @@ describe('the command line, as runc parses it', () => {
     });
     const id = newId('clidbg');
     try {
-      const r = await raw(rts.runts, ['--debug', '--systemd-cgroup'], 'create', ['--bundle', b.dir, id]);
+      const r = await raw(rts.runts, ['--debug'], 'create', ['--bundle', b.dir, id]);
       assert.equal(r.code, 0, show(r));
       const text = errorText(r.stderr);
       assert.match(text, /cgroup \S+: \/sys\/fs\/cgroup\//);

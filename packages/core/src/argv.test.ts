@@ -89,11 +89,12 @@ function model(): { cli: ReturnType<typeof cac>; calls: Array<{ cmd: string; arg
   return { cli, calls };
 }
 
-async function run(argv: string[]): Promise<{ code: number; call?: { cmd: string; args: unknown[]; opts: Record<string, unknown> } }> {
+async function run(argv: string[]): Promise<{ code: number; out: string; call?: { cmd: string; args: unknown[]; opts: Record<string, unknown> } }> {
   const { cli, calls } = model();
   const write = process.stdout.write.bind(process.stdout);
   const ewrite = process.stderr.write.bind(process.stderr);
-  process.stdout.write = (() => true) as typeof process.stdout.write; // help and usage text
+  let out = '';
+  process.stdout.write = ((chunk: string | Uint8Array) => ((out += String(chunk)), true)) as typeof process.stdout.write; // help and usage text
   process.stderr.write = (() => true) as typeof process.stderr.write;
   try {
     await runCli(cli, ['node', 'runts', ...argv], { exit: false, versionText: 'v\n' });
@@ -103,8 +104,15 @@ async function run(argv: string[]): Promise<{ code: number; call?: { cmd: string
   }
   const code = Number(process.exitCode ?? 0);
   process.exitCode = 0;
-  return calls[0] ? { code, call: calls[0] } : { code };
+  return calls[0] ? { code, out, call: calls[0] } : { code, out };
 }
+
+test('--version prints the version, --help and no command the help', async () => {
+  assert.equal((await run(['--version'])).out, 'v\n');
+  assert.equal((await run(['-v'])).out, 'v\n');
+  assert.match((await run(['--help'])).out, /Usage:/);
+  assert.match((await run([])).out, /Usage:/);
+});
 
 test('the runc command line, end to end through runCli', async () => {
   type Want = { code?: number; cmd?: string; args?: unknown[]; opts?: Record<string, unknown> };

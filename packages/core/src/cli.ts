@@ -115,8 +115,9 @@ export async function runCli(cli: CAC, argv: string[] = process.argv, opts: { ve
     } else {
       if (gErr instanceof UsageError) usage(gErr.message, () => cli.globalCommand.outputHelp());
       if (gErr) throw gErr;
-      if (g!.options.help === true || word === undefined) return cli.globalCommand.outputHelp();
+      if (g!.options.help === true) return cli.globalCommand.outputHelp();
       if (g!.options.version === true) return void version();
+      if (word === undefined) return cli.globalCommand.outputHelp();
       throw new RuntimeError('EINVAL', `No help topic for '${word}'`).withExitCode(3);
     }
     if (parsed.options.help === true) return cmd.outputHelp();

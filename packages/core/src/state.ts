@@ -218,6 +218,7 @@ export function listIds(root: string): string[] {
 export function reserveId(root: string, id: string, recover?: (paths: ContainerPaths) => void): { paths: ContainerPaths; lock: Lock } {
   const paths = containerPaths(root, id);
   ensureRoot(root);
+  sweepReservations(root, id);
   for (let attempt = 0; ; attempt++) {
     const tmp = join(root, `.${id}.${process.pid}.${Date.now()}.new`);
     mkdirSync(tmp, { mode: 0o700 });
@@ -245,6 +246,33 @@ export function reserveId(root: string, id: string, recover?: (paths: ContainerP
     } finally {
       old.release();
     }
+  }
+}
+
+/** Removes the fresh dirs (`.<id>.<pid>.<ms>.new`) that a create of `id` killed between their
+ *  mkdir and their rename left in the root: those whose creating process is gone. */
+export function sweepReservations(root: string, id: string): void {
+  const prefix = `.${id}.`;
+  let names: string[];
+  try {
+    names = readdirSync(root);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const m = /^(\d+)\.\d+\.new$/.exec(name.slice(prefix.length));
+    if (!m || Number(m[1]) === process.pid || pidExists(Number(m[1]))) continue;
+    rmSync(join(root, name), { recursive: true, force: true });
+  }
+}
+
+function pidExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

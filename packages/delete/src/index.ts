@@ -6,6 +6,7 @@ import {
   acquireLock,
   containerPaths,
   stateDirExists,
+  sweepReservations,
   readRecord,
   deriveStatus,
   RuntimeError,
@@ -28,7 +29,8 @@ export interface DeleteOptions {
 export async function deleteContainer(o: DeleteOptions): Promise<void> {
   const paths = containerPaths(o.root, o.id);
   if (!stateDirExists(paths)) {
-    if (o.force) return;
+    // a create of the id SIGKILLed before its dir was renamed into place left only a fresh dir
+    if (o.force) return sweepReservations(o.root, o.id);
     throw new RuntimeError('ENOTEXIST', 'container does not exist');
   }
   const lock = acquireLock(paths.lock, `delete ${o.id}`);
