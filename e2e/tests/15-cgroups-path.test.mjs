@@ -127,7 +127,7 @@ describe('--systemd-cgroup where systemd does not run', { skip: existsSync('/run
         // the global flag before the verb, as containerd and Podman pass it: it must not eat the verb
         const withFlag = (rt) => {
           const argv = rt.argv('create');
-          const at = rt.name === 'runc' ? 1 : 2;
+          const at = argv.indexOf('--root'); // the command itself may be one word (runc, the single executable) or two (node script)
           return [...argv.slice(0, at), '--systemd-cgroup', ...argv.slice(at), '--bundle', b.dir, id];
         };
         const r = await spawnCapture(withFlag(uut));
