@@ -56,22 +56,7 @@ int send_listener_main(int argc, char **argv)
 		dprintf(2, "connect %s: %s\n", path, strerror(errno));
 		return 1;
 	}
-	struct iovec iov = { .iov_base = state, .iov_len = n };
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	memset(&u, 0, sizeof u);
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf };
-	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &lfd, sizeof(int));
-	ssize_t r;
-	do
-		r = sendmsg(s, &msg, MSG_NOSIGNAL);
-	while (r < 0 && errno == EINTR);
+	ssize_t r = send_fd(s, lfd, state, n);
 	if (r < 0) {
 		dprintf(2, "send to %s: %s\n", path, strerror(errno));
 		return 1;

@@ -344,3 +344,26 @@ int parse_program(unsigned char *buf, uint32_t len, struct program *p, uint32_t 
 	*bad = NO_STEP;
 	return 0;
 }
+
+/* Sends `len` bytes of `data` with `fd` attached (SCM_RIGHTS) on a stream socket: one sendmsg,
+ * retried on EINTR; returns what sendmsg returns (the caller sends any rest without the fd). */
+ssize_t send_fd(int sock, int fd, const void *data, size_t len)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	memset(&u, 0, sizeof u);
+	struct iovec iov = { .iov_base = (void *)data, .iov_len = len };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf };
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	ssize_t r;
+	do
+		r = sendmsg(sock, &msg, MSG_NOSIGNAL);
+	while (r < 0 && errno == EINTR);
+	return r;
+}

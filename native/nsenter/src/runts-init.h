@@ -118,6 +118,7 @@ int read_full(int fd, void *buf, size_t n);
 int write_full(int fd, const void *buf, size_t n);
 int recv_msg(int fd, uint32_t *type, unsigned char **payload, uint32_t *len);
 int send_msg(int fd, uint32_t type, const void *payload, uint32_t len);
+ssize_t send_fd(int sock, int fd, const void *data, size_t len);
 int parse_program(unsigned char *buf, uint32_t len, struct program *p, uint32_t *bad);
 void send_error(uint32_t step, int err, const char *msg);
 __attribute__((noreturn, format(printf, 2, 3))) void die(int err, const char *fmt, ...);
