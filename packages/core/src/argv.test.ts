@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cac } from 'cac';
-import { addGlobalOptions, runCli, reorderArgs, parseFlags, flagSpec, checkArgCount } from './index.ts';
+import { addGlobalOptions, runCli, reorderArgs, parseFlags, flagSpec, checkArgCount, captureOutput } from './index.ts';
 
 test('reorderArgs moves flags and the word after them to the front, as urfave/cli v1.22.1', () => {
   const cases: Array<[string[], string[]]> = [
@@ -92,15 +92,16 @@ function model(): { cli: ReturnType<typeof cac>; calls: Array<{ cmd: string; arg
 async function run(argv: string[]): Promise<{ code: number; out: string; call?: { cmd: string; args: unknown[]; opts: Record<string, unknown> } }> {
   const { cli, calls } = model();
   const write = process.stdout.write.bind(process.stdout);
-  const ewrite = process.stderr.write.bind(process.stderr);
   let out = '';
-  process.stdout.write = ((chunk: string | Uint8Array) => ((out += String(chunk)), true)) as typeof process.stdout.write; // help and usage text
-  process.stderr.write = (() => true) as typeof process.stderr.write;
+  process.stdout.write = ((chunk: string | Uint8Array) => ((out += String(chunk)), true)) as typeof process.stdout.write; // cac's help text
+  const restore = captureOutput((fd, text) => {
+    if (fd === 1) out += text; // the version and usage lines; the log (fd 2) is dropped
+  });
   try {
     await runCli(cli, ['node', 'runts', ...argv], { exit: false, versionText: 'v\n' });
   } finally {
     process.stdout.write = write;
-    process.stderr.write = ewrite;
+    restore();
   }
   const code = Number(process.exitCode ?? 0);
   process.exitCode = 0;

@@ -5,6 +5,7 @@ import { checkArgCount, flagSpec, parseCommand, parseFlags, UsageError, type Com
 import { configureLog, debug, logFatal, type LogFormat } from './log.ts';
 import { RuntimeError, toRuntimeError } from './errors.ts';
 import { DEFAULT_ROOT, defaultRoot } from './paths.ts';
+import { outputPending, writeOut } from './output.ts';
 
 export const VERSION = '0.1.0';
 export const SPEC_VERSION = '1.3.0';
@@ -62,7 +63,7 @@ function shapeOf(c: Command, extra: FlagSpec[]): CommandShape {
 
 function usage(msg: string, help: () => void, dot = false): never {
   // urfave/cli prints this and the help on stdout; the error itself goes to the log (stderr)
-  process.stdout.write(dot ? 'Incorrect Usage.\n\n' : `Incorrect Usage: ${msg}\n\n`);
+  writeOut(dot ? 'Incorrect Usage.\n\n' : `Incorrect Usage: ${msg}\n\n`);
   help();
   throw new RuntimeError('EINVAL', msg);
 }
@@ -79,7 +80,7 @@ export async function runCli(cli: CAC, argv: string[] = process.argv, opts: { ve
     // (and its help would print "(default: true)" for them)
     for (const c of [cli.globalCommand, ...cli.commands]) for (const o of c.options) if (o.negated) o.config.default = undefined;
     const words = argv.slice(2);
-    const version = () => process.stdout.write(opts.versionText ?? `${cli.name} version ${VERSION}\nspec: ${SPEC_VERSION}\n`);
+    const version = () => writeOut(opts.versionText ?? `${cli.name} version ${VERSION}\nspec: ${SPEC_VERSION}\n`);
     const globals = specs(cli.globalCommand);
     const dflt = cli.commands.find((c) => c.name === '');
     let g: Parsed | undefined;
@@ -145,5 +146,5 @@ export async function runCli(cli: CAC, argv: string[] = process.argv, opts: { ve
   process.exitCode = code;
   // The command is done: exit now instead of when the event loop drains (Node's teardown), unless
   // output is still queued for a slow reader (a pipe), which exiting would cut short.
-  if (opts.exit !== false && process.stdout.writableLength === 0 && process.stderr.writableLength === 0) process.exit(code);
+  if (opts.exit !== false && !outputPending()) process.exit(code);
 }

@@ -5,6 +5,7 @@ export * from './json.ts';
 export * from './lock.ts';
 export * from './state.ts';
 export * from './log.ts';
+export * from './output.ts';
 export * from './cli.ts';
 export * from './argv.ts';
 export * from './process.ts';

@@ -2,6 +2,7 @@
 // (`time="..." level=error msg="..."`) or, with --log-format json, as JSON lines. With --log FILE
 // they go to the file, and a fatal error is also printed bare on stderr (as runc does).
 import { appendFileSync, openSync, closeSync } from 'node:fs';
+import { writeErr } from './output.ts';
 
 export type LogFormat = 'text' | 'json';
 export type LogLevel = 'debug' | 'info' | 'warning' | 'error';
@@ -47,13 +48,13 @@ export function log(level: LogLevel, msg: string): void {
       // fall through to stderr
     }
   }
-  process.stderr.write(line);
+  writeErr(line);
 }
 
 /** Reports a fatal error the way runc does. */
 export function logFatal(msg: string): void {
   log('error', msg);
-  if (current.log) process.stderr.write(msg + '\n');
+  if (current.log) writeErr(msg + '\n');
 }
 
 export const debug = (msg: string): void => log('debug', msg);

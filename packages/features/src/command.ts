@@ -1,4 +1,5 @@
 import type { CAC } from 'cac';
+import { writeOut } from '@runts/core';
 
 /** Registers `features`: the default command of oci-features (name ''), or `runts features`. */
 export function register(cli: CAC, name = ''): void {
@@ -7,6 +8,6 @@ export function register(cli: CAC, name = ''): void {
     .usage('\n\nPrints the features JSON on stdout. Exit code 0.')
     .action(async () => {
       const { features } = await import('./index.ts');
-      process.stdout.write(JSON.stringify(features(), null, 4) + '\n');
+      writeOut(JSON.stringify(features(), null, 4) + '\n');
     });
 }

@@ -1,5 +1,5 @@
 import type { CAC } from 'cac';
-import { globalOptions, RuntimeError } from '@runts/core';
+import { globalOptions, RuntimeError, writeOut } from '@runts/core';
 
 /** Registers the `list` command on a cac instance: as the default command of oci-list (name ''),
  *  or as `runts list`. The action loads the library lazily. */
@@ -12,9 +12,9 @@ export function register(cli: CAC, name = ''): void {
     .action(async (opts: Record<string, unknown>) => {
       const { list, formatTable } = await import('./index.ts');
       const states = list({ root: globalOptions(opts).root });
-      if (opts.quiet) process.stdout.write(states.map((s) => s.id + '\n').join(''));
-      else if (opts.format === 'json') process.stdout.write(JSON.stringify(states.length === 0 ? null : states) + '\n'); // Go marshals an empty list as null
-      else if (opts.format === 'table') process.stdout.write(formatTable(states));
+      if (opts.quiet) writeOut(states.map((s) => s.id + '\n').join(''));
+      else if (opts.format === 'json') writeOut(JSON.stringify(states.length === 0 ? null : states) + '\n'); // Go marshals an empty list as null
+      else if (opts.format === 'table') writeOut(formatTable(states));
       else throw new RuntimeError('EINVAL', `invalid format option: ${String(opts.format)}`);
     });
 }

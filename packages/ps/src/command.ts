@@ -1,5 +1,5 @@
 import type { CAC } from 'cac';
-import { globalOptions, RuntimeError } from '@runts/core';
+import { globalOptions, RuntimeError, writeOut } from '@runts/core';
 
 /** Registers `ps`: as the default command of oci-ps (name ''), or `runts ps`. */
 export function register(cli: CAC, name = ''): void {
@@ -10,8 +10,8 @@ export function register(cli: CAC, name = ''): void {
     .action(async (id: string, psArgs: string[], opts: Record<string, unknown>) => {
       const { ps, psTable } = await import('./index.ts');
       const pids = ps({ root: globalOptions(opts).root, id });
-      if (opts.format === 'json') process.stdout.write(JSON.stringify(pids) + '\n');
-      else if (opts.format === 'table') process.stdout.write(psTable(pids ?? [], psArgs.length > 0 ? psArgs : ['-ef']));
+      if (opts.format === 'json') writeOut(JSON.stringify(pids) + '\n');
+      else if (opts.format === 'table') writeOut(psTable(pids ?? [], psArgs.length > 0 ? psArgs : ['-ef']));
       else throw new RuntimeError('EINVAL', `invalid format option: ${String(opts.format)}`);
     });
 }

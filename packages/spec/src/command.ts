@@ -1,6 +1,6 @@
 // `spec` (write runc's default config.json) and `spec validate` (print every problem of a bundle).
 import type { CAC } from 'cac';
-import { RuntimeError } from '@runts/core';
+import { RuntimeError, writeOut } from '@runts/core';
 
 interface Options {
   bundle?: string;
@@ -29,7 +29,7 @@ export function register(cli: CAC, name = ''): void {
       const { checkBundle, formatProblem } = await import('./bundle.ts');
       const r = checkBundle(bundleOf(o), { forStart: true });
       if (r.problems.length === 0) return 0;
-      process.stdout.write(r.problems.map((p) => formatProblem(p) + '\n').join(''));
+      writeOut(r.problems.map((p) => formatProblem(p) + '\n').join(''));
       return 1;
     });
 }

@@ -1,5 +1,5 @@
 import type { CAC } from 'cac';
-import { globalOptions } from '@runts/core';
+import { globalOptions, writeOut } from '@runts/core';
 
 /** Registers the `state` command on a cac instance: as the default command of oci-state (name ''),
  *  or as `runts state`. The action loads the library lazily. */
@@ -9,6 +9,6 @@ export function register(cli: CAC, name = ''): void {
     .usage('<container-id>\n\nPrints the OCI state JSON on stdout. Exit codes: 0, or 1 when the container does not exist.')
     .action(async (id: string, opts: Record<string, unknown>) => {
       const { state, formatState } = await import('./index.ts');
-      process.stdout.write(formatState(state({ root: globalOptions(opts).root, id })));
+      writeOut(formatState(state({ root: globalOptions(opts).root, id })));
     });
 }
