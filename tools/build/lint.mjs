@@ -4,6 +4,8 @@
 //   - a skipped test without a reason
 //   - debugging leftovers: console.log / debugger in library code (CLIs print with process.stdout)
 //   - trailing whitespace, a missing final newline
+//   - in library code: localeCompare, Intl and toLocale*String (ICU's first use costs ~5 ms of a verb's
+//     run), and process.stdout/stderr writes (a pipe's stream costs ~2.5 ms: core's writeOut/writeErr)
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 
@@ -28,6 +30,8 @@ for (const f of files) {
     if (/\b(it|test|describe)\.only\(/.test(line)) problems.push(`${at}: a test marked .only`);
     if (/\b(it|test|describe)\.skip\(|\{\s*skip:\s*true\s*\}/.test(line)) problems.push(`${at}: a skipped test without a reason (give skip a string)`);
     if (!isTest && /^\s*(console\.log\(|debugger;)/.test(line)) problems.push(`${at}: debugging leftover`);
+    if (!isTest && /\.localeCompare\(|\bIntl\.|\.toLocale\w*String\(/.test(line)) problems.push(`${at}: ICU in library code (localeCompare, Intl, toLocale*String: ~5 ms at first use)`);
+    if (!isTest && /\bprocess\.(stdout|stderr)\.write\(/.test(line) && !/lint-allow: stream/.test(line)) problems.push(`${at}: process.stdout/stderr.write (use writeOut/writeErr from @runts/core; or mark "lint-allow: stream")`);
     if (/[ \t]+$/.test(line)) problems.push(`${at}: trailing whitespace`);
   });
   if (text.length > 0 && !text.endsWith('\n')) problems.push(`${rel}: no newline at end of file`);

@@ -1,10 +1,14 @@
 // @runts/nsenter: the binary encoding of the init program and the parent side of a session with
 // the native executor (runts-init). See ../PROTOCOL.md; program.ts defines the ops.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Readable, Writable } from 'node:stream';
 import type { Socket } from 'node:net';
+
+/** node:child_process, loaded when a process is spawned: it brings net and the streams (~2.5 ms), which
+ *  the verbs that only import this package for its types and helpers (start, delete) do not need. */
+const childProcess = (): typeof import('node:child_process') => process.getBuiltinModule('node:child_process');
 import { RuntimeError, strerror, ERRNO_NAMES, debug, debugEnabled, type ErrorCode } from '@runts/core';
 import { executableCopy, runnable } from './executable.ts';
 import { Op, Msg, Signatures, type ArgKind, type Step, type SourcedStep } from './program.ts';
@@ -203,7 +207,7 @@ export interface SpawnOptions {
  *  listener fd (pidfd_getfd) and sends `state` (the container process state JSON) with it as
  *  SCM_RIGHTS to the agent on listenerPath. Runs the executor's `seccomp-listener` mode on the host. */
 export function sendSeccompListener(o: { pid: number; fd: number; listenerPath: string; state: string; executor?: string }): void {
-  const r = spawnSync(o.executor ?? executorPath(), ['seccomp-listener', String(o.pid), String(o.fd), o.listenerPath], { input: o.state, env: {}, encoding: 'utf8' });
+  const r = childProcess().spawnSync(o.executor ?? executorPath(), ['seccomp-listener', String(o.pid), String(o.fd), o.listenerPath], { input: o.state, env: {}, encoding: 'utf8' });
   if (r.error) throw new RuntimeError('ESYS', `linux.seccomp.listenerPath (${o.listenerPath}): ${r.error.message}`, { cause: r.error });
   if (r.status !== 0) throw new RuntimeError('ESYS', `linux.seccomp.listenerPath (${o.listenerPath}): ${(r.stderr || `exit status ${r.status}`).trim()}`);
 }
@@ -289,7 +293,7 @@ export class InitProcess {
     const extra = opts.extraFds ?? Array.from({ length: opts.preserveFds ?? 0 }, (_, i) => 3 + i);
     const stdio: Array<StdioSlot> = [...std, ...extra, 'pipe'];
     const syncFd = 3 + extra.length;
-    const child = spawn(opts.executor ?? executorPath(), [String(syncFd)], {
+    const child = childProcess().spawn(opts.executor ?? executorPath(), [String(syncFd)], {
       stdio,
       env: {},
       cwd: opts.cwd,

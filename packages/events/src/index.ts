@@ -54,7 +54,7 @@ export function statsEvent(o: Pick<EventsOptions, 'root' | 'id' | 'mode'>): Even
 }
 
 export async function events(o: EventsOptions): Promise<void> {
-  const write = o.write ?? ((line: string) => process.stdout.write(line));
+  const write = o.write ?? ((line: string) => process.stdout.write(line)); // lint-allow: stream (a long-running stream of events, with backpressure)
   const emit = (e: Event) => write(stringifyLossless(e) + '\n');
   if (o.stats) {
     emit(statsEvent(o));

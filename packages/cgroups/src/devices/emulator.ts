@@ -110,7 +110,7 @@ export class DevicesEmulator {
 
   clean(): CleanRules {
     const n = (v: DeviceNumber): number => (v === '*' ? -1 : v);
-    const exceptions = [...this.rules.values()].sort((a, b) => n(a.major) - n(b.major) || n(a.minor) - n(b.minor) || a.type.localeCompare(b.type));
+    const exceptions = [...this.rules.values()].sort((a, b) => n(a.major) - n(b.major) || n(a.minor) - n(b.minor) || cmp(a.type, b.type));
     return { defaultAllow: this.defaultAllow, exceptions };
   }
 }
@@ -130,4 +130,9 @@ export function v1Writes(clean: CleanRules): Array<['devices.allow' | 'devices.d
   const file = clean.defaultAllow ? 'devices.deny' : 'devices.allow';
   for (const e of clean.exceptions) out.push([file, fmt(e.type, e.major, e.minor, e.access)]);
   return out;
+}
+
+/** Plain code-unit order: localeCompare would load ICU's collator (~5 ms, a fifth of a verb's run). */
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
