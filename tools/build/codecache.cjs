@@ -49,7 +49,15 @@ const id = createHash('sha1').update(src).digest('hex');
 src += `//# runtsBuild=${id}\n`;
 writeFileSync(file, src);
 // Same wrapper and options as launch.cjs: the cache is only valid for the same source string.
+// Compiled eagerly (every function, not only those a --version run reaches): the cache then holds
+// the bytecode of the verb's own work too (create's compiler, the cgroup code), which a run would
+// otherwise compile lazily (create: ~10 ms; the cache grows from ~80 to ~490 KB, read and checked
+// in ~2 ms). V8 puts its flags' hash in the cache, so --lazy is back on before the cache is made:
+// runts runs with the default flags and must accept it (e2e 41-code-cache checks it is used).
+const v8 = require('node:v8');
+v8.setFlagsFromString('--no-lazy');
 const script = new Script(Module.wrap(src), { filename: path.join(finalDir, `${name}.cjs`), importModuleDynamically: constants.USE_MAIN_CONTEXT_DEFAULT_LOADER });
+v8.setFlagsFromString('--lazy');
 process.stdout.write = () => true;
 process.argv = [process.argv[0], path.join(finalDir, `${name}.cjs`), '--version'];
 const mod = new Module(file, module);

@@ -179,8 +179,9 @@ export function executorPath(): string {
 export type StdioSlot = 'inherit' | 'pipe' | 'ignore' | number;
 
 export interface SpawnOptions {
-  /** The program; each step with the config field it came from (for error messages). */
-  steps: SourcedStep[];
+  /** The program; each step with the config field it came from (for error messages). Without it
+   *  (and without `program`) the executor is started idle: it waits for sendProgram. */
+  steps?: SourcedStep[];
   /** The container's fds 0, 1, 2 (default: inherit). */
   stdio?: StdioSlot[];
   /** Pass this process's fds 3 .. 3+N-1 on as the container's fds 3 .. 3+N-1 (--preserve-fds). */
@@ -249,7 +250,7 @@ function deferred<T>(): Deferred<T> {
 /** One run of the executor: program out, Pid / Ready / Error in, Go out. */
 export class InitProcess {
   readonly child: ChildProcess;
-  readonly steps: SourcedStep[];
+  steps: SourcedStep[];
   private readonly sock: Socket;
   private buf: Buffer = Buffer.alloc(0);
   private containerPid: number | undefined;
@@ -260,7 +261,9 @@ export class InitProcess {
   private readonly errorD = deferred<RuntimeError | undefined>();
   private onSeccompListener: ((fd: number, initPid: number) => void) | undefined;
 
-  private constructor(child: ChildProcess, sock: Socket, steps: SourcedStep[], program: Buffer, onSeccompListener?: (fd: number, initPid: number) => void) {
+  private programSent = false;
+
+  private constructor(child: ChildProcess, sock: Socket, steps: SourcedStep[], program: Buffer | undefined, onSeccompListener?: (fd: number, initPid: number) => void) {
     this.onSeccompListener = onSeccompListener;
     this.child = child;
     this.sock = sock;
@@ -282,12 +285,26 @@ export class InitProcess {
       else if (this.containerPid !== undefined) this.readyD.resolve();
       else this.readyD.reject(new RuntimeError('ESYS', 'runts-init: exited before reporting the init pid'));
     });
-    sock.write(encodeMessage(Msg.Program, program));
+    if (program) this.writeProgram(program);
+  }
+
+  private writeProgram(program: Buffer): void {
+    if (this.programSent) throw new RuntimeError('ESYS', 'runts-init: the program was sent already');
+    this.programSent = true;
+    if (debugEnabled()) debugSteps(this.steps, program.length);
+    this.sock.write(encodeMessage(Msg.Program, program));
+  }
+
+  /** Sends the program to an executor started without one (spawn without steps): a verb can start
+   *  the executor first and compile while it starts, or have it join the cgroups first. */
+  sendProgram(steps: SourcedStep[], program?: Buffer): void {
+    this.steps = steps;
+    this.writeProgram(program ?? encodeProgram(steps.map((s) => s.step)));
   }
 
   static spawn(opts: SpawnOptions): InitProcess {
-    const program = opts.program ?? encodeProgram(opts.steps.map((s) => s.step));
-    if (debugEnabled()) debugSteps(opts.steps, program.length);
+    const steps = opts.steps ?? [];
+    const program = opts.program ?? (opts.steps ? encodeProgram(steps.map((s) => s.step)) : undefined);
     const std = (opts.stdio ?? ['inherit', 'inherit', 'inherit']).slice(0, 3);
     while (std.length < 3) std.push('inherit');
     const extra = opts.extraFds ?? Array.from({ length: opts.preserveFds ?? 0 }, (_, i) => 3 + i);
@@ -302,7 +319,7 @@ export class InitProcess {
     });
     const sock = child.stdio[syncFd] as Socket | null;
     if (!sock) throw new RuntimeError('ESYS', 'runts-init: no sync socket');
-    return new InitProcess(child, sock, opts.steps, program, opts.onSeccompListener);
+    return new InitProcess(child, sock, steps, program, opts.onSeccompListener);
   }
 
   /** The container's stdio streams, when their slot was 'pipe'. */

@@ -4,6 +4,9 @@
 //
 //   resolve  where the container's cgroups are (systemd rootless asks the user manager)
 //   prepare  before the init exists: cgroupfs makes the dirs and writes the limits
+//   joinEarly cgroupfs only: the executor joins before it clones the init (which inherits them),
+//            on a libuv thread while the verb compiles; prepare then leaves pids.max to apply (the
+//            executor is one more task in the cgroup when it clones)
 //   apply    once the init's pid is known: cgroupfs joins it; systemd starts the scope with the pid
 //            in it, then makes the other dirs, writes the limits and joins (runc's Apply + Set)
 //   update   new limits: systemd SetUnitProperties, then the files (both drivers)
@@ -13,7 +16,7 @@
 // given (a limit then fails naming its field, from applyResources); device rules are not written.
 import { mkdirSync, readFileSync } from 'node:fs';
 import { RuntimeError, rootlessCgroups, warn as logWarn } from '@runts/core';
-import { createCgroups, joinCgroups, removeCgroups, type CgroupLayout } from './index.ts';
+import { createCgroups, joinCgroups, joinCgroupsAsync, removeCgroups, type CgroupLayout } from './index.ts';
 import { resolveCgroups, type DriverName, type ResolvedCgroups } from './paths.ts';
 import { applyResources, type LinuxResources, type ResourceWrite } from './resources.ts';
 import { deviceRules, applyDeviceRules } from './devices.ts';
@@ -38,10 +41,13 @@ export interface SystemdRecord {
 export interface CgroupDriver {
   readonly name: DriverName;
   resolve(layout: CgroupLayout, spec: CgroupSpec, id: string): Promise<ResolvedCgroups>;
-  /** returns the dirs it made (for rollback) */
-  prepare(layout: CgroupLayout, r: ResolvedCgroups, spec: CgroupSpec): string[];
-  /** returns more dirs it made, and the systemd unit when there is one */
-  apply(layout: CgroupLayout, r: ResolvedCgroups, spec: CgroupSpec, id: string, pid: number): Promise<{ created: string[]; systemd?: SystemdRecord }>;
+  /** returns the dirs it made (for rollback); with `deferPids`, pids.max is left to apply */
+  prepare(layout: CgroupLayout, r: ResolvedCgroups, spec: CgroupSpec, o?: { deferPids?: boolean }): string[];
+  /** cgroupfs: puts `pid` (the executor, before it clones the init) in the prepared cgroups */
+  joinEarly?(r: ResolvedCgroups, pid: number): Promise<void>;
+  /** returns more dirs it made, and the systemd unit when there is one; `joined`: the init is in
+   *  the cgroups already (joinEarly), only what prepare deferred is left */
+  apply(layout: CgroupLayout, r: ResolvedCgroups, spec: CgroupSpec, id: string, pid: number, o?: { joined?: boolean }): Promise<{ created: string[]; systemd?: SystemdRecord }>;
   update(layout: UpdateLayout, paths: Record<string, string>, systemd: SystemdRecord | undefined, res: LinuxResources, warn?: (m: string) => void): Promise<ResourceWrite[]>;
   /** stops what the driver made besides the dirs: systemd's unit (cgroupfs: nothing) */
   release(systemd: SystemdRecord | undefined): Promise<void>;
@@ -73,13 +79,15 @@ export function driverOf(record: { systemd?: SystemdRecord | undefined }): Cgrou
   return cgroupDriver({ systemd: record.systemd !== undefined, rootless: record.systemd?.user ?? isRootless() });
 }
 
-function writeLimits(layout: CgroupLayout, paths: Record<string, string>, spec: CgroupSpec, rootless: boolean, warn: (m: string) => void): void {
+function writeLimits(layout: CgroupLayout, paths: Record<string, string>, spec: CgroupSpec, rootless: boolean, warn: (m: string) => void, deferPids = false): void {
   const res = spec.resources ?? {};
   // v1: the devices cgroup's files; v2 (and hybrid's unified dir): the eBPF filter, attached by the
   // executor (create: a stage-0 step, see deviceFilterTarget; the systemd driver: after its scope)
   if (!rootless) applyDeviceRules(paths, deviceRules(res.devices, spec.devices));
-  applyResources(layout, paths, res, { warn });
+  applyResources(layout, paths, res, { warn, ...(deferPids ? { files: (f: string) => f !== PIDS_MAX } : {}) });
 }
+
+const PIDS_MAX = 'pids.max';
 
 const denied = (err: unknown) => ['EACCES', 'EPERM', 'EROFS'].includes((err as NodeJS.ErrnoException).code ?? '');
 
@@ -94,7 +102,7 @@ class CgroupfsDriver implements CgroupDriver {
     return resolveCgroups(layout, spec.cgroupsPath, id, { driver: 'cgroupfs', rootless: this.rootless });
   }
 
-  prepare(layout: CgroupLayout, r: ResolvedCgroups, spec: CgroupSpec): string[] {
+  prepare(layout: CgroupLayout, r: ResolvedCgroups, spec: CgroupSpec, o: { deferPids?: boolean } = {}): string[] {
     const skipped: string[] = [];
     if (this.rootless && !r.explicit) {
       // runc (fs/fs2 Apply): without an explicit path, a cgroup the user may not make is skipped
@@ -116,7 +124,7 @@ class CgroupfsDriver implements CgroupDriver {
       throw err;
     }
     try {
-      writeLimits(layout, r.paths, spec, this.rootless, this.warn);
+      writeLimits(layout, r.paths, spec, this.rootless, this.warn, o.deferPids === true);
     } catch (err) {
       removeCgroups(r.paths, created);
       // a limit on a controller the user has no cgroup in: say so instead of "not mounted"
@@ -128,8 +136,15 @@ class CgroupfsDriver implements CgroupDriver {
     return created;
   }
 
-  async apply(_layout: CgroupLayout, r: ResolvedCgroups, _spec: CgroupSpec, _id: string, pid: number): Promise<{ created: string[] }> {
-    joinCgroups(r.paths, pid);
+  joinEarly(r: ResolvedCgroups, pid: number): Promise<void> {
+    return joinCgroupsAsync(r.paths, pid);
+  }
+
+  async apply(layout: CgroupLayout, r: ResolvedCgroups, spec: CgroupSpec, _id: string, pid: number, o: { joined?: boolean } = {}): Promise<{ created: string[] }> {
+    if (o.joined) {
+      // the limit prepare left: with the executor gone (or moved out), the init is the only task
+      if (spec.resources?.pids) applyResources(layout, r.paths, spec.resources, { update: true, files: (f) => f === PIDS_MAX });
+    } else joinCgroups(r.paths, pid);
     return { created: [] };
   }
 

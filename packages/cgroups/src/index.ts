@@ -2,8 +2,8 @@
 // them, and the operations the verbs need (create, join, freeze, list pids, kill, remove).
 // Everything takes the host's mountinfo and /proc/self/cgroup as text and a base dir, so the
 // logic is tested against fixtures for pure v2, hybrid and v1 hosts without root.
-import { readFileSync, writeFileSync, mkdirSync, rmdirSync, existsSync, readdirSync, rmSync } from 'node:fs';
-import { join, posix } from 'node:path';
+import { readFileSync, writeFileSync, mkdirSync, rmdirSync, existsSync, readdirSync, rmSync, writeFile } from 'node:fs';
+import { join, posix, relative, isAbsolute } from 'node:path';
 import { resolveCgroups } from './paths.ts';
 import { RuntimeError, sleepMs, readCreating, isAlive, signalPid, waitGone, isFrozen, debug, type CreatingRecord } from '@runts/core';
 
@@ -123,6 +123,42 @@ export function joinCgroups(paths: Record<string, string>, pid: number): void {
       throw new RuntimeError('ESYS', `cgroup ${key}: write ${join(dir, 'cgroup.procs')}: ${(err as Error).message}`, { cause: err });
     }
   }
+}
+
+/** joinCgroups on a libuv thread, one hierarchy after the other. The first migration of a burst
+ *  waits for an RCU grace period (cgroup_threadgroup_rwsem's writer side: 10-20 ms on this VM, the
+ *  same for runc); create has the executor join this way before it clones the init (which inherits
+ *  the cgroups) and compiles the program meanwhile. */
+export function joinCgroupsAsync(paths: Record<string, string>, pid: number): Promise<void> {
+  const entries = Object.entries(paths);
+  return new Promise((resolve, reject) => {
+    const next = (i: number): void => {
+      if (i === entries.length) return resolve();
+      const [key, dir] = entries[i]!;
+      const file = join(dir, 'cgroup.procs');
+      debug(`cgroup ${key}: pid ${pid} -> ${file}`);
+      writeFile(file, String(pid), (err) => {
+        if (err) reject(new RuntimeError('ESYS', `cgroup ${key}: write ${file}: ${err.message}`, { cause: err }));
+        else next(i + 1);
+      });
+    };
+    next(0);
+  });
+}
+
+/** This process's own cgroup dirs (host paths) for the hierarchies in `keys`, from the layout's
+ *  /proc/self/cgroup; undefined when one cannot be placed (a cgroup namespace hides it). */
+export function ownCgroupDirs(layout: CgroupLayout, keys: string[]): Record<string, string> | undefined {
+  const out: Record<string, string> = {};
+  for (const key of keys) {
+    const h = key === 'unified' ? layout.v2 : layout.v1.find((x) => hierarchyKey(x) === key);
+    const self = layout.self[key];
+    if (!h || self === undefined) return undefined;
+    const rel = relative(h.root, self);
+    if (rel.startsWith('..') || isAbsolute(rel)) return undefined;
+    out[key] = join(h.mountpoint, rel);
+  }
+  return out;
 }
 
 /** Pids in the container's cgroup (v2 if present, else the first v1 hierarchy that has them). */

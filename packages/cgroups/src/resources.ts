@@ -85,6 +85,8 @@ export interface ApplyResourcesOptions {
   update?: boolean;
   /** where warnings go (fields runc ignores) */
   warn?: (msg: string) => void;
+  /** only the knobs (file names) this accepts are written; the rest is still checked */
+  files?: (file: string) => boolean;
 }
 
 const F = 'linux.resources';
@@ -97,7 +99,7 @@ export function applyResources(
   resources: LinuxResources | undefined,
   opts: ApplyResourcesOptions = {},
 ): ResourceWrite[] {
-  const w = new Writer();
+  const w = new Writer(opts.files);
   const warn = opts.warn ?? (() => {});
   const r = resources ?? {};
   if (layout.mode === 'v2') {
@@ -116,7 +118,9 @@ export function applyResources(
 
 class Writer {
   readonly log: ResourceWrite[] = [];
+  constructor(private readonly files?: (file: string) => boolean) {}
   write(dir: string, file: string, value: string, field: string): void {
+    if (this.files && !this.files(file)) return;
     const path = join(dir, file);
     try {
       writeCgroupFile(path, value);

@@ -19,7 +19,7 @@ import {
   type ContainerRecord,
   type ContainerPaths,
 } from '@runts/core';
-import { hostLayout, cgroupDriver, hierarchyKey, deviceRules, deviceFilterStep, deviceFilterTarget, attachDeviceFilter, warnNonEmptyCgroup, refuseFrozenCgroup, undoInterruptedCreate, discardCreate, missingCgroupDirs, refuseHierarchyRoots, type CgroupSpec, type SystemdRecord } from '@runts/cgroups';
+import { hostLayout, cgroupDriver, hierarchyKey, ownCgroupDirs, joinCgroupsAsync, deviceRules, deviceFilterStep, deviceFilterTarget, attachDeviceFilter, warnNonEmptyCgroup, refuseFrozenCgroup, undoInterruptedCreate, discardCreate, missingCgroupDirs, refuseHierarchyRoots, type CgroupSpec, type SystemdRecord } from '@runts/cgroups';
 import { loadBundle } from '@runts/spec';
 import { compileCreate, runHooks, killRunningHooks } from '@runts/init';
 import { compileSeccomp } from '@runts/seccomp';
@@ -94,9 +94,36 @@ export async function launch(o: CreateOptions, mode: { wait: boolean; stdio?: Ar
     // recorded before they are made: a create killed while making them is undone too
     createdCgroups = missingCgroupDirs(cgroupPaths);
     writeCreating(paths, { pid: 0, startTime: '', cgroupPaths, createdCgroups });
-    createdCgroups = driver.prepare(layout, resolved, cg);
+    // cgroupfs: the executor joins the cgroups before it clones the init (which inherits them), as
+    // runc's bootstrap process does. Its first migration waits for an RCU grace period (10-20 ms
+    // here): that runs on a libuv thread while the program is compiled. In Wait mode (run) the
+    // executor stays as the init's parent, so it goes back to our own cgroups after the clone;
+    // where those cannot be placed (a cgroup namespace), the init joins after the clone instead.
+    const leaveTo = mode.wait ? ownCgroupDirs(layout, Object.keys(cgroupPaths)) : undefined;
+    const early = driver.joinEarly !== undefined && (!mode.wait || leaveTo !== undefined);
+    createdCgroups = driver.prepare(layout, resolved, cg, { deferPids: early });
     writeCreating(paths, { pid: 0, startTime: '', cgroupPaths, createdCgroups });
     refuseFrozenCgroup(cgroupPaths);
+    // In Wait mode (run) the executor forwards signals: keep it out of the terminal's process group,
+    // unless it relays the terminal itself (process.terminal without a console socket).
+    const relay = mode.wait && !o.consoleSocket && (spec.process as { terminal?: boolean } | undefined)?.terminal === true;
+    // seccomp notify: the init passes its listener up once the filter is loaded; it goes to the agent
+    // with the container process state (config-linux.md), as runc sends it
+    let notifyState: Record<string, unknown> | undefined;
+    let onSeccompListener: ((fd: number, initPid: number) => void) | undefined;
+    // the executor starts (exec, its sealed re-exec) while the program is compiled; it waits for it
+    init = InitProcess.spawn({
+      preserveFds: o.preserveFds ?? 0,
+      detached: mode.wait && !relay,
+      ...(mode.stdio ? { stdio: mode.stdio } : {}),
+      onSeccompListener: (fd, initPid) => {
+        if (!onSeccompListener) throw new RuntimeError('ESYS', 'runts-init: a seccomp listener fd without linux.seccomp.listenerPath');
+        onSeccompListener(fd, initPid);
+      },
+    });
+    const executorPid = init.executorPid;
+    const joining = early && executorPid !== undefined ? driver.joinEarly!(resolved, executorPid) : undefined;
+    joining?.catch(() => {}); // awaited below; a compile error first must not leave it unhandled
     // the cgroup v2 device filter: attached by stage 0 before the init exists (cgroupfs), or once
     // the systemd scope (and so the cgroup) exists, after the driver's apply
     const deviceRuleList = deviceRules(cg.resources?.devices, cg.devices);
@@ -119,30 +146,26 @@ export async function launch(o: CreateOptions, mode: { wait: boolean; stdio?: Ar
     });
     // Stage 0 attaches the eBPF device filter before the init exists (right after Config).
     if (deviceFilter) steps.splice(1, 0, deviceFilter);
-    // In Wait mode (run) the executor forwards signals: keep it out of the terminal's process group,
-    // unless it relays the terminal itself (process.terminal without a console socket).
-    const relay = mode.wait && !o.consoleSocket && (spec.process as { terminal?: boolean } | undefined)?.terminal === true;
-    // seccomp notify: the init passes its listener up once the filter is loaded; it goes to the agent
-    // with the container process state (config-linux.md), as runc sends it
-    let notifyState: Record<string, unknown> | undefined;
-    const onSeccompListener = seccomp?.listener
-      ? (fd: number, initPid: number) => {
-          const l = seccomp.listener!;
-          const state = { ociVersion: '1.0.2-dev', fds: ['seccompFd'], pid: initPid, ...(l.metadata ? { metadata: l.metadata } : {}), state: notifyState ?? { ociVersion: spec.ociVersion, id: o.id, status: 'creating', pid: initPid, bundle } };
-          sendSeccompListener({ pid: initPid, fd, listenerPath: l.path, state: JSON.stringify(state) });
-        }
-      : undefined;
-    init = InitProcess.spawn({
-      steps,
-      preserveFds: o.preserveFds ?? 0,
-      detached: mode.wait && !relay,
-      ...(mode.stdio ? { stdio: mode.stdio } : {}),
-      ...(onSeccompListener ? { onSeccompListener } : {}),
-    });
+    if (seccomp?.listener) {
+      const l = seccomp.listener;
+      onSeccompListener = (fd: number, initPid: number) => {
+        const state = { ociVersion: '1.0.2-dev', fds: ['seccompFd'], pid: initPid, ...(l.metadata ? { metadata: l.metadata } : {}), state: notifyState ?? { ociVersion: spec.ociVersion, id: o.id, status: 'creating', pid: initPid, bundle } };
+        sendSeccompListener({ pid: initPid, fd, listenerPath: l.path, state: JSON.stringify(state) });
+      };
+    }
+    if (joining) await joining;
+    init.sendProgram(steps);
     pid = await init.pid();
     startTime = procStat(pid)?.startTime ?? '';
     writeCreating(paths, { pid, startTime, cgroupPaths, createdCgroups });
-    const applied = await driver.apply(layout, resolved, cg, o.id, pid);
+    if (joining) {
+      // the executor leaves the container's cgroups (run: it waits for the init from ours) or exits
+      // (create); before the deferred pids limit, which counts it while it is there
+      // (only the hierarchies still in use: rootless prepare may have dropped some)
+      if (leaveTo) await joinCgroupsAsync(Object.fromEntries(Object.entries(leaveTo).filter(([k]) => k in cgroupPaths)), executorPid!);
+      else if ((cg.resources as { pids?: unknown } | undefined)?.pids) await init.exit();
+    }
+    const applied = await driver.apply(layout, resolved, cg, o.id, pid, { joined: joining !== undefined });
     if (filterTarget && !deviceFilter) await attachDeviceFilter(filterTarget.dir, deviceRuleList, filterTarget);
     systemd = applied.systemd;
     createdCgroups = [...createdCgroups, ...applied.created];
