@@ -257,6 +257,14 @@ describe('racing volume mounts', () => {
         await new Promise((r) => racer.once('exit', r));
       }
       t.diagnostic(`${name}: exit codes ${codes.join(',')}`);
+      if (name === 'runc') {
+        // runc 1.1.5 sometimes loses this race (it made /vol/m0 in the canary dir in one CI run): say
+        // so, and clear the canary dir, so that runts is judged on what it does itself
+        const made = readdirSync(join(canaryDir, 'dir'));
+        t.diagnostic(`runc: created in the canary dir: ${made.length > 0 ? made.join(' ') : 'nothing'}`);
+        for (const e of made) rmSync(join(canaryDir, 'dir', e), { recursive: true, force: true });
+        return;
+      }
       assertCanaries(name);
     });
   }

@@ -22,22 +22,26 @@ function nodes() {
 }
 const version = (node) => spawnSync(node, ['--version'], { encoding: 'utf8' }).stdout.trim();
 
-/** `runts state <missing>` and `runts --version` with the copy; stderr without the report line. */
+/** `runts state <missing>`, `runts --version`, `runts list` and `runts delete <missing>` with the
+ *  copy; stderr without the report line. `cache`: what the first command's launcher said, `caches`:
+ *  each command's. */
 function runs(node, report = true) {
   const env = cleanEnv(report ? { RUNTS_CODE_CACHE: 'report' } : {});
   const out = [];
+  const caches = [];
   let cache;
-  for (const args of [['--root', join(dir, 'root'), 'state', 'nosuch'], ['--version'], ['--root', join(dir, 'root'), 'list']]) {
+  for (const args of [['--root', join(dir, 'root'), 'state', 'nosuch'], ['--version'], ['--root', join(dir, 'root'), 'list'], ['--root', join(dir, 'root'), 'delete', 'nosuch']]) {
     const r = spawnSync(node, [join(copy, 'launch.cjs'), ...args], { encoding: 'utf8', env });
     const lines = r.stderr.split('\n');
     const said = lines.filter((l) => l.startsWith('runts: code cache '));
     if (report) {
       assert.equal(said.length, 1, `one report line\n${r.stderr}`);
       cache ??= said[0].replace('runts: code cache ', '');
+      caches.push(said[0].replace('runts: code cache ', ''));
     }
     out.push({ code: r.status, signal: r.signal, stdout: r.stdout, stderr: lines.filter((l) => !l.startsWith('runts: code cache ')).join('\n').replace(/time="[^"]*"/g, 'time=T') });
   }
-  return { cache, out };
+  return { cache, caches, out };
 }
 
 describe('code cache', () => {
@@ -55,6 +59,9 @@ describe('code cache', () => {
   test('the Node that built it uses it, and says nothing about it unless asked', () => {
     const r = runs(process.execPath);
     assert.equal(r.cache, 'used', 'a fresh build’s cache is used (launch.cjs and codecache.cjs agree on the checksum)');
+    assert.deepEqual(r.caches, ['used', 'used', 'used', 'used'], 'every command’s, small (checked in JS) and large (in WebAssembly)');
+    assert.ok(statSync(join(copy, 'verb-delete.cjs.cache')).size > 128 * 1024, 'delete’s cache is one that launch.cjs checks in WebAssembly');
+    assert.ok(statSync(join(copy, 'verb-state.cjs.cache')).size < 128 * 1024, 'state’s cache is one that launch.cjs checks in JS');
     expected = r.out;
     assert.equal(expected[0].code, 1);
     assert.match(expected[0].stderr, /container does not exist/);
@@ -74,7 +81,8 @@ describe('code cache', () => {
     }
   });
 
-  const cacheFile = () => join(copy, 'verb-state.cjs.cache');
+  let target = 'state';
+  const cacheFile = () => join(copy, `verb-${target}.cjs.cache`);
   const damages = {
     'bytes flipped in V8’s data (the header intact)': ['corrupt', () => {
       const b = readFileSync(cacheFile());
@@ -95,16 +103,20 @@ describe('code cache', () => {
       rmSync(cacheFile());
       mkdirSync(cacheFile());
     }],
-    'the bundle changed after the build': ['absent', () => writeFileSync(join(copy, 'verb-state.cjs'), readFileSync(join(copy, 'verb-state.cjs'), 'utf8').replace(/\/\/# runtsBuild=\w+\n$/, '// edited\n'))],
+    'the bundle changed after the build': ['absent', () => writeFileSync(join(copy, `verb-${target}.cjs`), readFileSync(join(copy, `verb-${target}.cjs`), 'utf8').replace(/\/\/# runtsBuild=\w+\n$/, '// edited\n'))],
   };
-  for (const [what, [said, damage]] of Object.entries(damages)) {
-    test(`a cache ${what}: ignored (${said}), the same result`, () => {
-      restore();
-      damage();
-      const r = runs(process.execPath);
-      assert.equal(r.cache, said);
-      assert.deepEqual(r.out[0], expected[0]);
-      assert.deepEqual(runs(process.execPath, false).out[0], expected[0], 'and nothing said');
-    });
+  // state's cache is checked by launch.cjs in JS, delete's (larger) in WebAssembly
+  for (const [verb, at] of [['state', 0], ['delete', 3]]) {
+    for (const [what, [said, damage]] of Object.entries(damages)) {
+      test(`${verb}: a cache ${what}: ignored (${said}), the same result`, () => {
+        restore();
+        target = verb;
+        damage();
+        const r = runs(process.execPath);
+        assert.equal(r.caches[at], said);
+        assert.deepEqual(r.out[at], expected[at]);
+        assert.deepEqual(runs(process.execPath, false).out[at], expected[at], 'and nothing said');
+      });
+    }
   }
 });

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { loadContainer, RuntimeError, toRuntimeError, signalPid, waitGone, hookState } from '@runts/core';
-import { joinCgroups } from '@runts/cgroups';
+import { joinCgroups, joinCgroupsAsync, ownCgroupDirs, hostLayout } from '@runts/cgroups';
 import { parseConfig, type LinuxSeccomp } from '@runts/spec';
 import { compileExec } from '@runts/init';
 import { compileSeccomp } from '@runts/seccomp';
@@ -107,37 +107,59 @@ export async function exec(o: ExecOptions): Promise<number> {
   if (proc.terminal && !o.consoleSocket && o.detach) throw new RuntimeError('EINVAL', 'cannot allocate tty if runts will detach without setting console socket');
   // (state.json is read losslessly: the profile's uint64 values are exact)
   const cgroups = subCgroups(record.cgroupPaths, o.cgroup);
+  // As create does: the executor starts first and joins the container's cgroups (on a libuv thread:
+  // the migration waits for an RCU grace period) while the program is compiled; the process it
+  // forks inherits them, and a waiting executor goes back to our own cgroups once it has forked.
+  // Not into a paused container (a frozen executor could not fork), nor where our own cgroups
+  // cannot be placed: there the process joins after the fork.
+  const leaveTo = o.detach ? {} : ownCgroupDirs(hostLayout(), Object.keys(cgroups));
+  const early = status !== 'paused' && leaveTo !== undefined && Object.keys(cgroups).length > 0;
+  let onSeccompListener: ((fd: number, execPid: number) => void) | undefined;
+  const init = InitProcess.spawn({
+    preserveFds: o.preserveFds ?? 0,
+    detached: !o.detach && !(proc.terminal === true && !o.consoleSocket),
+    onSeccompListener: (fd, execPid) => {
+      if (!onSeccompListener) throw new RuntimeError('ESYS', 'runts-init: a seccomp listener fd without linux.seccomp.listenerPath');
+      onSeccompListener(fd, execPid);
+    },
+  });
+  const executorPid = init.executorPid;
+  const joining = early && executorPid !== undefined ? joinCgroupsAsync(cgroups, executorPid) : undefined;
+  joining?.catch(() => {}); // awaited below
   const seccompConfig = (record.config as { linux?: { seccomp?: LinuxSeccomp } }).linux?.seccomp;
-  const seccomp = seccompConfig ? compileSeccomp(seccompConfig) : undefined;
-  const steps = compileExec({
+  let steps: ReturnType<typeof compileExec>;
+  let seccomp: ReturnType<typeof compileSeccomp> | undefined;
+  try {
+    seccomp = seccompConfig ? compileSeccomp(seccompConfig) : undefined;
+    steps = compileExec({
     pid: record.pid,
     process: proc as never,
     containerSpec: record.config as never,
     seccomp,
     consoleSocket: o.consoleSocket,
     preserveFds: o.preserveFds ?? 0,
-    wait: !o.detach,
-  });
-  // signals from the terminal reach only us (we forward them), unless the executor relays the terminal
+      wait: !o.detach,
+    });
+  } catch (err) {
+    init.kill();
+    throw toRuntimeError(err);
+  }
   // seccomp notify: the exec'd process's listener goes to the agent too (runc's setns process)
   const listener = seccomp?.listener;
-  const onSeccompListener = listener
-    ? (fd: number, execPid: number) => {
-        const state = { ...hookState(record, status === 'paused' ? 'paused' : 'running') };
-        const msg = { ociVersion: '1.0.2-dev', fds: ['seccompFd'], pid: execPid, ...(listener.metadata ? { metadata: listener.metadata } : {}), state };
-        sendSeccompListener({ pid: execPid, fd, listenerPath: listener.path, state: JSON.stringify(msg) });
-      }
-    : undefined;
-  const init = InitProcess.spawn({
-    steps,
-    preserveFds: o.preserveFds ?? 0,
-    detached: !o.detach && !(proc.terminal === true && !o.consoleSocket),
-    ...(onSeccompListener ? { onSeccompListener } : {}),
-  });
+  if (listener) {
+    onSeccompListener = (fd: number, execPid: number) => {
+      const state = { ...hookState(record, status === 'paused' ? 'paused' : 'running') };
+      const msg = { ociVersion: '1.0.2-dev', fds: ['seccompFd'], pid: execPid, ...(listener.metadata ? { metadata: listener.metadata } : {}), state };
+      sendSeccompListener({ pid: execPid, fd, listenerPath: listener.path, state: JSON.stringify(msg) });
+    };
+  }
   let pid = 0;
   try {
+    if (joining) await joining;
+    init.sendProgram(steps);
     pid = await init.pid();
-    joinCgroups(cgroups, pid);
+    if (!joining) joinCgroups(cgroups, pid);
+    else if (leaveTo && Object.keys(leaveTo).length > 0) await joinCgroupsAsync(leaveTo, executorPid!);
     init.go(JSON.stringify({ ociVersion: record.ociVersion, id: record.id, status, pid: record.pid, bundle: record.bundle }));
     await init.ready();
   } catch (err) {
