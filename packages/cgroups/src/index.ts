@@ -2,7 +2,7 @@
 // them, and the operations the verbs need (create, join, freeze, list pids, kill, remove).
 // Everything takes the host's mountinfo and /proc/self/cgroup as text and a base dir, so the
 // logic is tested against fixtures for pure v2, hybrid and v1 hosts without root.
-import { readFileSync, writeFileSync, mkdirSync, rmdirSync, existsSync, readdirSync, rmSync, writeFile } from 'node:fs';
+import { readFileSync, writeFileSync, mkdirSync, rmdirSync, existsSync, readdirSync, rmSync, openSync, closeSync, write, constants as fsConstants } from 'node:fs';
 import { join, posix, relative, isAbsolute } from 'node:path';
 import { resolveCgroups } from './paths.ts';
 import { RuntimeError, sleepMs, readCreating, isAlive, signalPid, waitGone, isFrozen, debug, type CreatingRecord } from '@runts/core';
@@ -125,24 +125,59 @@ export function joinCgroups(paths: Record<string, string>, pid: number): void {
   }
 }
 
-/** joinCgroups on a libuv thread, one hierarchy after the other. The first migration of a burst
- *  waits for an RCU grace period (cgroup_threadgroup_rwsem's writer side: 10-20 ms on this VM, the
- *  same for runc); create has the executor join this way before it clones the init (which inherits
- *  the cgroups) and compiles the program meanwhile. */
+/** joinCgroups, the first write on a libuv thread. The first migration of a burst waits for an
+ *  RCU grace period (cgroup_threadgroup_rwsem's writer side: 10-20 ms on this VM, the same for
+ *  runc); the ones right after it do not, and are written here at once (a thread hop each would
+ *  cost more than the write). create and exec have the executor join this way before it clones or
+ *  forks (the process inherits the cgroups) and compile the program meanwhile. */
 export function joinCgroupsAsync(paths: Record<string, string>, pid: number): Promise<void> {
   const entries = Object.entries(paths);
+  if (entries.length === 0) return Promise.resolve();
+  const [key, dir] = entries[0]!;
+  const file = join(dir, 'cgroup.procs');
+  debug(`cgroup ${key}: pid ${pid} -> ${file}`);
   return new Promise((resolve, reject) => {
-    const next = (i: number): void => {
-      if (i === entries.length) return resolve();
-      const [key, dir] = entries[i]!;
-      const file = join(dir, 'cgroup.procs');
-      debug(`cgroup ${key}: pid ${pid} -> ${file}`);
-      writeFile(file, String(pid), (err) => {
-        if (err) reject(new RuntimeError('ESYS', `cgroup ${key}: write ${file}: ${err.message}`, { cause: err }));
-        else next(i + 1);
-      });
-    };
-    next(0);
+    writeOnThread(file, String(pid), (err) => {
+      if (err) return reject(new RuntimeError('ESYS', `cgroup ${key}: write ${file}: ${err.message}`, { cause: err }));
+      try {
+        joinCgroups(Object.fromEntries(entries.slice(1)), pid);
+        resolve();
+      } catch (e) {
+        reject(e as Error);
+      }
+    });
+  });
+}
+
+/** Starts, on a libuv thread, the RCU grace period the verb's first cgroup migration would wait
+ *  for, by "moving" this process to the cgroup it is in (the kernel takes the migration lock,
+ *  cgroup_threadgroup_rwsem, whose writer side waits for a grace period when it was idle, then
+ *  finds nothing to move). The real migration soon after finds the lock's fast path already
+ *  passed, or waits for the same grace period: create and exec then pay what is left of it rather
+ *  than all of it (10-20 ms on this VM). Only where this process may write its own cgroup.procs;
+ *  any error is ignored: nothing changes either way. */
+export function warmCgroupMigration(layout: CgroupLayout): void {
+  const first = layout.v2 ? 'unified' : layout.v1[0] ? hierarchyKey(layout.v1[0]) : undefined;
+  const own = first ? ownCgroupDirs(layout, [first]) : undefined;
+  if (!own) return;
+  const file = join(own[first!]!, 'cgroup.procs');
+  debug(`cgroup: warm-up, pid ${process.pid} -> ${file} (its own cgroup)`);
+  writeOnThread(file, String(process.pid), () => {});
+}
+
+/** Opens `file` here and writes `text` to it in one libuv thread request (fs.writeFile would be
+ *  three, each waiting for this thread's event loop to hand on the next), then closes it. */
+function writeOnThread(file: string, text: string, done: (err: NodeJS.ErrnoException | null) => void): void {
+  let fd: number;
+  try {
+    fd = openSync(file, fsConstants.O_WRONLY);
+  } catch (err) {
+    done(err as NodeJS.ErrnoException);
+    return;
+  }
+  write(fd, text, (err) => {
+    closeSync(fd);
+    done(err);
   });
 }
 

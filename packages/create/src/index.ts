@@ -19,7 +19,7 @@ import {
   type ContainerRecord,
   type ContainerPaths,
 } from '@runts/core';
-import { hostLayout, cgroupDriver, hierarchyKey, ownCgroupDirs, joinCgroupsAsync, deviceRules, deviceFilterStep, deviceFilterTarget, attachDeviceFilter, warnNonEmptyCgroup, refuseFrozenCgroup, undoInterruptedCreate, discardCreate, missingCgroupDirs, refuseHierarchyRoots, type CgroupSpec, type SystemdRecord } from '@runts/cgroups';
+import { hostLayout, cgroupDriver, hierarchyKey, ownCgroupDirs, joinCgroupsAsync, warmCgroupMigration, deviceRules, deviceFilterStep, deviceFilterTarget, attachDeviceFilter, warnNonEmptyCgroup, refuseFrozenCgroup, undoInterruptedCreate, discardCreate, missingCgroupDirs, refuseHierarchyRoots, type CgroupSpec, type SystemdRecord } from '@runts/cgroups';
 import { loadBundle } from '@runts/spec';
 import { compileCreate, runHooks, killRunningHooks } from '@runts/init';
 import { compileSeccomp } from '@runts/seccomp';
@@ -57,6 +57,8 @@ export function writePidFile(path: string, pid: number): void {
  *  `wait`: the executor stays as the init's parent and exits with its status (run). */
 export async function launch(o: CreateOptions, mode: { wait: boolean; stdio?: Array<'inherit' | 'pipe' | 'ignore' | number> }): Promise<Launched> {
   validateId(o.id);
+  // the cgroupfs driver's migration wait starts now (warmCgroupMigration), under the work below
+  if (o.systemdCgroup !== true && process.geteuid?.() === 0) warmCgroupMigration(hostLayout());
   const { bundle, spec, rootfs } = loadBundle(o.bundle ?? process.cwd(), { forStart: true });
   checkNamespacePaths((spec.linux as { namespaces?: unknown } | undefined)?.namespaces);
   const { paths, lock } = reserveId(o.root, o.id, undoInterruptedCreate);
@@ -87,6 +89,24 @@ export async function launch(o: CreateOptions, mode: { wait: boolean; stdio?: Ar
     const layout = hostLayout();
     const linux = (spec.linux ?? {}) as { cgroupsPath?: string; namespaces?: Array<{ type: string; path?: string }> };
     const cg: CgroupSpec = { ...(spec.linux as CgroupSpec | undefined), ...(spec.annotations ? { annotations: spec.annotations as Record<string, string> } : {}) };
+    // In Wait mode (run) the executor forwards signals: keep it out of the terminal's process group,
+    // unless it relays the terminal itself (process.terminal without a console socket).
+    const relay = mode.wait && !o.consoleSocket && (spec.process as { terminal?: boolean } | undefined)?.terminal === true;
+    // seccomp notify: the init passes its listener up once the filter is loaded; it goes to the agent
+    // with the container process state (config-linux.md), as runc sends it
+    let notifyState: Record<string, unknown> | undefined;
+    let onSeccompListener: ((fd: number, initPid: number) => void) | undefined;
+    // the executor starts first (exec, its sealed re-exec) and waits for its program; meanwhile
+    // the cgroups are made (after the warm-up's grace period) and the program compiled
+    init = InitProcess.spawn({
+      preserveFds: o.preserveFds ?? 0,
+      detached: mode.wait && !relay,
+      ...(mode.stdio ? { stdio: mode.stdio } : {}),
+      onSeccompListener: (fd, initPid) => {
+        if (!onSeccompListener) throw new RuntimeError('ESYS', 'runts-init: a seccomp listener fd without linux.seccomp.listenerPath');
+        onSeccompListener(fd, initPid);
+      },
+    });
     const resolved = await driver.resolve(layout, cg, o.id);
     cgroupPaths = resolved.paths;
     refuseHierarchyRoots(cgroupPaths, linux.cgroupsPath, layout);
@@ -101,26 +121,12 @@ export async function launch(o: CreateOptions, mode: { wait: boolean; stdio?: Ar
     // where those cannot be placed (a cgroup namespace), the init joins after the clone instead.
     const leaveTo = mode.wait ? ownCgroupDirs(layout, Object.keys(cgroupPaths)) : undefined;
     const early = driver.joinEarly !== undefined && (!mode.wait || leaveTo !== undefined);
+    // once more: if the first warm-up's grace period is over, this keeps the migration lock's fast
+    // path open (it closes one grace period after the last migration) until the executor's join
+    if (early && process.geteuid?.() === 0) warmCgroupMigration(layout);
     createdCgroups = driver.prepare(layout, resolved, cg, { deferPids: early });
     writeCreating(paths, { pid: 0, startTime: '', cgroupPaths, createdCgroups });
     refuseFrozenCgroup(cgroupPaths);
-    // In Wait mode (run) the executor forwards signals: keep it out of the terminal's process group,
-    // unless it relays the terminal itself (process.terminal without a console socket).
-    const relay = mode.wait && !o.consoleSocket && (spec.process as { terminal?: boolean } | undefined)?.terminal === true;
-    // seccomp notify: the init passes its listener up once the filter is loaded; it goes to the agent
-    // with the container process state (config-linux.md), as runc sends it
-    let notifyState: Record<string, unknown> | undefined;
-    let onSeccompListener: ((fd: number, initPid: number) => void) | undefined;
-    // the executor starts (exec, its sealed re-exec) while the program is compiled; it waits for it
-    init = InitProcess.spawn({
-      preserveFds: o.preserveFds ?? 0,
-      detached: mode.wait && !relay,
-      ...(mode.stdio ? { stdio: mode.stdio } : {}),
-      onSeccompListener: (fd, initPid) => {
-        if (!onSeccompListener) throw new RuntimeError('ESYS', 'runts-init: a seccomp listener fd without linux.seccomp.listenerPath');
-        onSeccompListener(fd, initPid);
-      },
-    });
     const executorPid = init.executorPid;
     const joining = early && executorPid !== undefined ? driver.joinEarly!(resolved, executorPid) : undefined;
     joining?.catch(() => {}); // awaited below; a compile error first must not leave it unhandled

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { loadContainer, RuntimeError, toRuntimeError, signalPid, waitGone, hookState } from '@runts/core';
-import { joinCgroups, joinCgroupsAsync, ownCgroupDirs, hostLayout } from '@runts/cgroups';
+import { joinCgroups, joinCgroupsAsync, ownCgroupDirs, hostLayout, warmCgroupMigration } from '@runts/cgroups';
 import { parseConfig, type LinuxSeccomp } from '@runts/spec';
 import { compileExec } from '@runts/init';
 import { compileSeccomp } from '@runts/seccomp';
@@ -100,6 +100,8 @@ export function buildProcess(base: ExecProcess | undefined, o: ExecOptions): Exe
 
 export async function exec(o: ExecOptions): Promise<number> {
   const { record, status } = loadContainer(o.root, o.id);
+  // the cgroup migration's wait starts now, under the work below (warmCgroupMigration)
+  if (status !== 'stopped' && process.geteuid?.() === 0) warmCgroupMigration(hostLayout());
   if (status === 'stopped') throw new RuntimeError('ENOTRUNNING', 'cannot exec in a stopped container');
   if (status === 'paused' && !o.ignorePaused) throw new RuntimeError('EBADSTATE', 'cannot exec in a paused container (use --ignore-paused to override)');
   const spec = record.config as { process?: ExecProcess };
