@@ -310,6 +310,26 @@ export function removeCgroups(paths: Record<string, string>, created?: string[])
   }
 }
 
+/** removeCgroups' fast path, for a container whose processes are known to be gone: one rmdir of
+ *  each dir (deepest first), which only an empty cgroup allows. True when every one of the
+ *  container's own dirs is gone; false at the first that is not (in use, or with sub-cgroups): the
+ *  caller then looks at what is in it. */
+export function removeEmptyCgroups(paths: Record<string, string>, created: string[]): boolean {
+  const own = new Set(Object.values(paths));
+  for (const dir of [...created].reverse()) {
+    try {
+      rmdirSync(dir);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') continue;
+      if (own.has(dir)) return false;
+      if (code === 'EBUSY' || code === 'ENOTEMPTY') continue; // a parent another container uses
+      return false;
+    }
+  }
+  return [...own].every((d) => !existsSync(d));
+}
+
 function removeIfEmpty(dir: string): void {
   try {
     rmdirSync(dir);

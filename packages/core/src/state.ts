@@ -1,6 +1,6 @@
 // state.json: written atomically (temp file, rename), read defensively, and the status
 // derived when asked, never stored (crun's libcrun_get_container_state_string).
-import { openSync, writeSync, fsyncSync, closeSync, renameSync, readFileSync, mkdirSync, readdirSync, existsSync, unlinkSync, rmSync, fstatSync, lstatSync, constants as fsConstants } from 'node:fs';
+import { openSync, writeSync, fsyncSync, closeSync, renameSync, readFileSync, mkdirSync, readdirSync, existsSync, unlinkSync, rmSync, rmdirSync, fstatSync, lstatSync, constants as fsConstants } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { RuntimeError } from './errors.ts';
 import { containerPaths, isValidId, ensureRoot, openStateDir, stateDirExists, closeFd, LOCK_FILE, STATE_FILE, type ContainerPaths } from './paths.ts';
@@ -313,4 +313,34 @@ export function nowRfc3339Nano(): string {
   const d = new Date();
   const ms = String(d.getUTCMilliseconds()).padStart(3, '0');
   return d.toISOString().replace(/\.\d{3}Z$/, `.${ms}${String(ns).padStart(6, '0')}Z`);
+}
+
+/** Removes a container's state dir: its files, then the dir (rmSync's recursive walk costs more,
+ *  and on Node 20 loads its JS rimraf); anything else in it (a dir) goes through rmSync. */
+export function removeStateDir(dir: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  for (const n of names) {
+    try {
+      unlinkSync(join(dir, n));
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') continue;
+      if (code === 'EISDIR' || code === 'EPERM') rmSync(join(dir, n), { recursive: true, force: true });
+      else throw err;
+    }
+  }
+  try {
+    rmdirSync(dir);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return;
+    if (code === 'ENOTEMPTY') rmSync(dir, { recursive: true, force: true });
+    else throw err;
+  }
 }

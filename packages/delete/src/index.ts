@@ -1,7 +1,6 @@
 // oci-delete: removes a container. A running one needs --force (SIGKILL, wait); a created one is
 // killed and deleted without it, as runc does (containerd's shim relies on that). Then the
 // poststop hooks, the cgroups and the state dir.
-import { rmSync } from 'node:fs';
 import {
   acquireLock,
   containerPaths,
@@ -13,11 +12,12 @@ import {
   signalInit,
   waitGone,
   hookState,
+  removeStateDir,
   warn,
   type ContainerRecord,
   type ContainerPaths,
 } from '@runts/core';
-import { removeCgroups, setFrozen, isFrozenPaths, undoInterruptedCreate, confineCgroupPaths, confineCreated, cgroupMembers, signalOwned, driverOf } from '@runts/cgroups';
+import { removeCgroups, removeEmptyCgroups, setFrozen, isFrozenPaths, undoInterruptedCreate, confineCgroupPaths, confineCreated, cgroupMembers, signalOwned, driverOf } from '@runts/cgroups';
 import { runHooks } from '@runts/init';
 
 export interface DeleteOptions {
@@ -65,6 +65,9 @@ export async function destroy(record: ContainerRecord, paths: ContainerPaths): P
   const cgroups = confineCgroupPaths(record.cgroupPaths);
   const hasCgroups = Object.keys(cgroups).length > 0;
   const wasAlive = signalInit(record, 'SIGKILL');
+  // A stopped container with its own pid namespace has no processes left (they died with its
+  // init): its cgroups (cgroupfs) go with one rmdir each, and only one that will not go is looked into.
+  if (!wasAlive && record.ownPidNs === true && record.systemd === undefined && hasCgroups && removeEmptyCgroups(cgroups, createdOf(record, cgroups))) return finish(record, paths);
   if (hasCgroups) {
     const frozen = isFrozenPaths(cgroups);
     signalOwned(cgroups, record, 'SIGKILL');
@@ -86,12 +89,22 @@ export async function destroy(record: ContainerRecord, paths: ContainerPaths): P
     driver.close();
   }
   removeOwnCgroups(record, cgroups, members.foreign);
+  await finish(record, paths);
+}
+
+/** The cgroup dirs of the container that create made (all of them for a record without the list). */
+function createdOf(record: ContainerRecord, cgroups: Record<string, string>): string[] {
+  return record.createdCgroups === undefined ? Object.values(cgroups) : confineCreated(cgroups, record.createdCgroups);
+}
+
+/** After the processes and cgroups: poststop hooks, then the state dir. */
+async function finish(record: ContainerRecord, paths: ContainerPaths): Promise<void> {
   const poststop = (record.config as { hooks?: { poststop?: unknown[] } }).hooks?.poststop;
   // runtime.md: a failing poststop hook is logged as a warning; the others still run, delete goes on.
   // They run in delete's own working directory, as runc's do.
   if (poststop && poststop.length > 0)
     await runHooks(poststop as never, 'hooks.poststop', hookState(record, 'stopped'), { continueOnError: true, warn: (m) => warn(`container ${record.id}: ${m}`) });
-  rmSync(paths.dir, { recursive: true, force: true });
+  removeStateDir(paths.dir);
 }
 
 function removeOwnCgroups(record: ContainerRecord, cgroups: Record<string, string>, foreign: Map<string, number[]>): void {
@@ -102,6 +115,6 @@ function removeOwnCgroups(record: ContainerRecord, cgroups: Record<string, strin
     else keep[key] = dir;
   }
   // a record from before createdCgroups was kept: the container's own dirs (never a hierarchy root)
-  const created = record.createdCgroups === undefined ? Object.values(keep) : confineCreated(keep, record.createdCgroups);
+  const created = createdOf(record, keep);
   removeCgroups(keep, created);
 }
