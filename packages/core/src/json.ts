@@ -26,7 +26,7 @@ export function parseJsonLossless(text: string, file = 'config.json'): unknown {
       // fall through: the scanner reports where and why
       return new Scanner(text, file).document();
     }
-    checkDepth(v, file);
+    if (mayNestDeeperThan(text, MAX_DEPTH)) checkDepth(v, file);
     return v;
   }
   return new Scanner(text, file).document();
@@ -50,6 +50,16 @@ function checkDepth(root: unknown, file: string): void {
 }
 
 const MAX_DEPTH = 1000;
+
+/** Whether the text holds at least `depth` opening brackets: fewer cannot nest that deep, and the
+ *  walk (a path string for every value) is then skipped; counted with indexOf, not a loop per char. */
+function mayNestDeeperThan(text: string, depth: number): boolean {
+  let n = 0;
+  for (const c of ['{', '[']) {
+    for (let i = text.indexOf(c); i >= 0; i = text.indexOf(c, i + 1)) if (++n >= depth) return true;
+  }
+  return false;
+}
 
 class Scanner {
   private i = 0;

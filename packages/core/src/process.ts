@@ -3,9 +3,12 @@
 import { RuntimeError } from './errors.ts';
 import { sleepMs } from './lock.ts';
 import { procStat, realSys, type Sys } from './sys.ts';
-import { constants } from 'node:os';
 
-const SIGNALS = constants.signals as Record<string, number>;
+let signals: Record<string, number> | undefined;
+/** os.constants.signals, with node:os loaded when first asked (most verbs never signal by name). */
+export function signalNumbers(): Record<string, number> {
+  return (signals ??= process.getBuiltinModule('node:os').constants.signals as Record<string, number>);
+}
 
 /** Parses a signal as runc does: a number, or a name with or without the SIG prefix. */
 export function parseSignal(s: string | number | undefined, fallback = 'SIGTERM'): number {
@@ -17,7 +20,7 @@ export function parseSignal(s: string | number | undefined, fallback = 'SIGTERM'
     throw new RuntimeError('EINVAL', `invalid signal: ${v}`);
   }
   const name = v.toUpperCase().startsWith('SIG') ? v.toUpperCase() : `SIG${v.toUpperCase()}`;
-  const n = SIGNALS[name];
+  const n = signalNumbers()[name];
   if (n === undefined) throw new RuntimeError('EINVAL', `unknown signal "${v}"`);
   return n;
 }

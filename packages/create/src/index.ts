@@ -2,7 +2,6 @@
 // the init program, and has the native executor clone the container's init, which then waits on
 // exec.fifo for oci-start. A failed create leaves nothing: no state dir, no cgroup, no process.
 import { writeFileSync, renameSync, rmSync } from 'node:fs';
-import { constants as osConstants } from 'node:os';
 import { dirname, join, basename } from 'node:path';
 import {
   reserveId,
@@ -16,6 +15,7 @@ import {
   RuntimeError,
   toRuntimeError,
   warn,
+  signalNumbers,
   type ContainerRecord,
   type ContainerPaths,
 } from '@runts/core';
@@ -82,7 +82,7 @@ export async function launch(o: CreateOptions, mode: { wait: boolean; stdio?: Ar
   };
   const onSignal = (sig: NodeJS.Signals) => {
     rollback();
-    process.exit(128 + (osConstants.signals[sig] ?? 0));
+    process.exit(128 + (signalNumbers()[sig] ?? 0));
   };
   for (const s of STOP_SIGNALS) process.once(s, onSignal);
   try {

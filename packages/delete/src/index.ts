@@ -65,9 +65,14 @@ export async function destroy(record: ContainerRecord, paths: ContainerPaths): P
   const cgroups = confineCgroupPaths(record.cgroupPaths);
   const hasCgroups = Object.keys(cgroups).length > 0;
   const wasAlive = signalInit(record, 'SIGKILL');
-  // A stopped container with its own pid namespace has no processes left (they died with its
-  // init): its cgroups (cgroupfs) go with one rmdir each, and only one that will not go is looked into.
-  if (!wasAlive && record.ownPidNs === true && record.systemd === undefined && hasCgroups && removeEmptyCgroups(cgroups, createdOf(record, cgroups))) return finish(record, paths);
+  // A container with its own pid namespace has no processes left once its init is gone (the
+  // kernel kills the rest, and the init is not gone before they are): unless it is frozen (a
+  // frozen init cannot die until thawed), its cgroups (cgroupfs) go with one rmdir each, and only
+  // one that will not go is looked into, below.
+  if (record.ownPidNs === true && record.systemd === undefined && hasCgroups) {
+    const gone = !wasAlive || (!isFrozenPaths(cgroups) && waitGone(record.pid, record.startTime, 2000));
+    if (gone && removeEmptyCgroups(cgroups, createdOf(record, cgroups))) return finish(record, paths);
+  }
   if (hasCgroups) {
     const frozen = isFrozenPaths(cgroups);
     signalOwned(cgroups, record, 'SIGKILL');

@@ -2,8 +2,7 @@
 // of the container's init, the process joins its cgroup, and the executor execs it: no Node
 // process ever runs inside the container.
 import { readFileSync } from 'node:fs';
-import { constants } from 'node:os';
-import { loadContainer, RuntimeError, toRuntimeError, signalPid, waitGone, hookState } from '@runts/core';
+import { loadContainer, RuntimeError, toRuntimeError, signalPid, waitGone, hookState, signalNumbers } from '@runts/core';
 import { joinCgroups, joinCgroupsAsync, ownCgroupDirs, hostLayout, warmCgroupMigration } from '@runts/cgroups';
 import { parseConfig, type LinuxSeccomp } from '@runts/spec';
 import { compileExec } from '@runts/init';
@@ -177,7 +176,7 @@ export async function exec(o: ExecOptions): Promise<number> {
     init.close();
     return 0;
   }
-  const forward = (s: NodeJS.Signals) => () => void signalPid(pid, constants.signals[s]);
+  const forward = (s: NodeJS.Signals) => () => void signalPid(pid, signalNumbers()[s]!);
   const sigs: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
   // with a relayed terminal (-t without --console-socket) the executor resizes the pty on SIGWINCH
   const relay = proc.terminal === true && !o.consoleSocket;
@@ -185,7 +184,7 @@ export async function exec(o: ExecOptions): Promise<number> {
   for (const [s, h] of handlers) process.on(s, h);
   try {
     const { code, signal } = await init.exit();
-    return code ?? 128 + (signal ? (constants.signals[signal as NodeJS.Signals] ?? 0) : 0);
+    return code ?? 128 + (signal ? (signalNumbers()[signal] ?? 0) : 0);
   } finally {
     for (const [s, h] of handlers) process.off(s, h);
   }

@@ -1,10 +1,9 @@
 // oci-run: create + start + wait in one process. Exits with the container's status (code, or
 // 128 + signal), forwarding signals to it; --detach returns once it runs; --keep keeps it after.
-import { constants } from 'node:os';
 import { launch, type CreateOptions } from '@runts/create';
 import { start } from '@runts/start';
 import { deleteContainer } from '@runts/delete';
-import { signalPid, warn } from '@runts/core';
+import { signalPid, warn, signalNumbers } from '@runts/core';
 
 export interface RunOptions extends CreateOptions {
   detach?: boolean | undefined;
@@ -23,7 +22,7 @@ export async function run(o: RunOptions): Promise<number> {
   const handlers = new Map<NodeJS.Signals, () => void>();
   for (const s of FORWARDED) {
     if (relay && s === 'SIGWINCH') continue;
-    const h = () => void signalPid(record.pid, constants.signals[s]);
+    const h = () => void signalPid(record.pid, signalNumbers()[s]!);
     handlers.set(s, h);
     process.on(s, h);
   }
@@ -35,7 +34,7 @@ export async function run(o: RunOptions): Promise<number> {
       return 0;
     }
     const { code, signal } = await init.exit();
-    status = code ?? 128 + (signal ? (constants.signals[signal as NodeJS.Signals] ?? 0) : 0);
+    status = code ?? 128 + (signal ? (signalNumbers()[signal] ?? 0) : 0);
   } catch (err) {
     await deleteContainer({ root: o.root, id: o.id, force: true }).catch((e: Error) => warn(e.message));
     throw err;

@@ -1,7 +1,6 @@
 // oci-start: releases a created container's init through exec.fifo, then runs poststart hooks.
 import { openSync, readSync, closeSync, unlinkSync, constants } from 'node:fs';
-import { acquireLock, loadContainer, RuntimeError, sleepMs, isAlive, hookState, warn, debug, strerror, ERRNO_NAMES, type Loaded } from '@runts/core';
-import { runHooks } from '@runts/init';
+import { acquireLock, loadContainer, containerPaths, readRecord, RuntimeError, sleepMs, isAlive, hookState, warn, debug, strerror, ERRNO_NAMES, type Loaded } from '@runts/core';
 
 export interface StartOptions {
   root: string;
@@ -113,7 +112,8 @@ export function releaseInit(loaded: Loaded): void {
 }
 
 export async function start(o: StartOptions): Promise<void> {
-  const { paths } = loadContainer(o.root, o.id); // validates id, container exists
+  const paths = containerPaths(o.root, o.id); // validates the id
+  readRecord(paths); // the container exists (its status is read under the lock)
   const lock = acquireLock(paths.lock, `start ${o.id}`);
   let loaded: Loaded;
   try {
@@ -135,7 +135,9 @@ export async function start(o: StartOptions): Promise<void> {
   const hooks = (loaded.record.config as { hooks?: { poststart?: unknown[] } }).hooks?.poststart;
   if (hooks && hooks.length > 0) {
     try {
-      // runc gives poststart hooks the state as start saw it: created
+      // runc gives poststart hooks the state as start saw it: created (the hook runner, and the
+      // init package it is in, are loaded only for a container that has poststart hooks)
+      const { runHooks } = await import('@runts/init');
       await runHooks(hooks as never, 'hooks.poststart', hookState(loaded.record, 'created'), { cwd: loaded.record.bundle });
     } catch (err) {
       // runtime.md: a failing poststart hook is an error; the container is stopped and destroyed
