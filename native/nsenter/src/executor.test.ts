@@ -450,6 +450,23 @@ describe('runts-init: errors', ROOT_ONLY, () => {
     assert.equal((await p.exit()).code, 0);
   });
 
+  it('started without a program, waits for sendProgram (the verbs start it early), and refuses a second', async () => {
+    const p = InitProcess.spawn({ stdio: ['ignore', 'ignore', 'pipe'] });
+    const err = collect(p.stderr);
+    assert.ok(p.executorPid !== undefined && alive(p.executorPid), 'the executor runs and waits');
+    let reported = false;
+    void p.pid().then(() => (reported = true));
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(reported, false, 'no init before the program');
+    p.sendProgram(container({ rootfs, args: ['true'], wait: false }));
+    assert.throws(() => p.sendProgram(container({ rootfs, args: ['true'], wait: false })), /the program was sent already/);
+    const pid = await p.pid();
+    assert.ok(pid > 0);
+    p.close();
+    await waitGone(pid);
+    assert.equal(await err, '');
+  });
+
   it('exits quietly when the parent closes the socket before Go', async () => {
     const p = InitProcess.spawn({ steps: container({ rootfs, args: ['true'], wait: false }), stdio: ['ignore', 'ignore', 'pipe'] });
     const err = collect(p.stderr);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseLayout, containerCgroupPaths, createCgroups, joinCgroups, removeCgroups, cgroupPids, setFrozen, isFrozenPaths } from './index.ts';
+import { parseLayout, containerCgroupPaths, createCgroups, joinCgroups, removeCgroups, cgroupPids, setFrozen, isFrozenPaths, ownCgroupDirs, removeEmptyCgroups } from './index.ts';
 
 const HYBRID = `31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755
 32 31 0:29 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu
@@ -100,4 +100,32 @@ test('removeCgroups with the created list: the own dirs with their children, sha
   removeCgroups({ x: own }, [join(base, 'runts'), own]);
   assert.ok(!existsSync(own), 'own dir and its child removed');
   assert.ok(existsSync(join(base, 'runts', 'c2')), 'another container under the shared parent is untouched');
+});
+
+test('ownCgroupDirs: this process’s cgroup per hierarchy, or undefined when one cannot be placed', () => {
+  const h = parseLayout(HYBRID, HYBRID_SELF);
+  assert.deepEqual(ownCgroupDirs(h, ['cpu', 'memory', 'unified']), { cpu: '/sys/fs/cgroup/cpu', memory: '/sys/fs/cgroup/memory/process_api/abc', unified: '/sys/fs/cgroup/unified' });
+  const v2 = parseLayout(V2, '0::/user.slice/x.scope');
+  assert.deepEqual(ownCgroupDirs(v2, ['unified']), { unified: '/sys/fs/cgroup/user.slice/x.scope' });
+  // a cgroup namespace: the mount's root is below the cgroup /proc/self/cgroup names
+  const ns = parseLayout('30 23 0:26 /kubepods/pod1 /sys/fs/cgroup rw - cgroup2 cgroup2 rw', '0::/other');
+  assert.equal(ownCgroupDirs(ns, ['unified']), undefined);
+  assert.equal(ownCgroupDirs(h, ['pids']), undefined, 'a hierarchy that is not mounted');
+});
+
+test('removeEmptyCgroups: one rmdir each, deepest first; false at a dir that will not go, parents in use kept', () => {
+  const base = mkdtempSync(join(tmpdir(), 'runts-cg-'));
+  try {
+    const parent = join(base, 'a');
+    const own = join(parent, 'c1');
+    mkdirSync(own, { recursive: true });
+    assert.equal(removeEmptyCgroups({ cpu: own }, [parent, own]), true);
+    assert.ok(!existsSync(own) && !existsSync(parent), 'own dir and the parent create made are gone');
+    mkdirSync(join(own, 'sub'), { recursive: true }); // not empty: rmdir fails (as a cgroup with a child does)
+    assert.equal(removeEmptyCgroups({ cpu: own }, [own]), false);
+    assert.ok(existsSync(own));
+    assert.equal(removeEmptyCgroups({ cpu: own }, []), false, 'a dir create did not make is never removed');
+  } finally {
+    rmSync(base, { recursive: true, force: true });
+  }
 });

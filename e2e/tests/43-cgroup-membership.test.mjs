@@ -1,0 +1,112 @@
+// Who is in a container's cgroups, under runc and runts. runts has the C executor join the cgroups
+// before it clones the init or forks an exec'd process (as runc's bootstrap process does), and a
+// waiting executor (run, exec without --detach) go back to the runtime's own cgroups right after:
+// at no time that the container can see (created, running, while an exec runs) may a process that
+// is not the container's be in them. And pids.max is still the limit it says, with the init alone.
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, readlinkSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { runtime, makeBundle, newId, show, cgroupsOf } from '../lib/index.mjs';
+
+const RUNTIMES = ['runc', 'runts'];
+let sleeper;
+let pids1;
+
+before(async () => {
+  sleeper = await makeBundle({ name: 'member', args: ['sleep', '1000'] });
+  pids1 = await makeBundle({ name: 'pids1', args: ['true'] });
+  pids1.config.linux.resources = { ...(pids1.config.linux.resources ?? {}), pids: { limit: 1 } };
+  pids1.write();
+});
+after(() => {
+  sleeper?.cleanup();
+  pids1?.cleanup();
+});
+
+/** pid -> every pid in each of the container's cgroup dirs (all hierarchies). */
+function members(id) {
+  const out = {};
+  for (const dir of cgroupsOf(id)) {
+    const f = join(dir, 'cgroup.procs');
+    if (existsSync(f)) out[dir] = readFileSync(f, 'utf8').split('\n').filter(Boolean).map(Number);
+  }
+  return out;
+}
+const pidns = (pid) => readlinkSync(`/proc/${pid}/ns/pid`);
+
+/** Every process in the container's cgroups is in its init's pid namespace; returns the dirs. */
+function onlyTheContainers(id, initPid, what) {
+  const m = members(id);
+  assert.ok(Object.keys(m).length > 0, `${what}: the container has cgroup dirs`);
+  const ns = pidns(initPid);
+  for (const [dir, list] of Object.entries(m)) {
+    assert.ok(list.includes(initPid), `${what}: ${dir} holds the init ${initPid}: ${list.join(' ')}`);
+    for (const pid of list) assert.equal(pidns(pid), ns, `${what}: ${dir} holds ${pid}, which is not the container's (${readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ')})`);
+  }
+  return m;
+}
+
+async function waitRunning(rt, id) {
+  for (let i = 0; i < 500; i++) {
+    const s = await rt.stateJson(id);
+    if (s?.status === 'running') return s;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`${id}: never running`);
+}
+
+describe('cgroup membership', () => {
+  for (const name of RUNTIMES) {
+    const rt = runtime(name);
+    test(`${name}: created and running: the init alone in every hierarchy`, async (t) => {
+      const id = newId('mem');
+      t.after(() => rt.forceDelete(id));
+      const r = await rt.create(id, { bundle: sleeper.dir });
+      assert.equal(r.code, 0, show(r));
+      const { pid } = await rt.stateJson(id);
+      for (const list of Object.values(onlyTheContainers(id, pid, 'created'))) assert.deepEqual(list, [pid]);
+      assert.equal((await rt.start(id)).code, 0);
+      for (const list of Object.values(onlyTheContainers(id, pid, 'running'))) assert.deepEqual(list, [pid]);
+    });
+
+    test(`${name}: run in the foreground: the waiting runtime is not in the container's cgroups`, async (t) => {
+      const id = newId('memrun');
+      t.after(() => rt.forceDelete(id));
+      const running = rt.run(id, { bundle: sleeper.dir });
+      const s = await waitRunning(rt, id);
+      for (const list of Object.values(onlyTheContainers(id, s.pid, 'run'))) assert.deepEqual(list, [s.pid]);
+      assert.equal((await rt.kill(id, 'KILL')).code, 0);
+      const done = await running;
+      assert.equal(done.code, 137, show(done));
+    });
+
+    test(`${name}: exec in the foreground: the exec'd process joins, the waiting runtime does not`, async (t) => {
+      const id = newId('memexec');
+      t.after(() => rt.forceDelete(id));
+      assert.equal((await rt.run(id, { bundle: sleeper.dir, detach: true })).code, 0);
+      const { pid } = await rt.stateJson(id);
+      const ex = rt.exec(id, ['sleep', '3']);
+      let seen = false;
+      for (let i = 0; i < 300 && !seen; i++) {
+        const m = onlyTheContainers(id, pid, 'exec');
+        seen = Object.values(m).every((list) => list.length === 2);
+        if (!seen) await new Promise((r) => setTimeout(r, 10));
+      }
+      assert.ok(seen, `the exec'd process is in every hierarchy: ${JSON.stringify(members(id))}`);
+      const r = await ex;
+      assert.equal(r.code, 0, show(r));
+      for (const list of Object.values(onlyTheContainers(id, pid, 'after the exec'))) assert.deepEqual(list, [pid]);
+    });
+
+    test(`${name}: pids.limit 1 holds, and the init alone runs under it`, async (t) => {
+      const id = newId('mempids');
+      t.after(() => rt.forceDelete(id));
+      const r = await rt.create(id, { bundle: pids1.dir });
+      assert.equal(r.code, 0, show(r));
+      const limits = cgroupsOf(id).map((d) => join(d, 'pids.max')).filter((f) => existsSync(f)).map((f) => readFileSync(f, 'utf8').trim());
+      assert.ok(limits.length > 0 && limits.every((l) => l === '1'), `pids.max: ${limits.join(' ')}`);
+      assert.equal((await rt.start(id)).code, 0);
+    });
+  }
+});
