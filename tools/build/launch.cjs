@@ -90,6 +90,40 @@ function pick(args) {
   }
   return 'cli';
 }
+/** For the verbs that move a process into cgroups (create, run, exec) as root: starts the wait
+ *  for the RCU grace period the first cgroup migration needs (10-20 ms), before the bundle is read
+ *  and compiled, by writing this process's pid to the cgroup.procs of the cgroup2 cgroup it is
+ *  already in (nothing moves; the kernel's migration lock then has its fast path open when the
+ *  executor joins the container's cgroups; @runts/cgroups' warmCgroupMigration says more). Only
+ *  the cgroup2 hierarchy, found from mountinfo and /proc/self/cgroup; anything unexpected skips
+ *  it; errors are ignored. */
+function warmCgroupMigration() {
+  try {
+    const self = /^0::(\/.*)$/m.exec(readFileSync('/proc/self/cgroup', 'latin1'));
+    if (!self) return;
+    for (const line of readFileSync('/proc/self/mountinfo', 'latin1').split('\n')) {
+      const sep = line.indexOf(' - cgroup2 ');
+      if (sep < 0) continue;
+      const f = line.slice(0, sep).split(' ');
+      const root = f[3];
+      const path = self[1];
+      if (f.length < 5 || /\\/.test(f[3] + f[4])) return; // an escaped name: leave it to the verb
+      let rel;
+      if (root === '/') rel = path;
+      else if (path === root || path.startsWith(root + '/')) rel = path.slice(root.length);
+      else return;
+      if (rel.split('/').includes('..')) return;
+      const fs = require('node:fs');
+      const fd = fs.openSync(f[4] + (rel === '/' ? '' : rel) + '/cgroup.procs', fs.constants.O_WRONLY);
+      fs.write(fd, String(process.pid), () => fs.closeSync(fd));
+      return;
+    }
+  } catch {
+    // no warm-up: the verb's migration waits the whole grace period, as without it
+  }
+}
+if (/^verb-(create|run|exec)$/.test(file.slice(__dirname.length + 1, -4)) && process.geteuid?.() === 0) warmCgroupMigration();
+
 const src = readFileSync(file);
 const end = src.length - 1; // the final newline
 let cachedData;

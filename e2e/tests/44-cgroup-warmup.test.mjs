@@ -1,0 +1,88 @@
+// create, run and exec start the grace period of their first cgroup migration early, by writing
+// runts’s own pid to the cgroup.procs of the cgroup it is already in (tools/build/launch.cjs, and
+// @runts/cgroups' warmCgroupMigration). That must never move runts anywhere: under strace, every
+// write of runts’s own pid to a cgroup.procs goes to the file of the cgroup it is in (the one this
+// test process is in, which it inherits), and the container’s cgroups get the executor only.
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, rmSync, mkdtempSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { runtime, makeBundle, newId, RUN_DIR, RUNTS_COMMAND } from '../lib/index.mjs';
+
+const rt = runtime('runts');
+let bundle;
+before(async () => {
+  bundle = await makeBundle({ name: 'warm', args: ['true'] });
+});
+after(() => bundle?.cleanup());
+
+/** This process's own cgroup dirs (host paths), keyed by the cgroup.procs file in them. */
+function ownProcsFiles() {
+  const self = readFileSync('/proc/self/cgroup', 'utf8').trim().split('\n').map((l) => l.split(':'));
+  const files = new Set();
+  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+    const sep = line.indexOf(' - ');
+    if (sep < 0) continue;
+    const f = line.slice(0, sep).split(' ');
+    const [fstype, , opts = ''] = line.slice(sep + 3).split(' ');
+    let path;
+    if (fstype === 'cgroup2') path = self.find((s) => s[0] === '0')?.[2];
+    else if (fstype === 'cgroup') path = self.find((s) => s[1] !== '' && s[1].split(',').every((c) => opts.split(',').includes(c)))?.[2];
+    if (path === undefined) continue;
+    const rel = relative(f[3], path);
+    if (!rel.startsWith('..')) files.add(join(f[4], rel, 'cgroup.procs'));
+  }
+  return files;
+}
+
+/** Runs runts under strace (following its threads and children, but not past an execve: the
+ *  executor becomes the container's init, which waits); returns runts's pid and every [file, pid written] to a cgroup.procs. */
+function traced(args) {
+  const dir = mkdtempSync(join(RUN_DIR, 'warm-'));
+  try {
+    const out = join(dir, 'trace');
+    const r = spawnSync('strace', ['-f', '-b', 'execve', '-qq', '-e', 'trace=openat,write', '-o', out, ...RUNTS_COMMAND, '--root', rt.root, ...args], { encoding: 'utf8', timeout: 60_000 });
+    const lines = readFileSync(out, 'utf8').split('\n');
+    const main = Number(lines[0]?.split(' ')[0]);
+    const fds = new Map();
+    const writes = [];
+    for (const l of lines) {
+      const o = /^(\d+) +openat\(AT_FDCWD, "([^"]+\/cgroup\.procs)", [^)]*\) = (\d+)/.exec(l);
+      if (o) fds.set(`${o[1]}:${o[3]}`, o[2]);
+      const w = /^(\d+) +write\((\d+), "(\d+)", \d+/.exec(l);
+      if (w) {
+        // libuv's threads share the fd table: look the fd up for any thread of the process
+        const file = fds.get(`${w[1]}:${w[2]}`) ?? [...fds].reverse().find(([k]) => k.endsWith(`:${w[2]}`))?.[1];
+        if (file) writes.push({ file, pid: Number(w[3]) });
+      }
+    }
+    return { r, main, writes };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+describe('cgroup migration warm-up', { skip: spawnSync('strace', ['-V']).status === 0 ? false : 'strace is not installed (tools/setup.sh installs it)' }, () => {
+  const own = ownProcsFiles();
+
+  test('exec of a missing container: runts writes its pid only to its own cgroup.procs', () => {
+    const { r, main, writes } = traced(['exec', 'nosuch', 'true']);
+    assert.notEqual(r.status, 0);
+    const mine = writes.filter((w) => w.pid === main);
+    assert.ok(mine.length > 0, `the warm-up happened: ${JSON.stringify(writes)}`);
+    for (const w of mine) assert.ok(own.has(w.file), `${w.file} is not runts’s own cgroup (${[...own].join(' ')})`);
+  });
+
+  test('create: the warm-ups go to runts’s own cgroup, the container’s cgroups get the executor', (t) => {
+    const id = newId('warm');
+    t.after(() => rt.forceDelete(id));
+    const { r, main, writes } = traced(['create', '--bundle', bundle.dir, id]);
+    assert.equal(r.status, 0, r.stderr);
+    const mine = writes.filter((w) => w.pid === main);
+    assert.ok(mine.length >= 2, `launch.cjs and create warm up: ${JSON.stringify(writes)}`);
+    for (const w of mine) assert.ok(own.has(w.file), `${w.file} is not runts’s own cgroup`);
+    const joins = writes.filter((w) => w.pid !== main);
+    assert.ok(joins.length > 0 && joins.every((w) => w.file.includes(`/${id}/`)), `the executor joins the container’s cgroups only: ${JSON.stringify(joins)}`);
+  });
+});
