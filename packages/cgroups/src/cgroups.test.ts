@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseLayout, containerCgroupPaths, createCgroups, joinCgroups, removeCgroups, cgroupPids, setFrozen, isFrozenPaths, ownCgroupDirs, removeEmptyCgroups } from './index.ts';
+import { parseLayout, containerCgroupPaths, createCgroups, joinCgroups, removeCgroups, cgroupPids, setFrozen, isFrozenPaths, ownCgroupDirs, removeEmptyCgroups, hasPidsLimit } from './index.ts';
 
 const HYBRID = `31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755
 32 31 0:29 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu
@@ -128,4 +128,12 @@ test('removeEmptyCgroups: one rmdir each, deepest first; false at a dir that wil
   } finally {
     rmSync(base, { recursive: true, force: true });
   }
+});
+
+test('hasPidsLimit: linux.resources.pids, or pids.max in unified', () => {
+  assert.equal(hasPidsLimit(undefined), false);
+  assert.equal(hasPidsLimit({ memory: { limit: 1 } } as never), false);
+  assert.equal(hasPidsLimit({ pids: { limit: 5 } } as never), true);
+  assert.equal(hasPidsLimit({ unified: { 'pids.max': '5' } } as never), true);
+  assert.equal(hasPidsLimit({ unified: { 'memory.max': '5' } } as never), false);
 });

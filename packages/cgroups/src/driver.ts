@@ -89,6 +89,12 @@ function writeLimits(layout: CgroupLayout, paths: Record<string, string>, spec: 
 
 const PIDS_MAX = 'pids.max';
 
+/** Whether the resources set pids.max (linux.resources.pids, or pids.max in .unified): the knob
+ *  prepare leaves to apply when the executor joins early. */
+export function hasPidsLimit(res: LinuxResources | undefined): boolean {
+  return res?.pids !== undefined || (res?.unified !== undefined && PIDS_MAX in res.unified);
+}
+
 const denied = (err: unknown) => ['EACCES', 'EPERM', 'EROFS'].includes((err as NodeJS.ErrnoException).code ?? '');
 
 class CgroupfsDriver implements CgroupDriver {
@@ -142,8 +148,9 @@ class CgroupfsDriver implements CgroupDriver {
 
   async apply(layout: CgroupLayout, r: ResolvedCgroups, spec: CgroupSpec, _id: string, pid: number, o: { joined?: boolean } = {}): Promise<{ created: string[] }> {
     if (o.joined) {
-      // the limit prepare left: with the executor gone (or moved out), the init is the only task
-      if (spec.resources?.pids) applyResources(layout, r.paths, spec.resources, { update: true, files: (f) => f === PIDS_MAX });
+      // the limit prepare left (from linux.resources.pids or .unified): with the executor gone (or
+      // moved out), the init is the only task
+      if (hasPidsLimit(spec.resources)) applyResources(layout, r.paths, spec.resources, { update: true, files: (f) => f === PIDS_MAX });
     } else joinCgroups(r.paths, pid);
     return { created: [] };
   }

@@ -350,3 +350,23 @@ describe('cgroup v1 (the real hierarchy)', { skip: skipReal }, () => {
     }
   });
 });
+
+test('files: only the knobs it accepts are written (pids.max, deferred by create, from pids or unified)', () => {
+  const base = tmp();
+  try {
+    const dir = fixture(base, 'c1', { 'pids.max': 'max', 'memory.max': 'max', 'memory.swap.max': 'max', 'memory.low': '', 'memory.high': 'max', 'memory.oom.group': '0' });
+    const layout = { mode: 'v2' as const };
+    const res = { memory: { limit: 1048576 }, pids: { limit: 7 } };
+    const without = applyResources(layout, { unified: dir }, res, { update: true, files: (f) => f !== 'pids.max' });
+    assert.ok(without.every((w) => !w.file.endsWith('pids.max')));
+    assert.equal(readFileSync(join(dir, 'pids.max'), 'utf8'), 'max', 'left for later');
+    assert.equal(readFileSync(join(dir, 'memory.max'), 'utf8'), '1048576');
+    const only = applyResources(layout, { unified: dir }, res, { update: true, files: (f) => f === 'pids.max' });
+    assert.deepEqual(only.map((w) => w.file.slice(dir.length + 1)), ['pids.max']);
+    assert.equal(readFileSync(join(dir, 'pids.max'), 'utf8'), '7');
+    applyResources(layout, { unified: dir }, { unified: { 'pids.max': '9' } }, { update: true, files: (f) => f === 'pids.max' });
+    assert.equal(readFileSync(join(dir, 'pids.max'), 'utf8'), '9', 'a pids.max given in unified too');
+  } finally {
+    rmSync(base, { recursive: true, force: true });
+  }
+});

@@ -19,7 +19,7 @@ import {
   type ContainerRecord,
   type ContainerPaths,
 } from '@runts/core';
-import { hostLayout, cgroupDriver, hierarchyKey, ownCgroupDirs, joinCgroupsAsync, warmCgroupMigration, deviceRules, deviceFilterStep, deviceFilterTarget, attachDeviceFilter, warnNonEmptyCgroup, refuseFrozenCgroup, undoInterruptedCreate, discardCreate, missingCgroupDirs, refuseHierarchyRoots, type CgroupSpec, type SystemdRecord } from '@runts/cgroups';
+import { hostLayout, cgroupDriver, hierarchyKey, ownCgroupDirs, joinCgroupsAsync, warmCgroupMigration, hasPidsLimit, deviceRules, deviceFilterStep, deviceFilterTarget, attachDeviceFilter, warnNonEmptyCgroup, refuseFrozenCgroup, undoInterruptedCreate, discardCreate, missingCgroupDirs, refuseHierarchyRoots, type CgroupSpec, type SystemdRecord } from '@runts/cgroups';
 import { loadBundle } from '@runts/spec';
 import { compileCreate, runHooks, killRunningHooks } from '@runts/init';
 import { compileSeccomp } from '@runts/seccomp';
@@ -169,7 +169,7 @@ export async function launch(o: CreateOptions, mode: { wait: boolean; stdio?: Ar
       // (create); before the deferred pids limit, which counts it while it is there
       // (only the hierarchies still in use: rootless prepare may have dropped some)
       if (leaveTo) await joinCgroupsAsync(Object.fromEntries(Object.entries(leaveTo).filter(([k]) => k in cgroupPaths)), executorPid!);
-      else if ((cg.resources as { pids?: unknown } | undefined)?.pids) await init.exit();
+      else if (hasPidsLimit(cg.resources)) await init.exit();
     }
     const applied = await driver.apply(layout, resolved, cg, o.id, pid, { joined: joining !== undefined });
     if (filterTarget && !deviceFilter) await attachDeviceFilter(filterTarget.dir, deviceRuleList, filterTarget);
