@@ -307,3 +307,54 @@ describe('the root cgroup', () => {
     for (const dir of Object.values(own)) rmdirSync(dir);
   });
 });
+
+describe('state.json naming a host cgroup', () => {
+  test('pause and resume freeze only cgroups the init is in: an edited freezer path leaves the host cgroup thawed', async (t) => {
+    const id = newId('pausecg');
+    let original;
+    let c;
+    const canaryDirs = {};
+    // one after, in this order: state.json as create wrote it (so delete removes the container's
+    // own cgroups), the host process stopped, its cgroups removed, the container deleted
+    t.after(async () => {
+      if (original !== undefined) writeFileSync(join(rt.root, id, 'state.json'), original);
+      // thawed first (had pause frozen it, its process could not die)
+      for (const [key, dir] of Object.entries(canaryDirs)) writeFileSync(join(dir, key === 'freezer' ? 'freezer.state' : 'cgroup.freeze'), key === 'freezer' ? 'THAWED' : '0');
+      if (c) {
+        c.stop();
+        await c.exited();
+      }
+      for (const dir of Object.values(canaryDirs)) rmdirSync(dir);
+      await rt.forceDelete(id);
+    });
+    assert.equal((await rt.create(id, { bundle: bundle.dir })).code, 0);
+    assert.equal((await rt.start(id)).code, 0);
+    const file = join(rt.root, id, 'state.json');
+    original = readFileSync(file, 'utf8');
+    const st = JSON.parse(original);
+    // a host cgroup of the test's own, holding a host process, in each freezer the container has
+    c = await canary();
+    for (const key of ['freezer', 'unified']) {
+      const dir = st.cgroupPaths[key];
+      if (!dir) continue;
+      canaryDirs[key] = join(dir, '..', `${id}-canary-${key}`);
+      mkdirSync(canaryDirs[key]);
+      writeFileSync(join(canaryDirs[key], 'cgroup.procs'), String(c.pid));
+    }
+    assert.ok(Object.keys(canaryDirs).length > 0, 'the container has a freezer');
+    editState(rt.root, id, (s) => Object.assign(s.cgroupPaths, canaryDirs));
+    const frozen = () =>
+      Object.entries(canaryDirs).some(([key, dir]) =>
+        key === 'freezer' ? readFileSync(join(dir, 'freezer.state'), 'utf8').trim() !== 'THAWED' : readFileSync(join(dir, 'cgroup.freeze'), 'utf8').trim() !== '0',
+      );
+    const p = await rt.cmd('pause', [id]);
+    t.diagnostic(`runts pause with the freezer paths edited to a host cgroup: code ${p.code} ${p.error ?? ''}`);
+    assert.notEqual(p.code, 0, 'no freezer of the container is left to use');
+    assert.match(p.error, /no freezer/, show(p));
+    assert.ok(!frozen(), 'the host cgroup was not frozen');
+    assert.ok(c.alive());
+    const r = await rt.cmd('resume', [id]);
+    assert.notEqual(r.code, 0, show(r));
+    assert.ok(!frozen(), 'nor by resume');
+  });
+});

@@ -3,10 +3,10 @@
 // are cgroups below a hierarchy's root, and delete removes only the dirs create made. A cgroup that
 // a host process joined, a cgroupsPath of `/`, or a state.json naming another directory must never
 // make the runtime kill or remove what is not the container's.
-import { statfsSync, existsSync } from 'node:fs';
+import { statfsSync, existsSync, readFileSync } from 'node:fs';
 import { posix } from 'node:path';
 import { belongsToContainer, debug, signalContainerProcess, RuntimeError, type Identity } from '@runts/core';
-import { cgroupPids, hostLayout, type CgroupLayout } from './index.ts';
+import { cgroupPids, hostLayout, ownCgroupDirs, parseProcCgroup, type CgroupLayout } from './index.ts';
 
 const CGROUP_SUPER_MAGIC = 0x27e0eb;
 const CGROUP2_SUPER_MAGIC = 0x63677270;
@@ -105,4 +105,25 @@ export function refuseHierarchyRoots(paths: Record<string, string>, cgroupsPath:
     if (Object.values(paths).includes(h.mountpoint))
       throw new RuntimeError('EINVAL', `linux.cgroupsPath: ${JSON.stringify(cgroupsPath ?? '')} is the root of the cgroup hierarchy ${h.mountpoint}: a container needs a cgroup of its own`);
   }
+}
+
+/** The container's cgroup dirs that its init is in (the dir itself or one below it, as a
+ *  container's own sub-cgroup), from /proc/<pid>/cgroup: pause and resume freeze only these, so an
+ *  edited state.json cannot make them freeze a host cgroup. `pid` must be the container's init,
+ *  checked by its start time (loadContainer's status). */
+export function initCgroupPaths(paths: Record<string, string>, pid: number, layout: CgroupLayout = hostLayout()): Record<string, string> {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/cgroup`, 'utf8');
+  } catch {
+    return {};
+  }
+  const initLayout = { ...layout, self: parseProcCgroup(text) };
+  const out: Record<string, string> = {};
+  for (const [key, dir] of Object.entries(confineCgroupPaths(paths, layout))) {
+    const at = ownCgroupDirs(initLayout, [key])?.[key];
+    if (at !== undefined && (at === dir || at.startsWith(`${dir}/`))) out[key] = dir;
+    else debug(`cgroup ${key}: ${dir} does not hold the init ${pid} (it is in ${at ?? 'no cgroup there'}): left alone`);
+  }
+  return out;
 }

@@ -48,14 +48,20 @@ export function parseLayout(mountinfo: string, selfCgroup: string): CgroupLayout
       if (controllers.length > 0 && !v1.some((h) => hierarchyKey(h) === controllers.join(','))) v1.push({ mountpoint, root, controllers });
     }
   }
-  const self: Record<string, string> = {};
-  for (const line of selfCgroup.split('\n')) {
-    const m = /^(\d+):([^:]*):(.*)$/.exec(line);
-    if (!m) continue;
-    self[m[1] === '0' && m[2] === '' ? 'unified' : m[2]!] = m[3]!;
-  }
+  const self = parseProcCgroup(selfCgroup);
   const mode = v1.length === 0 ? 'v2' : v2 ? 'hybrid' : 'v1';
   return { mode, v1, ...(v2 ? { v2 } : {}), self };
+}
+
+/** /proc/<pid>/cgroup as a map of hierarchy key ("unified" for cgroup2) to path. */
+export function parseProcCgroup(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    const m = /^(\d+):([^:]*):(.*)$/.exec(line);
+    if (!m) continue;
+    out[m[1] === '0' && m[2] === '' ? 'unified' : m[2]!] = m[3]!;
+  }
+  return out;
 }
 
 function unescapeMount(s: string): string {

@@ -1,6 +1,6 @@
 // oci-pause and resume: freeze and thaw every process of a container through its cgroup freezer.
 import { acquireLock, loadContainer, RuntimeError } from '@runts/core';
-import { setFrozen } from '@runts/cgroups';
+import { setFrozen, initCgroupPaths } from '@runts/cgroups';
 
 export interface PauseOptions {
   root: string;
@@ -13,7 +13,8 @@ export function pause(o: PauseOptions): void {
   try {
     const { record, status } = loadContainer(o.root, o.id);
     if (status !== 'running' && status !== 'created') throw new RuntimeError('ENOTRUNNING', 'container not running');
-    setFrozen(record.cgroupPaths, true);
+    // only the cgroups the init is in: state.json is data, and may have been edited
+    setFrozen(initCgroupPaths(record.cgroupPaths, record.pid), true);
   } finally {
     lock.release();
   }
@@ -25,7 +26,7 @@ export function resume(o: PauseOptions): void {
   try {
     const { record, status } = loadContainer(o.root, o.id);
     if (status !== 'paused') throw new RuntimeError('EBADSTATE', 'container not paused');
-    setFrozen(record.cgroupPaths, false);
+    setFrozen(initCgroupPaths(record.cgroupPaths, record.pid), false);
   } finally {
     lock.release();
   }
