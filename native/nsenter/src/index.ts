@@ -295,6 +295,12 @@ export class InitProcess {
     this.sock.write(encodeMessage(Msg.Program, program));
   }
 
+  /** Where the init's seccomp listener fd goes (SpawnOptions.onSeccompListener), for a verb that
+   *  compiles the program, and so learns of a listener, after it started the executor. */
+  setSeccompListener(fn: (fd: number, initPid: number) => void): void {
+    this.onSeccompListener = fn;
+  }
+
   /** Sends the program to an executor started without one (spawn without steps): a verb can start
    *  the executor first and compile while it starts, or have it join the cgroups first. */
   sendProgram(steps: SourcedStep[], program?: Buffer): void {

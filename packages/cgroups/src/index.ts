@@ -163,6 +163,7 @@ export function joinCgroupsAsync(paths: Record<string, string>, pid: number): Pr
  *  than all of it (10-20 ms on this VM). Only where this process may write its own cgroup.procs;
  *  any error is ignored: nothing changes either way. */
 export function warmCgroupMigration(layout: CgroupLayout): void {
+  if (process.geteuid?.() !== 0) return; // a user's own cgroup.procs is not theirs to write
   const first = layout.v2 ? 'unified' : layout.v1[0] ? hierarchyKey(layout.v1[0]) : undefined;
   const own = first ? ownCgroupDirs(layout, [first]) : undefined;
   if (!own) return;

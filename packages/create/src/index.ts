@@ -58,7 +58,7 @@ export function writePidFile(path: string, pid: number): void {
 export async function launch(o: CreateOptions, mode: { wait: boolean; stdio?: Array<'inherit' | 'pipe' | 'ignore' | number> }): Promise<Launched> {
   validateId(o.id);
   // the cgroupfs driver's migration wait starts now (warmCgroupMigration), under the work below
-  if (o.systemdCgroup !== true && process.geteuid?.() === 0) warmCgroupMigration(hostLayout());
+  if (o.systemdCgroup !== true) warmCgroupMigration(hostLayout());
   const { bundle, spec, rootfs } = loadBundle(o.bundle ?? process.cwd(), { forStart: true });
   checkNamespacePaths((spec.linux as { namespaces?: unknown } | undefined)?.namespaces);
   const { paths, lock } = reserveId(o.root, o.id, undoInterruptedCreate);
@@ -95,17 +95,12 @@ export async function launch(o: CreateOptions, mode: { wait: boolean; stdio?: Ar
     // seccomp notify: the init passes its listener up once the filter is loaded; it goes to the agent
     // with the container process state (config-linux.md), as runc sends it
     let notifyState: Record<string, unknown> | undefined;
-    let onSeccompListener: ((fd: number, initPid: number) => void) | undefined;
     // the executor starts first (exec, its sealed re-exec) and waits for its program; meanwhile
     // the cgroups are made (after the warm-up's grace period) and the program compiled
     init = InitProcess.spawn({
       preserveFds: o.preserveFds ?? 0,
       detached: mode.wait && !relay,
       ...(mode.stdio ? { stdio: mode.stdio } : {}),
-      onSeccompListener: (fd, initPid) => {
-        if (!onSeccompListener) throw new RuntimeError('ESYS', 'runts-init: a seccomp listener fd without linux.seccomp.listenerPath');
-        onSeccompListener(fd, initPid);
-      },
     });
     const resolved = await driver.resolve(layout, cg, o.id);
     cgroupPaths = resolved.paths;
@@ -123,7 +118,7 @@ export async function launch(o: CreateOptions, mode: { wait: boolean; stdio?: Ar
     const early = driver.joinEarly !== undefined && (!mode.wait || leaveTo !== undefined);
     // once more: if the first warm-up's grace period is over, this keeps the migration lock's fast
     // path open (it closes one grace period after the last migration) until the executor's join
-    if (early && process.geteuid?.() === 0) warmCgroupMigration(layout);
+    if (early) warmCgroupMigration(layout);
     createdCgroups = driver.prepare(layout, resolved, cg, { deferPids: early });
     writeCreating(paths, { pid: 0, startTime: '', cgroupPaths, createdCgroups });
     refuseFrozenCgroup(cgroupPaths);
@@ -154,10 +149,10 @@ export async function launch(o: CreateOptions, mode: { wait: boolean; stdio?: Ar
     if (deviceFilter) steps.splice(1, 0, deviceFilter);
     if (seccomp?.listener) {
       const l = seccomp.listener;
-      onSeccompListener = (fd: number, initPid: number) => {
+      init.setSeccompListener((fd: number, initPid: number) => {
         const state = { ociVersion: '1.0.2-dev', fds: ['seccompFd'], pid: initPid, ...(l.metadata ? { metadata: l.metadata } : {}), state: notifyState ?? { ociVersion: spec.ociVersion, id: o.id, status: 'creating', pid: initPid, bundle } };
         sendSeccompListener({ pid: initPid, fd, listenerPath: l.path, state: JSON.stringify(state) });
-      };
+      });
     }
     if (joining) await joining;
     init.sendProgram(steps);

@@ -100,7 +100,7 @@ export function buildProcess(base: ExecProcess | undefined, o: ExecOptions): Exe
 export async function exec(o: ExecOptions): Promise<number> {
   const { record, status } = loadContainer(o.root, o.id);
   // the cgroup migration's wait starts now, under the work below (warmCgroupMigration)
-  if (status !== 'stopped' && process.geteuid?.() === 0) warmCgroupMigration(hostLayout());
+  if (status !== 'stopped') warmCgroupMigration(hostLayout());
   if (status === 'stopped') throw new RuntimeError('ENOTRUNNING', 'cannot exec in a stopped container');
   if (status === 'paused' && !o.ignorePaused) throw new RuntimeError('EBADSTATE', 'cannot exec in a paused container (use --ignore-paused to override)');
   const spec = record.config as { process?: ExecProcess };
@@ -115,14 +115,9 @@ export async function exec(o: ExecOptions): Promise<number> {
   // cannot be placed: there the process joins after the fork.
   const leaveTo = o.detach ? {} : ownCgroupDirs(hostLayout(), Object.keys(cgroups));
   const early = status !== 'paused' && leaveTo !== undefined && Object.keys(cgroups).length > 0;
-  let onSeccompListener: ((fd: number, execPid: number) => void) | undefined;
   const init = InitProcess.spawn({
     preserveFds: o.preserveFds ?? 0,
     detached: !o.detach && !(proc.terminal === true && !o.consoleSocket),
-    onSeccompListener: (fd, execPid) => {
-      if (!onSeccompListener) throw new RuntimeError('ESYS', 'runts-init: a seccomp listener fd without linux.seccomp.listenerPath');
-      onSeccompListener(fd, execPid);
-    },
   });
   const executorPid = init.executorPid;
   const joining = early && executorPid !== undefined ? joinCgroupsAsync(cgroups, executorPid) : undefined;
@@ -133,12 +128,12 @@ export async function exec(o: ExecOptions): Promise<number> {
   try {
     seccomp = seccompConfig ? compileSeccomp(seccompConfig) : undefined;
     steps = compileExec({
-    pid: record.pid,
-    process: proc as never,
-    containerSpec: record.config as never,
-    seccomp,
-    consoleSocket: o.consoleSocket,
-    preserveFds: o.preserveFds ?? 0,
+      pid: record.pid,
+      process: proc as never,
+      containerSpec: record.config as never,
+      seccomp,
+      consoleSocket: o.consoleSocket,
+      preserveFds: o.preserveFds ?? 0,
       wait: !o.detach,
     });
   } catch (err) {
@@ -148,11 +143,11 @@ export async function exec(o: ExecOptions): Promise<number> {
   // seccomp notify: the exec'd process's listener goes to the agent too (runc's setns process)
   const listener = seccomp?.listener;
   if (listener) {
-    onSeccompListener = (fd: number, execPid: number) => {
+    init.setSeccompListener((fd: number, execPid: number) => {
       const state = { ...hookState(record, status === 'paused' ? 'paused' : 'running') };
       const msg = { ociVersion: '1.0.2-dev', fds: ['seccompFd'], pid: execPid, ...(listener.metadata ? { metadata: listener.metadata } : {}), state };
       sendSeccompListener({ pid: execPid, fd, listenerPath: listener.path, state: JSON.stringify(msg) });
-    };
+    });
   }
   let pid = 0;
   try {
