@@ -2,7 +2,8 @@
 // a <root>/<id> that is a symlink is refused (runc confines it to the root with securejoin),
 // a state.json that names a host process (edited, or a pid reused after the container died, or
 // with no start time) gets no signal from kill or delete, and a host process that joined the
-// container's cgroup survives kill --all and delete. Every attack points at a canary: a `sleep`
+// container's cgroup survives kill --all and delete, and pause, resume and update act only on
+// the cgroups the container's init is in. Every attack points at a canary: a `sleep`
 // this test starts. runc's behaviour on the same attack is printed beside (t.diagnostic).
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -356,5 +357,53 @@ describe('state.json naming a host cgroup', () => {
     const r = await rt.cmd('resume', [id]);
     assert.notEqual(r.code, 0, show(r));
     assert.ok(!frozen(), 'nor by resume');
+  });
+
+  test('update writes only cgroups and units the init is in: an edited memory path or systemd unit is refused, nothing written', async (t) => {
+    const id = newId('updcg');
+    let original;
+    let canaryDir;
+    t.after(async () => {
+      if (original !== undefined) writeFileSync(join(rt.root, id, 'state.json'), original);
+      if (canaryDir) rmdirSync(canaryDir);
+      await rt.forceDelete(id);
+    });
+    assert.equal((await rt.create(id, { bundle: bundle.dir })).code, 0);
+    assert.equal((await rt.start(id)).code, 0);
+    const file = join(rt.root, id, 'state.json');
+    original = readFileSync(file, 'utf8');
+    const own = JSON.parse(original).cgroupPaths;
+    const key = own.memory ? 'memory' : 'unified';
+    const limitFile = key === 'memory' ? 'memory.limit_in_bytes' : 'memory.max';
+    // a host cgroup of the test's own beside the container's
+    canaryDir = join(own[key], '..', `${id}-canary`);
+    mkdirSync(canaryDir);
+    const before = { canary: readFileSync(join(canaryDir, limitFile), 'utf8'), own: readFileSync(join(own[key], limitFile), 'utf8') };
+    const unchanged = () => {
+      assert.equal(readFileSync(join(canaryDir, limitFile), 'utf8'), before.canary, 'the host cgroup keeps its limit');
+      assert.equal(readFileSync(join(own[key], limitFile), 'utf8'), before.own, 'nothing was written: the container keeps its limit too');
+    };
+
+    editState(rt.root, id, (s) => (s.cgroupPaths[key] = canaryDir));
+    const u = await rt.cmd('update', ['--memory', '64m', id]);
+    t.diagnostic(`runts update with cgroupPaths.${key} edited to a host cgroup: code ${u.code} ${u.error ?? ''}`);
+    assert.equal(u.code, 1, show(u));
+    assert.match(u.error, new RegExp(`container ${id}: cgroup ${key}: .*${id}-canary does not hold the container's init`), show(u));
+    unchanged();
+
+    // a host systemd unit named in state.json (no systemd here: refused before any D-Bus call)
+    writeFileSync(file, original);
+    editState(rt.root, id, (s) => (s.systemd = { unit: 'ssh.service' }));
+    const v = await rt.cmd('update', ['--memory', '64m', id]);
+    assert.equal(v.code, 1, show(v));
+    assert.match(v.error, /systemd unit "ssh.service" does not hold the container's init/, show(v));
+    unchanged();
+
+    // as create wrote it, update works
+    writeFileSync(file, original);
+    const w = await rt.cmd('update', ['--memory', '64m', id]);
+    assert.equal(w.code, 0, show(w));
+    assert.equal(readFileSync(join(own[key], limitFile), 'utf8').trim(), String(64 * 1024 * 1024));
+    assert.equal(readFileSync(join(canaryDir, limitFile), 'utf8'), before.canary);
   });
 });

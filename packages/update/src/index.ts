@@ -5,7 +5,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { acquireLock, loadContainer, writeRecord, RuntimeError, warn as logWarn } from '@runts/core';
-import { applyResources, driverOf, hostLayout, deviceFilterTarget, deviceRules, attachDeviceFilter, type LinuxResources, type ResourceWrite } from '@runts/cgroups';
+import { applyResources, confineUpdate, driverOf, hostLayout, deviceFilterTarget, deviceRules, attachDeviceFilter, type LinuxResources, type ResourceWrite } from '@runts/cgroups';
 import { parseConfig } from '@runts/spec';
 
 export interface UpdateOptions {
@@ -16,6 +16,9 @@ export interface UpdateOptions {
   warn?: (msg: string) => void;
   /** the host's cgroup layout (tests pass a fixture's) */
   layout?: Parameters<typeof applyResources>[0];
+  /** which of state.json's cgroup dirs may be written (default: confineUpdate, which refuses a
+   *  dir or systemd unit that does not hold the init; unit tests of fixture dirs pass their own) */
+  confine?: (paths: Record<string, string>, unit: string | undefined, pid: number) => Record<string, string>;
 }
 
 /** Reads `--resources FILE|-` (`-` is stdin): an OCI LinuxResources JSON object, parsed losslessly. */
@@ -51,6 +54,8 @@ export async function update(o: UpdateOptions): Promise<ResourceWrite[]> {
   try {
     const { record, status } = loadContainer(o.root, o.id);
     if (status === 'stopped') throw new RuntimeError('ENOTRUNNING', 'container not running');
+    // state.json is data, and may have been edited: only the init's own cgroups and unit are written
+    const cgroupPaths = o.confine ? o.confine(record.cgroupPaths, record.systemd?.unit, record.pid) : confineUpdate(o.id, record.cgroupPaths, record.systemd?.unit, record.pid);
     const changes: Record<string, unknown> = { ...(o.resources as Record<string, unknown>) };
     if (changes.devices !== undefined) {
       // runc update leaves device rules alone too
@@ -61,7 +66,7 @@ export async function update(o: UpdateOptions): Promise<ResourceWrite[]> {
     // accounting exists), memsw first; the stored swap would otherwise be kept and the kernel
     // refuses a memory limit above it (EINVAL).
     const mem = changes.memory as Record<string, unknown> | undefined;
-    const memDir = record.cgroupPaths['memory'];
+    const memDir = cgroupPaths['memory'];
     if (mem && (mem.limit === -1 || mem.limit === -1n) && (mem.swap === undefined || mem.swap === null) && memDir && existsSync(join(memDir, 'memory.memsw.limit_in_bytes')))
       changes.memory = { ...mem, swap: -1n };
     const config = record.config as { linux?: { resources?: Record<string, unknown> } };
@@ -72,7 +77,7 @@ export async function update(o: UpdateOptions): Promise<ResourceWrite[]> {
     const driver = driverOf(record);
     let writes: ResourceWrite[];
     try {
-      writes = await driver.update(o.layout ?? hostLayout(), record.cgroupPaths, record.systemd, limits as LinuxResources, warn);
+      writes = await driver.update(o.layout ?? hostLayout(), cgroupPaths, record.systemd, limits as LinuxResources, warn);
     } finally {
       driver.close();
     }
@@ -86,10 +91,11 @@ export async function update(o: UpdateOptions): Promise<ResourceWrite[]> {
 
 /** After an update, the cgroup v2 device filter is attached again from the container's rules,
  *  replacing the one attached (runc's fs2 Set does this on every update). */
-export async function refreshDeviceFilter(o: Pick<UpdateOptions, 'root' | 'id' | 'layout'>): Promise<void> {
+export async function refreshDeviceFilter(o: Pick<UpdateOptions, 'root' | 'id' | 'layout' | 'confine'>): Promise<void> {
   const { record } = loadContainer(o.root, o.id);
   const layout = o.layout ?? hostLayout();
-  const target = deviceFilterTarget(layout.mode, record.cgroupPaths);
+  const cgroupPaths = o.confine ? o.confine(record.cgroupPaths, record.systemd?.unit, record.pid) : confineUpdate(o.id, record.cgroupPaths, record.systemd?.unit, record.pid);
+  const target = deviceFilterTarget(layout.mode, cgroupPaths);
   if (!target) return;
   const linux = (record.config as { linux?: { resources?: { devices?: never[] }; devices?: never[] } }).linux;
   await attachDeviceFilter(target.dir, deviceRules(linux?.resources?.devices, linux?.devices), target);

@@ -35,7 +35,7 @@ function container(pid: number) {
 
 test('update merges into the stored resources, writes the cgroups, and keeps the result in state.json', async () => {
   const c = container(process.pid);
-  const writes = await update({ root: c.root, id: 'c1', resources: { memory: { limit: 209715200 }, cpu: { quota: 50000 } }, layout: { mode: 'v1' } });
+  const writes = await update({ root: c.root, id: 'c1', resources: { memory: { limit: 209715200 }, cpu: { quota: 50000 } }, layout: { mode: 'v1' }, confine: (p) => p });
   assert.deepEqual(
     writes.map((w) => [w.file.slice(c.root.length + 1), w.value]),
     [
@@ -52,8 +52,8 @@ test('update merges into the stored resources, writes the cgroups, and keeps the
 test('a stopped container is refused with runc\'s message', async () => {
   const dead = spawnSync('true').pid!;
   const c = container(dead);
-  await assert.rejects(() => update({ root: c.root, id: 'c1', resources: { memory: { limit: 1 } }, layout: { mode: 'v1' } }), /^RuntimeError: container not running$/);
-  await assert.rejects(() => update({ root: c.root, id: 'nope', resources: {}, layout: { mode: 'v1' } }), /container does not exist/);
+  await assert.rejects(() => update({ root: c.root, id: 'c1', resources: { memory: { limit: 1 } }, layout: { mode: 'v1' }, confine: (p) => p }), /^RuntimeError: container not running$/);
+  await assert.rejects(() => update({ root: c.root, id: 'nope', resources: {}, layout: { mode: 'v1' }, confine: (p) => p }), /container does not exist/);
 });
 
 test('merge: objects field by field, arrays and values replaced, null ignored', () => {
