@@ -6,17 +6,18 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, chmodSync, readdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, chmodSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { join, dirname, basename } from 'node:path';
 import { makeBundle, newId, runtime, spawnCapture, show, SEA, REPO, RUN_DIR, safeRemove } from '../lib/index.mjs';
 
 const dir = join(RUN_DIR, `sea-${process.pid}`);
 const exe = join(dir, 'bin', 'runts');
 const root = join(dir, 'root');
 
-/** `runts args...` with no Node anywhere: a shell in a private mount namespace hides it first. */
-function withoutNode(args, opts) {
+/** `runts args...` with no Node anywhere: a shell in a private mount namespace hides it first.
+ *  `vars`: the environment beside PATH; `bin`: the executable (default: the copy in dir/bin). */
+function withoutNode(args, opts, { vars = {}, bin = exe } = {}) {
   const nodes = spawnSync('sh', ['-c', 'which -a node nodejs 2>/dev/null'], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
   const hide = [...new Set([REPO, join(homedir(), '.cache/runts'), '/usr/lib/node_modules', '/usr/local/lib/node_modules'])].filter((d) => existsSync(d));
   const script = [
@@ -26,8 +27,8 @@ function withoutNode(args, opts) {
     ...hide.map((d) => `mount -t tmpfs -o size=1m,mode=0755 none ${d}`),
     // nothing of Node left: fail here rather than test the wrong thing
     'if command -v node >/dev/null 2>&1 && node -e 0 2>/dev/null; then echo "node still runs" >&2; exit 99; fi',
-    `cd ${dir}/bin`,
-    'exec env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin ./runts "$@"',
+    `cd ${dirname(bin)}`,
+    `exec env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin ${Object.entries(vars).map(([k, v]) => `${k}=${v}`).join(' ')} ./${basename(bin)} "$@"`,
   ].join('\n');
   return spawnCapture(['unshare', '-m', 'sh', '-c', script, 'sh', '--root', root, ...args], opts);
 }
@@ -88,5 +89,58 @@ describe('the single executable, on a host without Node', () => {
     const d = await withoutNode(['delete', '--force', id]);
     assert.equal(d.code, 0, show(d));
     assert.equal((await withoutNode(['state', id])).code, 1);
+  });
+
+  test('its code caches (made by its own Node) are used; damaged, they are ignored and it still runs', async (t) => {
+    const report = { RUNTS_CODE_CACHE: 'report' };
+    // stderr without the report line and the log's time
+    const rest = (e) => e.replace(/.*code cache.*\n/, '').replace(/time="[^"]*"/g, 'time=T');
+    const said = (r) => (/runts: code cache (\S+)/.exec(r.stderr) ?? [])[1];
+    const v = await withoutNode(['--version'], {}, { vars: report });
+    assert.equal(said(v), 'used', show(v));
+    const s = await withoutNode(['state', 'sea-nope'], {}, { vars: report });
+    assert.equal(s.code, 1, show(s));
+    assert.equal(said(s), 'used', show(s));
+    const id = newId('sea-cache');
+    t.after(() => runtime('runts', { root }).forceDelete(id));
+    const r = await withoutNode(['run', '--bundle', plain.dir, id], {}, { vars: report });
+    assert.equal(r.code, 0, show(r));
+    assert.equal(said(r), 'used', show(r));
+
+    // a copy with a byte of every cache flipped: each cache starts with its bundle's build id
+    // (the bundle ends with `//# runtsBuild=<id>`), then 32 hex digits of checksums, then V8's data
+    const other = join(dir, 'damaged', 'runts');
+    mkdirSync(dirname(other), { recursive: true });
+    const bytes = readFileSync(SEA);
+    const tag = Buffer.from('//# runtsBuild=');
+    let damaged = 0;
+    for (let at = bytes.indexOf(tag); at >= 0; at = bytes.indexOf(tag, at + 1)) {
+      const idHex = bytes.subarray(at + tag.length, at + tag.length + 40);
+      for (let h = bytes.indexOf(idHex); h >= 0; h = bytes.indexOf(idHex, h + 1)) {
+        if (h === at + tag.length || !/^[0-9a-f]{32}$/.test(bytes.toString('latin1', h + 40, h + 72))) continue;
+        bytes[h + 72 + 4000] ^= 0x40;
+        damaged++;
+      }
+    }
+    assert.ok(damaged >= 10, `caches found and damaged: ${damaged}`);
+    writeFileSync(other, bytes, { mode: 0o755 });
+    const dv = await withoutNode(['--version'], {}, { vars: report, bin: other });
+    assert.equal(dv.code, 0, show(dv));
+    assert.equal(said(dv), 'corrupt', show(dv));
+    assert.equal(dv.stdout, v.stdout);
+    const ds = await withoutNode(['state', 'sea-nope'], {}, { vars: report, bin: other });
+    assert.equal(said(ds), 'corrupt', show(ds));
+    assert.equal(ds.code, 1);
+    assert.equal(rest(ds.stderr), rest(s.stderr));
+    const id2 = newId('sea-dcache');
+    t.after(() => runtime('runts', { root }).forceDelete(id2));
+    const dr = await withoutNode(['run', '--bundle', plain.dir, id2], {}, { vars: report, bin: other });
+    assert.equal(dr.code, 0, show(dr));
+    assert.equal(said(dr), 'corrupt', show(dr));
+    assert.equal(dr.stdout, r.stdout);
+    // without the report asked for, nothing is said
+    const quiet = await withoutNode(['state', 'sea-nope'], {}, { bin: other });
+    assert.doesNotMatch(quiet.stderr, /cache/, show(quiet));
+    assert.equal(rest(quiet.stderr), rest(s.stderr), show(quiet));
   });
 });

@@ -8,9 +8,21 @@
 // cache from another Node or V8 version or other V8 flags; the source is then compiled as usual.
 // A cache whose checksum does not match (damaged, truncated) is not given to V8 at all.
 // Nothing here writes a file, and nothing is said about the cache (unless asked, below).
+// The single executable (tools/build/sea-main.ts) runs this same file, bundled, with its bundles
+// and caches read from its assets instead of this dir: `bundles` below.
 const { readFileSync, existsSync } = require('node:fs');
 const { Script, constants } = require('node:vm');
 const Module = require('node:module');
+
+/** Where the command bundles come from: this dir, unless the single executable set its own. */
+const bundles = globalThis[Symbol.for('runts.bundles')] ?? {
+  exists: (name) => existsSync(__dirname + '/' + name),
+  read: (name) => readFileSync(__dirname + '/' + name),
+  /** the bundle's __filename (import.meta.url: the executor is found beside it) */
+  filename: (name) => __dirname + '/' + name,
+  require: (filename) => Module.createRequire(filename),
+  parent: module,
+};
 
 const TAG = '//# runtsBuild=';
 /** The cache file: 40 hex digits (the build), 16 hex digits (checksum of the Node that made it:
@@ -73,7 +85,8 @@ function checksumLarge(buf, start) {
   return ((a ^ s[2]) >>> 0).toString(16).padStart(8, '0') + ((b ^ s[3]) >>> 0).toString(16).padStart(8, '0');
 }
 
-const file = __dirname + '/' + pick(process.argv.slice(2)) + '.cjs';
+const name = pick(process.argv.slice(2)) + '.cjs';
+const file = bundles.filename(name);
 
 /** `runts [global options] <verb> ...` starts the verb's own bundle (verb-<verb>.cjs) when the
  *  package has one; everything else (help, version, an unknown word, the oci-* commands) cli.cjs.
@@ -86,7 +99,7 @@ function pick(args) {
       if (!a.includes('=') && /^--?(root|log|log-format|criu|rootless)$/.test(a)) i++;
       continue;
     }
-    return /^[a-z]+$/.test(a) && existsSync(__dirname + '/verb-' + a + '.cjs') ? 'verb-' + a : 'cli';
+    return /^[a-z]+$/.test(a) && bundles.exists('verb-' + a + '.cjs') ? 'verb-' + a : 'cli';
   }
   return 'cli';
 }
@@ -122,15 +135,15 @@ function warmCgroupMigration() {
     // no warm-up: the verb's migration waits the whole grace period, as without it
   }
 }
-if (/^verb-(create|run|exec)$/.test(file.slice(__dirname.length + 1, -4)) && process.geteuid?.() === 0) warmCgroupMigration();
+if (/^verb-(create|run|exec)\.cjs$/.test(name) && process.geteuid?.() === 0) warmCgroupMigration();
 
-const src = readFileSync(file);
+const src = bundles.read(name);
 const end = src.length - 1; // the final newline
 let cachedData;
 let report = 'absent';
 if (src.toString('latin1', end - 40 - TAG.length, end - 40) === TAG) {
   try {
-    const cache = readFileSync(file + '.cache');
+    const cache = bundles.read(name + '.cache');
     report = 'stale';
     if (cache.length > HEADER && cache.toString('latin1', 0, 40) === src.toString('latin1', end - 40, end)) {
       const key = nodeKey();
@@ -155,6 +168,6 @@ if (process.env.RUNTS_CODE_CACHE === 'report') {
   if (report === 'used' && script.cachedDataRejected) report = 'rejected';
   process.stderr.write(`runts: code cache ${report}\n`);
 }
-const mod = new Module(file, module);
+const mod = new Module(file, bundles.parent);
 mod.filename = file;
-script.runInThisContext()(mod.exports, Module.createRequire(file), mod, file, __dirname);
+script.runInThisContext()(mod.exports, bundles.require(file), mod, file, require('node:path').dirname(file));

@@ -1,32 +1,48 @@
 // The main script of the single executable runts (dist/runts, made by sea.mjs): a Node single
-// executable application carrying this bundle, the native executor and koffi's native part as
-// assets, so that it runs on a host without Node and with no file beside it.
-// (sea-hooks.ts says how the executor and koffi get out of the executable.)
-// The verb is picked from argv as launch.cjs does; each verb's module is initialized only when it
-// is the one called (esbuild keeps required ESM modules lazy).
-import { installHooks, pick } from './sea-hooks.ts';
+// executable application carrying, as assets, the same command bundles as packages/runts/dist
+// (cli.cjs, verb-<verb>.cjs, dbus-native.cjs) with V8 code caches made by its own Node, the native
+// executor and koffi's native part, so that it runs on a host without Node and with no file
+// beside it. (sea-hooks.ts says how the executor and koffi get out of the executable.)
+// The start is launch.cjs's, bundled in: it picks the verb's bundle from argv, checks its cache
+// (made eagerly, as for Node: every function compiled) and runs it; only where the bundles come
+// from differs, set here.
+import { getRawAsset } from 'node:sea';
+import Module from 'node:module';
+import { Script } from 'node:vm';
+import { installHooks } from './sea-hooks.ts';
 
 installHooks();
 
-const verbs: Record<string, () => unknown> = {
-  create: () => require('../../packages/runts/src/verbs/create.ts'),
-  start: () => require('../../packages/runts/src/verbs/start.ts'),
-  state: () => require('../../packages/runts/src/verbs/state.ts'),
-  kill: () => require('../../packages/runts/src/verbs/kill.ts'),
-  delete: () => require('../../packages/runts/src/verbs/delete.ts'),
-  list: () => require('../../packages/runts/src/verbs/list.ts'),
-  run: () => require('../../packages/runts/src/verbs/run.ts'),
-  exec: () => require('../../packages/runts/src/verbs/exec.ts'),
-  pause: () => require('../../packages/runts/src/verbs/pause.ts'),
-  resume: () => require('../../packages/runts/src/verbs/resume.ts'),
-  ps: () => require('../../packages/runts/src/verbs/ps.ts'),
-  spec: () => require('../../packages/runts/src/verbs/spec.ts'),
-  features: () => require('../../packages/runts/src/verbs/features.ts'),
-  update: () => require('../../packages/runts/src/verbs/update.ts'),
-  events: () => require('../../packages/runts/src/verbs/events.ts'),
+const asset = (name: string): Buffer => Buffer.from(getRawAsset(name) as ArrayBuffer);
+const base = Module.createRequire(process.execPath);
+let dbus: unknown;
+/** The bundles' require: Node's builtins and koffi (sea-hooks), and the D-Bus client the systemd
+ *  driver loads lazily (`./dbus-native.cjs`, an asset: compiled only when that path is taken). */
+function bundleRequire(id: string): unknown {
+  if (id !== './dbus-native.cjs') return base(id);
+  if (!dbus) {
+    const mod = { exports: {} as unknown };
+    const fn = new Script(Module.wrap(asset('dbus-native.cjs').toString('utf8')), { filename: `${process.execPath}/dbus-native.cjs` }).runInThisContext() as (...a: unknown[]) => void;
+    fn(mod.exports, base, mod, process.execPath, process.execPath.replace(/\/[^/]*$/, ''));
+    dbus = mod.exports;
+  }
+  return dbus;
+}
+
+(globalThis as Record<symbol, unknown>)[Symbol.for('runts.bundles')] = {
+  exists: (name: string) => {
+    try {
+      getRawAsset(name);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  read: asset,
+  // import.meta.url of every bundle is the executable itself, as before
+  filename: () => process.execPath,
+  require: () => Object.assign(bundleRequire, { resolve: base.resolve, cache: base.cache }),
+  parent: undefined,
 };
 
-// process.argv of a single executable: [exe, exe, ...args] (as `node script ...args`)
-const verb = pick(process.argv.slice(2), verbs);
-if (verb) verbs[verb]!();
-else require('../../packages/runts/src/cli.ts');
+require('./launch.cjs');

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // Builds dist/runts: runts as one executable file (a Node single executable application) for
 // hosts without Node: the node binary of the current LTS (node.mjs; RUNTS_SEA_NODE=<path> for
-// another) with sea-main.ts bundled, its V8 code cache, and two assets: the native executor and
-// koffi's native part. Run by `pnpm build` after the packages are built.
+// another) with sea-main.ts bundled (it starts as launch.cjs does), and as assets: the command
+// bundles of packages/runts/dist with eager V8 code caches made here by that Node (codecache.cjs),
+// the native executor and koffi's native part. Run by `pnpm build` after the packages are built.
 //
 //   node tools/build/sea.mjs [--out dist/runts]
 //
@@ -11,7 +12,7 @@
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync, chmodSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync, chmodSync, readFileSync, readdirSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
 import { nodeBinary } from './node.mjs';
@@ -54,16 +55,34 @@ const triplet = `linux_${process.arch}`;
 const koffiNode = join(koffiDir, 'build/koffi', triplet, 'koffi.node');
 if (!existsSync(koffiNode)) throw new Error(`${koffiNode}: koffi has no native part for ${triplet}`);
 
-// Unchanged inputs (bundle, Node, assets): the executable already made is kept (writing ~150 MB
+// The command bundles, as packages/runts/dist has them (without their build tag: codecache.cjs
+// adds it again with a cache for the executable's Node)
+const dist = join(REPO, 'packages/runts/dist');
+const bundles = snapshot ? [] : readdirSync(dist).filter((f) => /^(cli|verb-[a-z]+|dbus-native)\.cjs$/.test(f)).sort();
+if (!snapshot && !bundles.includes('cli.cjs')) throw new Error(`${dist}: runts not built (pnpm build first)`);
+const codecache = join(import.meta.dirname, 'codecache.cjs');
+
+// Unchanged inputs (bundles, Node, assets): the executable already made is kept (writing ~150 MB
 // costs seconds of every build).
 const stamp = createHash('sha256');
-for (const f of [join(work, 'main.cjs'), node, exe, koffiNode]) stamp.update(readFileSync(f));
+for (const f of [join(work, 'main.cjs'), node, exe, koffiNode, codecache, ...bundles.map((b) => join(dist, b))]) stamp.update(readFileSync(f));
 const id = stamp.digest('hex');
 const stampFile = `${out}.stamp`;
 if (existsSync(out) && existsSync(stampFile) && readFileSync(stampFile, 'utf8') === id) {
   rmSync(work, { recursive: true, force: true });
   console.log(`${out}: up to date (Node ${version})`);
   process.exit(0);
+}
+const env = { ...process.env, NODE_OPTIONS: '' };
+delete env.NODE_EXTRA_CA_CERTS;
+const assets = { 'runts-init': exe, 'koffi.node': koffiNode };
+for (const b of bundles) {
+  writeFileSync(join(work, b), readFileSync(join(dist, b), 'utf8').replace(/\/\/# runtsBuild=[0-9a-f]{40}\n$/, ''));
+  assets[b] = join(work, b);
+  if (b === 'dbus-native.cjs') continue; // loaded only by the systemd driver, and then compiled
+  const name = b.slice(0, -'.cjs'.length);
+  execFileSync(node, [codecache, work, work, name], { stdio: ['ignore', 'ignore', 'inherit'], env });
+  assets[`${b}.cache`] = join(work, `${b}.cache`);
 }
 const tmp = `${out}.tmp`;
 const config = {
@@ -72,10 +91,8 @@ const config = {
   disableExperimentalSEAWarning: true,
   useCodeCache: !snapshot,
   useSnapshot: snapshot,
-  assets: { 'runts-init': exe, 'koffi.node': koffiNode },
+  assets,
 };
-const env = { ...process.env, NODE_OPTIONS: '' };
-delete env.NODE_EXTRA_CA_CERTS;
 if (major > 25 || (major === 25 && minor >= 5)) {
   writeFileSync(join(work, 'sea-config.json'), JSON.stringify({ ...config, executable: node }));
   execFileSync(node, ['--build-sea', join(work, 'sea-config.json')], { stdio: 'inherit', env });
