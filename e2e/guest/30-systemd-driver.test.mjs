@@ -28,7 +28,7 @@ const unitExists = (unit) => !/LoadState=not-found/.test(show1(unit, 'LoadState'
 /** argv with the global --systemd-cgroup before the verb (as containerd and Podman call it). */
 function sd(rt, verb, args) {
   const argv = rt.name === 'oci' ? [process.execPath, join(REPO, `packages/${verb}/bin/oci-${verb}.js`), '--root', rt.root] : [...rt.argv('state').slice(0, -1), verb];
-  const at = rt.name === 'runc' ? 1 : 2;
+  const at = argv.indexOf('--root'); // the command is one word (runc, the single executable) or two (node script)
   return spawnCapture([...argv.slice(0, at), '--systemd-cgroup', ...argv.slice(at), ...args]);
 }
 
@@ -153,7 +153,7 @@ describe('systemd driver: bad input leaves nothing', () => {
       const b = await makeBundle({ args: ['true'], edit: (c) => ((c.linux.cgroupsPath = `system.slice:rte2e:${id}`), edit(c)) });
       try {
         const argv = [...uut.argv('create')];
-        const at = 2;
+        const at = argv.indexOf('--root');
         const r = await spawnCapture([...argv.slice(0, at), '--systemd-cgroup', ...argv.slice(at), '--bundle', b.dir, id], { env });
         assert.equal(r.code, 1, show(r));
         assert.match(r.error, re);

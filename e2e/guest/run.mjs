@@ -3,7 +3,9 @@
 // tools/guest/run.sh), as root. Every e2e/guest/*.test.mjs runs as root through e2e/run.mjs (so
 // with its cleanup sweep and the leak check last); then every e2e/guest/*.rootless.test.mjs runs
 // as the unprivileged user `rootless` (tools/guest/as-rootless.sh: its user systemd, a delegated
-// unit, its session bus). Exits non-zero when any file fails, or when there is nothing to run.
+// unit, its session bus); then, in a whole run (or with E2E_GUEST_SEA=1), the files that need
+// this host's systemd and pure v2 run once more through the single executable (dist/runts, when
+// built). Exits non-zero when any file fails, or when there is nothing to run.
 //
 //   pnpm test:guest                                   # from the host: boots the guest, runs this
 //   tools/guest/run.sh node e2e/guest/run.mjs [FILE...] [--test-name-pattern=...]
@@ -27,6 +29,7 @@ if (!existsSync('/sys/fs/cgroup/cgroup.controllers') || !existsSync('/run/system
 const args = process.argv.slice(2);
 const flags = args.filter((a) => a.startsWith('-'));
 let files = args.filter((a) => !a.startsWith('-')).map((f) => resolve(f));
+const all = files.length === 0 || process.env.E2E_GUEST_SEA === '1';
 if (files.length === 0) files = readdirSync(HERE).filter((f) => f.endsWith('.test.mjs')).sort().map((f) => join(HERE, f));
 const rootless = files.filter((f) => f.endsWith('.rootless.test.mjs'));
 const root = files.filter((f) => !f.endsWith('.rootless.test.mjs'));
@@ -41,10 +44,10 @@ const TIMEOUT = '--test-timeout=600000';
 const env = { ...process.env };
 delete env.NODE_EXTRA_CA_CERTS;
 const results = [];
-function step(name, argv) {
+function step(name, argv, extra = {}) {
   const t0 = Date.now();
   console.log(`# e2e/guest: ${name}`);
-  const r = spawnSync(argv[0], argv.slice(1), { stdio: 'inherit', cwd: REPO, env });
+  const r = spawnSync(argv[0], argv.slice(1), { stdio: 'inherit', cwd: REPO, env: { ...env, ...extra } });
   const code = r.status ?? 1;
   results.push(`${name}: ${code === 0 ? 'ok' : `FAILED (exit ${r.status ?? r.signal})`} in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
   return code;
@@ -58,6 +61,14 @@ if (rootless.length) {
     'sh', join(REPO, 'tools/guest/as-rootless.sh'),
     process.execPath, '--test', '--test-concurrency=1', TIMEOUT, ...flags, ...rootless,
   ]) ? 1 : 0;
+}
+// The single executable (dist/runts, Node's LTS inside) on this host too, for what only a
+// systemd and pure cgroup v2 host has: the systemd driver (its D-Bus client is an asset, loaded
+// only there) and the v2 cgroupfs files. Only in a whole run, and only where it is built.
+const SEA_FILES = ['10-cgroupfs-v2.test.mjs', '30-systemd-driver.test.mjs'];
+const seaRoot = root.filter((f) => SEA_FILES.includes(basename(f)));
+if (all && seaRoot.length && existsSync(join(REPO, 'dist/runts'))) {
+  failed += step(`as root, the single executable: ${seaRoot.map((f) => basename(f)).join(' ')}`, [process.execPath, join(REPO, 'e2e/run.mjs'), TIMEOUT, ...flags, ...seaRoot], { E2E_RUNTIME: 'sea' }) ? 1 : 0;
 }
 console.log(`# e2e/guest: summary\n#   ${results.join('\n#   ')}`);
 process.exit(failed ? 1 : 0);
