@@ -107,7 +107,11 @@ export function stateDirsIn(runDir) {
   if (!existsSync(runDir)) return out;
   for (const e of readdirSync(runDir)) {
     if (!e.startsWith('root-')) continue;
-    const ids = readdirSync(join(runDir, e));
+    // runts's cache of compiled seccomp filters (<root>/@cache/seccomp) stays by design, as crun's
+    // .cache does; a temp file left in it is a leak
+    const ids = readdirSync(join(runDir, e)).filter((n) => n !== '@cache');
+    const cache = join(runDir, e, '@cache', 'seccomp');
+    if (existsSync(cache)) ids.push(...readdirSync(cache).filter((n) => n.startsWith('.')).map((n) => `@cache/seccomp/${n}`));
     if (ids.length) out[join(runDir, e)] = ids;
   }
   return out;

@@ -19,6 +19,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createHash } from 'node:crypto';
 import { figManagers } from './managers.mjs';
+import { dockerLike } from '../../e2e/lib/seccomp-profile.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
 const HERE = path.dirname(SELF);
@@ -34,7 +35,7 @@ const UNSET_ENV = ['NODE_EXTRA_CA_CERTS', 'NODE_OPTIONS'];
 // ---------------------------------------------------------------------------------------------
 // options
 
-const FIGURE_NAMES = ['baseline', 'run', 'lifecycle', 'verbs', 'rss', 'seq100', 'par20', 'list1000', 'managers'];
+const FIGURE_NAMES = ['baseline', 'run', 'lifecycle', 'verbs', 'seccomp', 'rss', 'seq100', 'par20', 'list1000', 'managers'];
 const USAGE = `usage: node tools/bench/bench.mjs [options]
 
   --quick              ~1 minute run (fewer iterations)
@@ -262,17 +263,18 @@ function makeBundles(dir) {
   const how = makeRootfs(rootfs);
   const template = JSON.parse(readFileSync(path.join(HERE, 'config.template.json'), 'utf8'));
   const bundles = {};
-  for (const [name, args] of [['true', ['true']], ['sleep', ['sleep', '3600']]]) {
+  for (const [name, args, seccomp] of [['true', ['true']], ['sleep', ['sleep', '3600']], ['sleep-seccomp', ['sleep', '3600'], dockerLike()]]) {
     const b = path.join(dir, name);
     mkdirSync(b, { recursive: true });
     const cfg = structuredClone(template);
     cfg.process.args = args;
     cfg.process.terminal = false;
     cfg.root = { path: rootfs, readonly: true };
+    if (seccomp) cfg.linux.seccomp = seccomp;
     writeFileSync(path.join(b, 'config.json'), JSON.stringify(cfg, null, 2) + '\n');
     bundles[name] = b;
   }
-  return { rootfs, how, ...bundles };
+  return { rootfs, how, sleepSeccomp: bundles['sleep-seccomp'], ...bundles };
 }
 
 if (OPTS.makeBundle) {
@@ -629,6 +631,25 @@ function figLifecycle(rts, bundles) {
   progress(f);
 }
 
+/** create of a sleeping container with a Docker-like seccomp profile (e2e/lib/seccomp-profile.mjs:
+ *  deny by default, ~290 syscalls allowed, 3 architectures), as every Docker, Podman and
+ *  Kubernetes (RuntimeDefault) container has; runts compiles it once, then takes it from its
+ *  cache (packages/seccomp: <root>/@cache/seccomp). */
+function figSeccomp(rts, bundles) {
+  console.log('\n[seccomp] create of a sleeping container with a Docker-like seccomp profile');
+  const f = figure('seccomp-create', 'seccomp', 'create, Docker-like seccomp profile', 'ms', 1);
+  loop([f], rts, ITER.n, ITER.warm, (rt, keep) => {
+    const id = newId(rt, 'sc');
+    try {
+      const a = run(rt, ['create', '--bundle', bundles.sleepSeccomp, id]);
+      if (keep) add(f, rt, a.ms);
+    } finally {
+      cleanup(rt, id);
+    }
+  });
+  progress(f);
+}
+
 function statePid(rt, r) {
   const st = JSON.parse(r.stdout);
   if (!(st.pid > 0)) throw new Error(`${rt.name} state: no pid in ${r.stdout.slice(0, 200)}`);
@@ -942,7 +963,7 @@ function markdown(results) {
   return lines.join('\n');
 }
 
-const VERB_FIGS = [['run', 'run `true`'], ['verb-create', 'create'], ['verb-state', 'state'], ['verb-start', 'start'], ['verb-exec', 'exec `true`'], ['verb-kill', 'kill 9'], ['verb-delete', 'delete'], ['list-empty', 'list']];
+const VERB_FIGS = [['run', 'run `true`'], ['verb-create', 'create'], ['seccomp-create', 'create with a seccomp profile'], ['verb-state', 'state'], ['verb-start', 'start'], ['verb-exec', 'exec `true`'], ['verb-kill', 'kill 9'], ['verb-delete', 'delete'], ['list-empty', 'list']];
 
 /** The floor of a runtime's calls: `node -e 0` of the Node it runs on (for sea, its own Node). */
 function floorOf(results, rt) {
@@ -1136,10 +1157,11 @@ async function main() {
   let error = null;
   let managers = null;
   try {
-    if (wants('baseline') || wants('run') || wants('lifecycle') || wants('verbs') || wants('seq100') || wants('par20') || wants('list1000') || wants('rss') || wants('managers')) baseline = figBaseline(rts, bundles);
+    if (wants('baseline') || wants('run') || wants('lifecycle') || wants('verbs') || wants('seccomp') || wants('seq100') || wants('par20') || wants('list1000') || wants('rss') || wants('managers')) baseline = figBaseline(rts, bundles);
     if (wants('run')) figRun(rts, bundles);
     if (wants('lifecycle')) figLifecycle(rts, bundles);
     if (wants('verbs')) figVerbs(rts, bundles);
+    if (wants('seccomp')) figSeccomp(rts, bundles);
     if (wants('rss')) figRss(rts, bundles);
     if (wants('seq100')) figSeq(rts, bundles);
     if (wants('par20')) await figPar(rts, bundles);

@@ -142,6 +142,8 @@ const end = src.length - 1; // the final newline
 let cachedData;
 let report = 'absent';
 if (src.toString('latin1', end - 40 - TAG.length, end - 40) === TAG) {
+  // the build id, for what keys on runts's own code (@runts/seccomp's cache of compiled filters)
+  globalThis[Symbol.for('runts.build')] = src.toString('latin1', end - 40, end);
   try {
     const cache = bundles.read(name + '.cache');
     report = 'stale';

@@ -22,7 +22,7 @@ import {
 import { hostLayout, cgroupDriver, hierarchyKey, ownCgroupDirs, joinCgroupsAsync, warmCgroupMigration, hasPidsLimit, deviceRules, deviceFilterStep, deviceFilterTarget, attachDeviceFilter, warnNonEmptyCgroup, refuseFrozenCgroup, undoInterruptedCreate, discardCreate, missingCgroupDirs, refuseHierarchyRoots, type CgroupSpec, type SystemdRecord } from '@runts/cgroups';
 import { loadBundle } from '@runts/spec';
 import { compileCreate, runHooks, killRunningHooks } from '@runts/init';
-import { compileSeccomp } from '@runts/seccomp';
+import { compileSeccomp, compileSeccompCached, seccompCache } from '@runts/seccomp';
 import { InitProcess, sendSeccompListener } from '@runts/nsenter';
 import { checkNamespacePaths } from './namespaces.ts';
 
@@ -131,7 +131,8 @@ export async function launch(o: CreateOptions, mode: { wait: boolean; stdio?: Ar
     const filterTarget = deviceFilterTarget(layout.mode, cgroupPaths);
     const deviceFilter = filterTarget && driver.name === 'cgroupfs' ? { step: deviceFilterStep(filterTarget.dir, deviceRuleList, filterTarget), field: 'linux.resources.devices' } : undefined;
     const v1 = layout.v1.filter((h) => cgroupPaths[hierarchyKey(h)]).map((h) => ({ controllers: hierarchyKey(h), hostDir: cgroupPaths[hierarchyKey(h)]! }));
-    const seccomp = spec.linux?.seccomp ? compileSeccomp(spec.linux.seccomp) : undefined;
+    // a profile compiled before (the same one: Podman's, Docker's, Kubernetes') comes from the cache
+    const seccomp = spec.linux?.seccomp ? compileSeccompCached(spec.linux.seccomp, seccompCache(o.root), (s) => compileSeccomp(s)) : undefined;
     const steps = compileCreate({
       id: o.id,
       bundle,

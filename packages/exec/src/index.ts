@@ -6,7 +6,7 @@ import { loadContainer, RuntimeError, toRuntimeError, signalPid, waitGone, hookS
 import { joinCgroups, joinCgroupsAsync, ownCgroupDirs, hostLayout, warmCgroupMigration } from '@runts/cgroups';
 import { parseConfig, type LinuxSeccomp } from '@runts/spec';
 import { compileExec } from '@runts/init';
-import { compileSeccomp } from '@runts/seccomp';
+import { compileSeccomp, compileSeccompCached, seccompCache } from '@runts/seccomp';
 import { InitProcess, sendSeccompListener } from '@runts/nsenter';
 import { writePidFile } from '@runts/create';
 
@@ -126,7 +126,7 @@ export async function exec(o: ExecOptions): Promise<number> {
   let steps: ReturnType<typeof compileExec>;
   let seccomp: ReturnType<typeof compileSeccomp> | undefined;
   try {
-    seccomp = seccompConfig ? compileSeccomp(seccompConfig) : undefined;
+    seccomp = seccompConfig ? compileSeccompCached(seccompConfig, seccompCache(o.root), (s) => compileSeccomp(s)) : undefined;
     steps = compileExec({
       pid: record.pid,
       process: proc as never,

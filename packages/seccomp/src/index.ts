@@ -1,6 +1,7 @@
 // @runts/seccomp: linux.seccomp compiled to a BPF program in the parent, with libseccomp through
 // koffi, for the init's Seccomp step to load.
 export { compileSeccomp, actionValue, type CompiledSeccomp } from './compile.ts';
+export { compileSeccompCached, seccompCache, canonical, type SeccompCache } from './cache.ts';
 export { enosysStub, lastSyscalls, runStub, encode as encodeBpf, decode as decodeBpf, type Insn, type LastSyscalls } from './enosys.ts';
 export { libseccomp, type Libseccomp, type Filter, type ArgCmp } from './libseccomp.ts';
 import { ARCH } from './constants.ts';
