@@ -1,6 +1,7 @@
 import type { CAC, Command } from 'cac';
 import { globalOptions, parseCount } from '@runts/core';
 import type { CreateOptions } from './index.ts';
+import { create } from './index.ts';
 
 /** The options create and run share (runc's create flags), on a cac command. */
 export function withCreateOptions(cmd: Command): Command {
@@ -29,14 +30,13 @@ export function createOptions(id: string, opts: Record<string, unknown>): Create
 }
 
 /** Registers the `create` command on a cac instance: as the default command of oci-create (name ''),
- *  or as `runts create`. The action loads the library lazily. */
+ *  or as `runts create`.  */
 export function register(cli: CAC, name = ''): void {
   withCreateOptions(
     cli
       .command(name === '' ? '<id>' : `${name} <id>`.trim(), 'create a container from a bundle; it waits for oci-start')
       .usage('<container-id> [--bundle DIR] [--pid-file FILE] [--console-socket PATH] [--preserve-fds N] [--no-pivot] [--no-new-keyring]\n\nExit codes: 0 created, 1 error (nothing is left behind).'),
   ).action(async (id: string, opts: Record<string, unknown>) => {
-    const { create } = await import('./index.ts');
     await create(createOptions(id, opts));
   });
 }

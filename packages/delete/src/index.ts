@@ -18,7 +18,7 @@ import {
   type ContainerPaths,
 } from '@runts/core';
 import { removeCgroups, removeEmptyCgroups, setFrozen, isFrozenPaths, undoInterruptedCreate, confineCgroupPaths, confineCreated, cgroupMembers, signalOwned, driverOf } from '@runts/cgroups';
-import { runHooks } from '@runts/init';
+import { runHooks } from '@runts/init/hooks';
 
 export interface DeleteOptions {
   root: string;

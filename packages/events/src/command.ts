@@ -1,5 +1,6 @@
 import type { CAC } from 'cac';
 import { globalOptions } from '@runts/core';
+import { events, parseDuration } from './index.ts';
 
 /** Registers `events`: the default command of oci-events (name ''), or `runts events`. */
 export function register(cli: CAC, name = ''): void {
@@ -9,7 +10,6 @@ export function register(cli: CAC, name = ''): void {
     .option('--interval <duration>', 'set the stats collection interval', { default: '5s' })
     .option('--stats', "display the container's stats then exit")
     .action(async (id: string, opts: Record<string, unknown>) => {
-      const { events, parseDuration } = await import('./index.ts');
       // a reader that goes away (`| head`) ends the stream, as SIGPIPE ends runc
       process.stdout.on('error', (e: NodeJS.ErrnoException) => {
         if (e.code === 'EPIPE') process.exit(0);

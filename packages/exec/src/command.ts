@@ -1,5 +1,6 @@
 import type { CAC } from 'cac';
 import { globalOptions, parseCount, toRuntimeError } from '@runts/core';
+import { exec } from './index.ts';
 
 const list = (v: unknown): string[] => (v === undefined ? [] : Array.isArray(v) ? v.map(String) : [String(v)]);
 
@@ -25,7 +26,6 @@ export function register(cli: CAC, name = ''): void {
     .option('--cgroup <path>', 'run in a sub-cgroup: path or controller:path (repeatable)', { type: [String] })
     .option('--ignore-paused', 'allow exec in a paused container')
     .action(async (id: string, command: string[], opts: Record<string, unknown>) => {
-      const { exec } = await import('./index.ts');
       return execOrExit255({
         root: globalOptions(opts).root,
         id,

@@ -1,5 +1,6 @@
 import type { CAC } from 'cac';
 import { writeOut } from '@runts/core';
+import { features } from './index.ts';
 
 /** Registers `features`: the default command of oci-features (name ''), or `runts features`. */
 export function register(cli: CAC, name = ''): void {
@@ -7,7 +8,6 @@ export function register(cli: CAC, name = ''): void {
     .command(name, 'show the enabled features (OCI features.md JSON)')
     .usage('\n\nPrints the features JSON on stdout. Exit code 0.')
     .action(async () => {
-      const { features } = await import('./index.ts');
       writeOut(JSON.stringify(features(), null, 4) + '\n');
     });
 }

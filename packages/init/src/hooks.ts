@@ -2,8 +2,21 @@
 // with the container state on stdin, like runc's configs.Command.Run.
 import type { spawn as nodeSpawn } from 'node:child_process';
 import { RuntimeError, strerror, debug } from '@runts/core';
-import { checkHook } from './process.ts';
+import { invalid } from './errors.ts';
+import { checkString } from './util.ts';
 import type { Hook } from './types.ts';
+
+/** A hook entry as the spec has it (config.md, POSIX-platform hooks): an absolute path, string
+ *  args and env, a positive timeout. (Here, not with the init compiler: start and delete load only
+ *  this module to run hooks.) */
+export function checkHook(h: Hook, field: string): void {
+  if (h === null || typeof h !== 'object') throw invalid(field, 'must be an object');
+  checkString(h.path, `${field}.path`);
+  if (!h.path.startsWith('/')) throw invalid(`${field}.path`, `must be an absolute path: ${JSON.stringify(h.path)}`);
+  (h.args ?? []).forEach((a, i) => checkString(a, `${field}.args[${i}]`));
+  (h.env ?? []).forEach((a, i) => checkString(a, `${field}.env[${i}]`));
+  if (h.timeout !== undefined && (!Number.isInteger(h.timeout) || h.timeout <= 0)) throw invalid(`${field}.timeout`, 'must be greater than zero');
+}
 
 export interface RunHooksOptions {
   /** working directory of the hooks (runc runs them from the bundle directory) */

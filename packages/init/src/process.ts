@@ -5,6 +5,9 @@ import { invalid } from './errors.ts';
 import { Op, type SourcedStep } from './program.ts';
 import type { Hook, InitCapabilities, InitIDMapping, InitLinux, InitProcess } from './types.ts';
 import { checkString, envPath, processEnv, u32, u64 } from './util.ts';
+import { checkHook } from './hooks.ts';
+
+export { checkHook };
 
 /** A seccomp filter compiled in the parent (libseccomp seccomp_export_bpf): struct sock_filter[]. */
 export interface CompiledSeccomp {
@@ -95,15 +98,6 @@ export function hookStep(h: Hook, field: string, defaultEnv?: string[]): Sourced
   const args = h.args && h.args.length > 0 ? [...h.args] : [h.path];
   const env = h.env ? [...h.env] : defaultEnv ? [...defaultEnv] : [];
   return { step: { op: Op.Hook, path: h.path, args, env, timeout: BigInt(h.timeout ?? 0) }, field, label: h.path };
-}
-
-export function checkHook(h: Hook, field: string): void {
-  if (h === null || typeof h !== 'object') throw invalid(field, 'must be an object');
-  checkString(h.path, `${field}.path`);
-  if (!h.path.startsWith('/')) throw invalid(`${field}.path`, `must be an absolute path: ${JSON.stringify(h.path)}`);
-  (h.args ?? []).forEach((a, i) => checkString(a, `${field}.args[${i}]`));
-  (h.env ?? []).forEach((a, i) => checkString(a, `${field}.env[${i}]`));
-  if (h.timeout !== undefined && (!Number.isInteger(h.timeout) || h.timeout <= 0)) throw invalid(`${field}.timeout`, 'must be greater than zero');
 }
 
 /** A capability set as a mask. Unknown names, and names above the kernel's cap_last_cap, are ignored

@@ -1,8 +1,9 @@
 import type { CAC } from 'cac';
 import { globalOptions, RuntimeError, writeOut } from '@runts/core';
+import { list, formatTable } from './index.ts';
 
 /** Registers the `list` command on a cac instance: as the default command of oci-list (name ''),
- *  or as `runts list`. The action loads the library lazily. */
+ *  or as `runts list`.  */
 export function register(cli: CAC, name = ''): void {
   cli
     .command(name === '' ? '' : `${name} `.trim(), 'list the containers under --root')
@@ -10,7 +11,6 @@ export function register(cli: CAC, name = ''): void {
     .option('-f, --format <format>', 'table or json', { default: 'table' })
     .option('-q, --quiet', 'display only container IDs')
     .action(async (opts: Record<string, unknown>) => {
-      const { list, formatTable } = await import('./index.ts');
       const states = list({ root: globalOptions(opts).root });
       if (opts.quiet) writeOut(states.map((s) => s.id + '\n').join(''));
       else if (opts.format === 'json') writeOut(JSON.stringify(states.length === 0 ? null : states) + '\n'); // Go marshals an empty list as null

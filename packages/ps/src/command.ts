@@ -1,5 +1,6 @@
 import type { CAC } from 'cac';
 import { globalOptions, RuntimeError, writeOut } from '@runts/core';
+import { ps, psTable } from './index.ts';
 
 /** Registers `ps`: as the default command of oci-ps (name ''), or `runts ps`. */
 export function register(cli: CAC, name = ''): void {
@@ -8,7 +9,6 @@ export function register(cli: CAC, name = ''): void {
     .usage('<container-id> [ps options]\n\nExit codes: 0, or 1 when the container does not exist.')
     .option('-f, --format <format>', 'table or json', { default: 'table' })
     .action(async (id: string, psArgs: string[], opts: Record<string, unknown>) => {
-      const { ps, psTable } = await import('./index.ts');
       const pids = ps({ root: globalOptions(opts).root, id });
       if (opts.format === 'json') writeOut(JSON.stringify(pids) + '\n');
       else if (opts.format === 'table') writeOut(psTable(pids ?? [], psArgs.length > 0 ? psArgs : ['-ef']));

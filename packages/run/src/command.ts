@@ -1,8 +1,9 @@
 import type { CAC } from 'cac';
 import { withCreateOptions, createOptions } from '@runts/create/command';
+import { run } from './index.ts';
 
 /** Registers the `run` command on a cac instance: as the default command of oci-run (name ''),
- *  or as `runts run`. The action loads the library lazily. */
+ *  or as `runts run`.  */
 export function register(cli: CAC, name = ''): void {
   withCreateOptions(
     cli
@@ -13,7 +14,6 @@ export function register(cli: CAC, name = ''): void {
     .option('--keep', 'do not delete the container after it exits')
     .option('--no-subreaper', 'accepted for runc compatibility')
     .action(async (id: string, opts: Record<string, unknown>) => {
-      const { run } = await import('./index.ts');
       return run({ ...createOptions(id, opts), detach: opts.detach === true, keep: opts.keep === true });
     });
 }

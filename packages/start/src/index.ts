@@ -137,7 +137,7 @@ export async function start(o: StartOptions): Promise<void> {
     try {
       // runc gives poststart hooks the state as start saw it: created (the hook runner, and the
       // init package it is in, are loaded only for a container that has poststart hooks)
-      const { runHooks } = await import('@runts/init');
+      const { runHooks } = await import('@runts/init/hooks');
       await runHooks(hooks as never, 'hooks.poststart', hookState(loaded.record, 'created'), { cwd: loaded.record.bundle });
     } catch (err) {
       // runtime.md: a failing poststart hook is an error; the container is stopped and destroyed

@@ -1,5 +1,6 @@
 import type { CAC } from 'cac';
 import { globalOptions, debug } from '@runts/core';
+import { update, refreshDeviceFilter, readResources, resourcesFromFlags } from './index.ts';
 
 const camel = (flag: string) => flag.slice(2).split(' ')[0]!.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
 
@@ -32,7 +33,6 @@ export function register(cli: CAC, name = ''): void {
     .option('-r, --resources <file>', "path to the file containing the resources to update or '-' to read from the standard input");
   for (const [flag, , desc] of FLAGS) cmd.option(flag, desc);
   cmd.action(async (id: string, opts: Record<string, unknown>) => {
-    const { update, refreshDeviceFilter, readResources, resourcesFromFlags } = await import('./index.ts');
     let resources;
     if (typeof opts.resources === 'string' && opts.resources !== '') resources = readResources(opts.resources);
     else {
