@@ -377,6 +377,7 @@ export * from './precheck.ts';
 export * from './paths.ts';
 export * from './driver.ts';
 export * from './confine.ts';
+export * from './release.ts';
 import { confineCreated } from './confine.ts';
 
 /** Discards an unfinished create: kills its init, removes the cgroup dirs it made (deepest first;

@@ -17,7 +17,7 @@ import {
   type ContainerRecord,
   type ContainerPaths,
 } from '@runts/core';
-import { removeCgroups, removeEmptyCgroups, setFrozen, isFrozenPaths, undoInterruptedCreate, confineCgroupPaths, confineCreated, cgroupMembers, signalOwned, driverOf } from '@runts/cgroups';
+import { removeCgroups, removeEmptyCgroups, setFrozen, isFrozenPaths, undoInterruptedCreate, confineCgroupPaths, confineCreated, cgroupMembers, signalOwned, releaseUnit } from '@runts/cgroups';
 import { runHooks } from '@runts/init/hooks';
 
 export interface DeleteOptions {
@@ -87,12 +87,7 @@ export async function destroy(record: ContainerRecord, paths: ContainerPaths): P
     members = cgroupMembers(cgroups, record);
   }
   // the driver the container was made with: systemd stops its unit (and its cgroup), then the dirs go
-  const driver = driverOf(record);
-  try {
-    await driver.release(record.systemd);
-  } finally {
-    driver.close();
-  }
+  await releaseUnit(record.systemd);
   removeOwnCgroups(record, cgroups, members.foreign);
   await finish(record, paths);
 }
