@@ -225,4 +225,21 @@ describe(`seccomp (${rt.name})`, () => {
     assert.match(await run(), /not a private regular file: compiled afresh/);
     assert.match(await run(), /: used/, 'and stored again, private');
   });
+
+  test('four containers with one new profile at once: each gets the filter, one entry is kept, no temp file is left', { skip: rt.name !== 'runts' ? 'the runts command only' : false }, async (t) => {
+    const root = join(RUN_DIR, `sccache-par-${process.pid}`);
+    mkdirSync(root, { recursive: true, mode: 0o700 });
+    t.after(() => safeRemove(root));
+    const mine = runtime('runts', { root });
+    const b = await bundleWith({ defaultAction: 'SCMP_ACT_ALLOW', architectures: ARCHS, syscalls: [{ names: ['mkdir', 'mkdirat', 'rmdir'], action: 'SCMP_ACT_ERRNO' }] }, 'mkdir /tmp/x; echo mkdir=$?');
+    const ids = [0, 1, 2, 3].map(() => newId('sccpar'));
+    t.after(() => Promise.all(ids.map((id) => mine.forceDelete(id))));
+    const rs = await Promise.all(ids.map((id) => mine.run(id, { bundle: b.dir })));
+    for (const r of rs) {
+      assert.equal(r.code, 0, show(r));
+      assert.match(r.stdout, /Operation not permitted\nmkdir=1\n$/, show(r));
+    }
+    assert.deepEqual(readdirSync(join(root, '@cache', 'seccomp')).filter((n) => !/^[0-9a-f]{64}$/.test(n)), [], 'only entries, no temp files');
+    assert.equal(readdirSync(join(root, '@cache', 'seccomp')).length, 1);
+  });
 });
