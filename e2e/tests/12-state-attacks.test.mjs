@@ -2,8 +2,8 @@
 // a <root>/<id> that is a symlink is refused (runc confines it to the root with securejoin),
 // a state.json that names a host process (edited, or a pid reused after the container died, or
 // with no start time) gets no signal from kill or delete, and a host process that joined the
-// container's cgroup survives kill --all and delete, and pause, resume and update act only on
-// the cgroups the container's init is in. Every attack points at a canary: a `sleep`
+// container's cgroup survives kill --all and delete, and pause, resume, update and exec act only
+// on the cgroups the container's init is in. Every attack points at a canary: a `sleep`
 // this test starts. runc's behaviour on the same attack is printed beside (t.diagnostic).
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -357,6 +357,34 @@ describe('state.json naming a host cgroup', () => {
     const r = await rt.cmd('resume', [id]);
     assert.notEqual(r.code, 0, show(r));
     assert.ok(!frozen(), 'nor by resume');
+  });
+
+  test('exec joins only cgroups the init is in: with a pids path edited to a host cgroup it is refused, and nothing runs there', async (t) => {
+    const id = newId('execcg');
+    let original;
+    let canaryDir;
+    t.after(async () => {
+      if (original !== undefined) writeFileSync(join(rt.root, id, 'state.json'), original);
+      await rt.forceDelete(id);
+      if (canaryDir) rmdirSync(canaryDir);
+    });
+    assert.equal((await rt.create(id, { bundle: bundle.dir })).code, 0);
+    assert.equal((await rt.start(id)).code, 0);
+    const file = join(rt.root, id, 'state.json');
+    original = readFileSync(file, 'utf8');
+    const own = JSON.parse(original).cgroupPaths;
+    const key = own.pids ? 'pids' : 'unified';
+    canaryDir = join(own[key], '..', `${id}-canary`);
+    mkdirSync(canaryDir);
+    editState(rt.root, id, (s) => (s.cgroupPaths[key] = canaryDir));
+    const e = await rt.exec(id, ['true']);
+    t.diagnostic(`runts exec with cgroupPaths.${key} edited to a host cgroup: code ${e.code} ${e.error ?? ''}`);
+    assert.equal(e.code, 255, show(e)); // runc's exit code for a failed exec
+    assert.match(e.error, new RegExp(`container ${id}: cgroup ${key}: .*${id}-canary does not hold the container's init .*: not executed`), show(e));
+    assert.equal(readFileSync(join(canaryDir, 'cgroup.procs'), 'utf8'), '', 'no process was put in the host cgroup');
+    writeFileSync(file, original);
+    const ok = await rt.exec(id, ['true']);
+    assert.equal(ok.code, 0, show(ok));
   });
 
   test('update writes only cgroups and units the init is in: an edited memory path or systemd unit is refused, nothing written', async (t) => {

@@ -2,7 +2,8 @@
 // runts’s own pid to the cgroup.procs of the cgroup it is already in (tools/build/launch.cjs, and
 // @runts/cgroups' warmCgroupMigration). That must never move runts anywhere: under strace, every
 // write of runts’s own pid to a cgroup.procs goes to the file of the cgroup it is in (the one this
-// test process is in, which it inherits), and the container’s cgroups get the executor only.
+// test process is in, which it inherits), and the container’s cgroups get the executor only. The
+// cgroup2 hierarchy gets no migration at all: the process is cloned into its cgroup there.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -43,11 +44,11 @@ function ownProcsFiles() {
 
 /** Runs runts under strace, following its threads and children until all have exited (so only
  *  commands whose container processes end: run --detach of `true`, exec of `true`); returns runts's pid and every [file, pid written] to a cgroup.procs. */
-function traced(args) {
+function traced(args, syscalls = 'openat,write') {
   const dir = mkdtempSync(join(RUN_DIR, 'warm-'));
   try {
     const out = join(dir, 'trace');
-    const r = spawnSync('strace', ['-f', '-qq', '-e', 'trace=openat,write', '-o', out, ...RUNTS_COMMAND, '--root', rt.root, ...args], { encoding: 'utf8', timeout: 60_000 });
+    const r = spawnSync('strace', ['-f', '-qq', '-e', `trace=${syscalls}`, '-o', out, ...RUNTS_COMMAND, '--root', rt.root, ...args], { encoding: 'utf8', timeout: 60_000 });
     const lines = readFileSync(out, 'utf8').split('\n');
     const main = Number(lines[0]?.split(' ')[0]);
     const fds = new Map();
@@ -62,7 +63,7 @@ function traced(args) {
         if (file) writes.push({ file, pid: Number(w[3]) });
       }
     }
-    return { r, main, writes };
+    return { r, main, writes, lines };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -94,10 +95,25 @@ describe('cgroup migration warm-up', { skip: spawnSync('strace', ['-V']).status 
     const { r, main, writes } = traced(['run', '--detach', '--bundle', bundle.dir, id]);
     assert.equal(r.status, 0, r.stderr);
     const mine = writes.filter((w) => w.pid === main);
-    // launch.cjs's and the verb's twice (the single executable starts without launch.cjs)
+    // launch.cjs's and the verb's
     assert.ok(mine.length >= 2, `run warms up: ${JSON.stringify(writes)}`);
     for (const w of mine) assert.ok(own.has(w.file), `${w.file} is not runts’s own cgroup`);
     const joins = writes.filter((w) => w.pid !== main);
     assert.ok(joins.length > 0 && joins.every((w) => w.file.includes(`/${id}/`)), `the executor joins the container’s cgroups only: ${JSON.stringify(joins)}`);
   });
+
+  // the cgroup2 mount (hybrid here: /sys/fs/cgroup/unified; the guest runs the same on pure v2)
+  const v2 = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').find((l) => l.includes(' - cgroup2 '))?.split(' ')[4];
+  for (const [verb, args] of [['run --detach', (id) => ['run', '--detach', '--bundle', bundle.dir, id]], ['exec', (id) => ['exec', id, 'true']]]) {
+    test(`${verb}: the process is cloned straight into its cgroup v2 dir (clone3 CLONE_INTO_CGROUP); no pid is written to the container’s cgroup2 cgroup.procs`, { skip: v2 ? false : 'no cgroup2 mount' }, async (t) => {
+      const id = newId('into');
+      t.after(() => rt.forceDelete(id));
+      if (verb === 'exec') assert.equal((await rt.run(id, { bundle: sleeper.dir, detach: true })).code, 0);
+      const { r, writes, lines } = traced(args(id), 'openat,write,clone3');
+      assert.equal(r.status, 0, r.stderr);
+      assert.ok(lines.some((l) => /clone3\(\{flags=[^}]*CLONE_INTO_CGROUP/.test(l)), 'a clone3 with CLONE_INTO_CGROUP');
+      const into = writes.filter((w) => w.file.startsWith(`${v2}/`) && w.file.includes(`/${id}/`));
+      assert.deepEqual(into, [], 'nothing migrates into the container’s cgroup2 cgroup');
+    });
+  }
 });

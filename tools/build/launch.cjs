@@ -103,7 +103,8 @@ function pick(args) {
   }
   return 'cli';
 }
-/** For the verbs that move a process into cgroups (create, run, exec) as root: starts the wait
+/** For the verbs that move a process into cgroups (create, run, exec) as root, where one moves (a
+ *  v1 or hybrid host, or systemd's driver): starts the wait
  *  for the RCU grace period the first cgroup migration needs (10-20 ms), before the bundle is read
  *  and compiled, by writing this process's pid to the cgroup.procs of the cgroup2 cgroup it is
  *  already in (nothing moves; the kernel's migration lock then has its fast path open when the
@@ -114,7 +115,11 @@ function warmCgroupMigration() {
   try {
     const self = /^0::(\/.*)$/m.exec(readFileSync('/proc/self/cgroup', 'latin1'));
     if (!self) return;
-    for (const line of readFileSync('/proc/self/mountinfo', 'latin1').split('\n')) {
+    const mountinfo = readFileSync('/proc/self/mountinfo', 'latin1');
+    // a pure v2 host: the init (or exec's process) is cloned straight into its cgroup, nothing
+    // migrates, unless systemd moves it (--systemd-cgroup: systemd's own migration waits too)
+    if (!mountinfo.includes(' - cgroup ') && !process.argv.some((a) => /^--systemd-cgroup(=true)?$/.test(a))) return;
+    for (const line of mountinfo.split('\n')) {
       const sep = line.indexOf(' - cgroup2 ');
       if (sep < 0) continue;
       const f = line.slice(0, sep).split(' ');

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -26,6 +27,42 @@
 #ifndef MFD_EXEC
 #define MFD_EXEC 0x0010U
 #endif
+#ifndef SYS_clone3
+#define SYS_clone3 435
+#endif
+#define RUNTS_CLONE_INTO_CGROUP 0x200000000ULL
+
+/* struct clone_args up to .cgroup (CLONE_ARGS_SIZE_VER2, Linux 5.7) */
+struct runts_clone_args {
+	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size, cgroup;
+};
+
+/* Writes "0" (this process) to cgroup.procs in the dir fd (opened in pass 1, before any setns:
+ * after an NsJoin of a mount namespace, a host path would resolve in the container's): joins it. */
+static int join_cgroup_fd(int dirfd)
+{
+	int fd = openat(dirfd, "cgroup.procs", O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = write(fd, "0", 1);
+	int e = errno;
+	close(fd);
+	return n == 1 ? 0 : (errno = e, -1);
+}
+
+static pid_t clone_into_cgroup(int cgfd, int homefd, const struct step *s, uint64_t nsflags, int join)
+{
+	struct runts_clone_args args = { .flags = nsflags | RUNTS_CLONE_INTO_CGROUP, .exit_signal = SIGCHLD, .cgroup = (uint64_t)cgfd };
+	pid_t pid = (pid_t)syscall(SYS_clone3, &args, sizeof args);
+	if (pid >= 0 || (errno != ENOSYS && errno != E2BIG && errno != EINVAL))
+		return pid;
+	if (join_cgroup_fd(cgfd) < 0)
+		die(errno, "join cgroup %s", s->a[0].s);
+	pid = join ? fork() : (pid_t)syscall(SYS_clone, (unsigned long)nsflags | SIGCHLD, 0, 0, 0, 0);
+	if (pid > 0 && homefd >= 0 && join_cgroup_fd(homefd) < 0)
+		die(errno, "return to cgroup %s", s->a[1].s);
+	return pid;
+}
 
 extern char **environ;
 
@@ -212,7 +249,8 @@ int main(int argc, char **argv)
 	 * so that joining a mount namespace cannot change what they resolve to. */
 	uint64_t nsflags = 0;
 	const struct step *uid_map = NULL, *gid_map = NULL, *setgroups = NULL, *nsnew = NULL;
-	const struct step *uid_tool = NULL, *gid_tool = NULL;
+	const struct step *uid_tool = NULL, *gid_tool = NULL, *cgstep = NULL;
+	int cgfd = -1, cghome = -1;
 	int *nsfd = calloc(prog.count + 1, sizeof(int));
 	if (!nsfd)
 		die(ENOMEM, "alloc");
@@ -257,6 +295,19 @@ int main(int argc, char **argv)
 			break;
 		case OP_DEVICE_FILTER:
 			op_device_filter(s);
+			break;
+		case OP_CGROUP_CLONE:
+			if (cgfd >= 0)
+				close(cgfd);
+			cgfd = open(s->a[0].s, O_PATH | O_DIRECTORY | O_CLOEXEC);
+			if (cgfd < 0)
+				die(errno, "open %s", s->a[0].s);
+			if (cghome >= 0)
+				close(cghome);
+			cghome = s->a[1].n > 0 ? open(s->a[1].s, O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
+			if (s->a[1].n > 0 && cghome < 0)
+				die(errno, "open %s", s->a[1].s);
+			cgstep = s;
 			break;
 		case OP_FIFO:
 			if (g.fifo_fd >= 0)
@@ -347,9 +398,20 @@ int main(int argc, char **argv)
 	int userns_dumpable = (nsflags & CLONE_NEWUSER) && !(g.exec_flags & EXEC_JOIN);
 	if (userns_dumpable)
 		prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
-	pid_t pid = (g.exec_flags & EXEC_JOIN) ? fork() : (pid_t)syscall(SYS_clone, (unsigned long)nsflags | SIGCHLD, 0, 0, 0, 0);
+	if (cgstep)
+		g.step = cgstep->index;
+	pid_t pid = cgstep ? clone_into_cgroup(cgfd, cghome, cgstep, nsflags, (g.exec_flags & EXEC_JOIN) != 0)
+	            : (g.exec_flags & EXEC_JOIN) ? fork()
+	                                         : (pid_t)syscall(SYS_clone, (unsigned long)nsflags | SIGCHLD, 0, 0, 0, 0);
+	if (pid < 0 && cgstep)
+		die(errno, "clone3 into cgroup %s", cgstep->a[0].s);
 	if (pid < 0)
 		die(errno, (g.exec_flags & EXEC_JOIN) ? "fork" : "clone");
+	if (cgfd >= 0)
+		close(cgfd); /* neither the init nor stage 0 keeps the host cgroup dirs */
+	if (cghome >= 0)
+		close(cghome);
+	g.step = nsnew ? nsnew->index : NO_STEP;
 	if (pid == 0) {
 		g.stage0 = 0;
 		sigprocmask(SIG_SETMASK, &old, NULL);

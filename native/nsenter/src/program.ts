@@ -142,6 +142,12 @@ export const Op = {
    *  (BPF_CGROUP_DEVICE, BPF_F_ALLOW_MULTI), then detaches the device programs that were attached
    *  before (the cgroup is never without one). */
   DeviceFilter: 80,
+  // ---- cgroup block (90-99) ----
+  /** Stage 0: str cgroup v2 dir, str home dir ("" = none). The init is cloned (join mode: forked)
+   *  straight into the dir with clone3(CLONE_INTO_CGROUP): no migration, no wait on the cgroup
+   *  lock. Without clone3 or its cgroup field (ENOSYS, E2BIG, EINVAL), stage 0 joins the dir itself,
+   *  clones as before and then goes back to home when one is given. */
+  CgroupClone: 90,
 } as const;
 export type OpCode = (typeof Op)[keyof typeof Op];
 
@@ -295,7 +301,8 @@ export type Step =
   | { op: typeof Op.WriteProcAt; anchor: bigint; path: string; content: string; wflags: bigint }
   | { op: typeof Op.OpenTree; path: string; recursive: bigint }
   | { op: typeof Op.DetachMount; path: string }
-  | { op: typeof Op.DeviceFilter; dir: string; program: Uint8Array; license: string; flags: bigint };
+  | { op: typeof Op.DeviceFilter; dir: string; program: Uint8Array; license: string; flags: bigint }
+  | { op: typeof Op.CgroupClone; dir: string; home: string };
 
 /** A step with the config.json field it came from, so an error can name it:
  *  `mounts[2] (/data): mount: no such file or directory`. */
@@ -380,4 +387,5 @@ export const Signatures: { [K in Step['op']]: ReadonlyArray<readonly [string, Ar
   [Op.OpenTree]: [['path', 'str'], ['recursive', 'u64']],
   [Op.DetachMount]: [['path', 'str']],
   [Op.DeviceFilter]: [['dir', 'str'], ['program', 'bytes'], ['license', 'str'], ['flags', 'u64']],
+  [Op.CgroupClone]: [['dir', 'str'], ['home', 'str']],
 };

@@ -65,6 +65,7 @@ static const char *const signatures[OP_MAX + 1] = {
 	[OP_OPEN_TREE] = "su",
 	[OP_DETACH_MOUNT] = "s",
 	[OP_DEVICE_FILTER] = "sbsu",
+	[OP_CGROUP_CLONE] = "ss",
 };
 
 const char *op_signature(unsigned op)

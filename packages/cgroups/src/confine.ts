@@ -128,14 +128,15 @@ export function initCgroupPaths(paths: Record<string, string>, pid: number, layo
   return out;
 }
 
-/** update's cgroups: every dir state.json names must hold the container's init (as for pause),
- *  and a systemd unit must be the one the init is in, or nothing is written: an edited state.json
- *  must not make update set a host cgroup's or a host unit's limits. `pid` is the container's init,
- *  checked by its start time (loadContainer's status). */
-export function confineUpdate(id: string, paths: Record<string, string>, unit: string | undefined, pid: number, layout: CgroupLayout = hostLayout()): Record<string, string> {
+/** update's and exec's cgroups: every dir state.json names must hold the container's init (as for
+ *  pause), and a systemd unit must be the one the init is in, or nothing is done: an edited
+ *  state.json must not make update set a host cgroup's or a host unit's limits, nor exec put a
+ *  process in a host cgroup. `pid` is the container's init, checked by its start time
+ *  (loadContainer's status); `what` ends the error. */
+export function confineToInit(id: string, paths: Record<string, string>, unit: string | undefined, pid: number, what = 'nothing updated', layout: CgroupLayout = hostLayout()): Record<string, string> {
   const held = initCgroupPaths(paths, pid, layout);
   for (const [key, dir] of Object.entries(paths)) {
-    if (!(key in held)) throw new RuntimeError('EINVAL', `container ${id}: cgroup ${key}: ${String(dir)} does not hold the container's init (pid ${pid}): nothing updated`);
+    if (!(key in held)) throw new RuntimeError('EINVAL', `container ${id}: cgroup ${key}: ${String(dir)} does not hold the container's init (pid ${pid}): ${what}`);
   }
   if (unit !== undefined) {
     let text = '';
@@ -145,7 +146,7 @@ export function confineUpdate(id: string, paths: Record<string, string>, unit: s
       // gone: no unit holds it
     }
     if (!Object.values(parseProcCgroup(text)).some((p) => p.split('/').includes(unit)))
-      throw new RuntimeError('EINVAL', `container ${id}: systemd unit ${JSON.stringify(unit)} does not hold the container's init (pid ${pid}): nothing updated`);
+      throw new RuntimeError('EINVAL', `container ${id}: systemd unit ${JSON.stringify(unit)} does not hold the container's init (pid ${pid}): ${what}`);
   }
   return held;
 }

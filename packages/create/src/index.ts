@@ -23,7 +23,7 @@ import { hostLayout, cgroupDriver, hierarchyKey, ownCgroupDirs, joinCgroupsAsync
 import { loadBundle } from '@runts/spec';
 import { compileCreate, runHooks, killRunningHooks } from '@runts/init';
 import { compileSeccomp, compileSeccompCached, seccompCache } from '@runts/seccomp';
-import { InitProcess, sendSeccompListener } from '@runts/nsenter';
+import { InitProcess, Op, sendSeccompListener } from '@runts/nsenter';
 import { checkNamespacePaths } from './namespaces.ts';
 
 export interface CreateOptions {
@@ -109,7 +109,7 @@ export async function launch(o: CreateOptions, mode: { wait: boolean; stdio?: Ar
     // recorded before they are made: a create killed while making them is undone too
     createdCgroups = missingCgroupDirs(cgroupPaths);
     writeCreating(paths, { pid: 0, startTime: '', cgroupPaths, createdCgroups });
-    // cgroupfs: the executor joins the cgroups before it clones the init (which inherits them), as
+    // cgroupfs: the executor joins the v1 cgroups before it clones the init (which inherits them), as
     // runc's bootstrap process does. Its first migration waits for an RCU grace period (10-20 ms
     // here): that runs on a libuv thread while the program is compiled. In Wait mode (run) the
     // executor stays as the init's parent, so it goes back to our own cgroups after the clone;
@@ -118,12 +118,25 @@ export async function launch(o: CreateOptions, mode: { wait: boolean; stdio?: Ar
     const early = driver.joinEarly !== undefined && (!mode.wait || leaveTo !== undefined);
     // once more: if the first warm-up's grace period is over, this keeps the migration lock's fast
     // path open (it closes one grace period after the last migration) until the executor's join
-    if (early) warmCgroupMigration(layout);
+    // (not on a pure v2 host: the init is cloned into its cgroup there, nothing migrates)
+    if (early && layout.mode !== 'v2') warmCgroupMigration(layout);
     createdCgroups = driver.prepare(layout, resolved, cg, { deferPids: early });
     writeCreating(paths, { pid: 0, startTime: '', cgroupPaths, createdCgroups });
     refuseFrozenCgroup(cgroupPaths);
     const executorPid = init.executorPid;
-    const joining = early && executorPid !== undefined ? driver.joinEarly!(resolved, executorPid) : undefined;
+    // cgroup v2: the init is cloned straight into its cgroup (stage 0's CgroupClone: clone3 with
+    // CLONE_INTO_CGROUP, as crun does), so the executor joins only the v1 hierarchies, if any; on a
+    // pure v2 host nothing migrates at all. In Wait mode it needs a cgroup to go back to should
+    // clone3 be refused.
+    // Not when stage 0 joins an existing cgroup or user namespace first: the kernel checks the move
+    // against the namespace it is in by then (ENOENT outside its cgroup namespace's root), and the
+    // runtime moving the executor from the host's, as before, is what works there.
+    const v2Dir = cgroupPaths['unified'];
+    const joinsNs = (linux.namespaces ?? []).some((n) => (n.type === 'cgroup' || n.type === 'user') && n.path !== undefined);
+    const cloneInto = early && !joinsNs && executorPid !== undefined && v2Dir !== undefined && (!mode.wait || leaveTo?.['unified'] !== undefined);
+    const joinPaths = cloneInto ? Object.fromEntries(Object.entries(resolved.paths).filter(([k]) => k !== 'unified')) : resolved.paths;
+    const joining = early && executorPid !== undefined && Object.keys(joinPaths).length > 0 ? driver.joinEarly!({ ...resolved, paths: joinPaths }, executorPid) : undefined;
+    const joined = joining !== undefined || cloneInto;
     joining?.catch(() => {}); // awaited below; a compile error first must not leave it unhandled
     // the cgroup v2 device filter: attached by stage 0 before the init exists (cgroupfs), or once
     // the systemd scope (and so the cgroup) exists, after the driver's apply
@@ -148,6 +161,7 @@ export async function launch(o: CreateOptions, mode: { wait: boolean; stdio?: Ar
     });
     // Stage 0 attaches the eBPF device filter before the init exists (right after Config).
     if (deviceFilter) steps.splice(1, 0, deviceFilter);
+    if (cloneInto) steps.splice(1, 0, { step: { op: Op.CgroupClone, dir: v2Dir!, home: leaveTo?.['unified'] ?? '' }, field: 'linux.cgroupsPath' });
     if (seccomp?.listener) {
       const l = seccomp.listener;
       init.setSeccompListener((fd: number, initPid: number) => {
@@ -160,14 +174,14 @@ export async function launch(o: CreateOptions, mode: { wait: boolean; stdio?: Ar
     pid = await init.pid();
     startTime = procStat(pid)?.startTime ?? '';
     writeCreating(paths, { pid, startTime, cgroupPaths, createdCgroups });
-    if (joining) {
+    if (joined) {
       // the executor leaves the container's cgroups (run: it waits for the init from ours) or exits
       // (create); before the deferred pids limit, which counts it while it is there
-      // (only the hierarchies still in use: rootless prepare may have dropped some)
-      if (leaveTo) await joinCgroupsAsync(Object.fromEntries(Object.entries(leaveTo).filter(([k]) => k in cgroupPaths)), executorPid!);
-      else if (hasPidsLimit(cg.resources)) await init.exit();
+      // (only the hierarchies it joined and still in use: rootless prepare may have dropped some)
+      if (leaveTo && joining) await joinCgroupsAsync(Object.fromEntries(Object.entries(leaveTo).filter(([k]) => k in joinPaths && k in cgroupPaths)), executorPid!);
+      else if (!leaveTo && hasPidsLimit(cg.resources)) await init.exit();
     }
-    const applied = await driver.apply(layout, resolved, cg, o.id, pid, { joined: joining !== undefined });
+    const applied = await driver.apply(layout, resolved, cg, o.id, pid, { joined });
     if (filterTarget && !deviceFilter) await attachDeviceFilter(filterTarget.dir, deviceRuleList, filterTarget);
     systemd = applied.systemd;
     createdCgroups = [...createdCgroups, ...applied.created];

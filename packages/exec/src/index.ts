@@ -3,11 +3,11 @@
 // process ever runs inside the container.
 import { readFileSync } from 'node:fs';
 import { loadContainer, RuntimeError, toRuntimeError, signalPid, waitGone, hookState, signalNumbers } from '@runts/core';
-import { joinCgroups, joinCgroupsAsync, ownCgroupDirs, hostLayout, warmCgroupMigration } from '@runts/cgroups';
+import { confineToInit, joinCgroups, joinCgroupsAsync, ownCgroupDirs, hostLayout, warmCgroupMigration } from '@runts/cgroups';
 import { parseConfig, type LinuxSeccomp } from '@runts/spec';
 import { compileExec } from '@runts/init';
 import { compileSeccomp, compileSeccompCached, seccompCache } from '@runts/seccomp';
-import { InitProcess, sendSeccompListener } from '@runts/nsenter';
+import { InitProcess, Op, sendSeccompListener } from '@runts/nsenter';
 import { writePidFile } from '@runts/create';
 
 export interface ExecProcess {
@@ -99,15 +99,18 @@ export function buildProcess(base: ExecProcess | undefined, o: ExecOptions): Exe
 
 export async function exec(o: ExecOptions): Promise<number> {
   const { record, status } = loadContainer(o.root, o.id);
-  // the cgroup migration's wait starts now, under the work below (warmCgroupMigration)
-  if (status !== 'stopped') warmCgroupMigration(hostLayout());
+  // the cgroup migration's wait starts now, under the work below (warmCgroupMigration); on a pure
+  // v2 host the process is forked straight into its cgroup (below) and nothing migrates, unless
+  // the container is paused
+  if (status !== 'stopped' && (hostLayout().mode !== 'v2' || status === 'paused')) warmCgroupMigration(hostLayout());
   if (status === 'stopped') throw new RuntimeError('ENOTRUNNING', 'cannot exec in a stopped container');
   if (status === 'paused' && !o.ignorePaused) throw new RuntimeError('EBADSTATE', 'cannot exec in a paused container (use --ignore-paused to override)');
   const spec = record.config as { process?: ExecProcess };
   const proc = buildProcess(spec.process, o);
   if (proc.terminal && !o.consoleSocket && o.detach) throw new RuntimeError('EINVAL', 'cannot allocate tty if runts will detach without setting console socket');
   // (state.json is read losslessly: the profile's uint64 values are exact)
-  const cgroups = subCgroups(record.cgroupPaths, o.cgroup);
+  // only the cgroups the init is in (state.json is data, and may have been edited)
+  const cgroups = subCgroups(confineToInit(o.id, record.cgroupPaths, undefined, record.pid, 'not executed'), o.cgroup);
   // As create does: the executor starts first and joins the container's cgroups (on a libuv thread:
   // the migration waits for an RCU grace period) while the program is compiled; the process it
   // forks inherits them, and a waiting executor goes back to our own cgroups once it has forked.
@@ -120,7 +123,17 @@ export async function exec(o: ExecOptions): Promise<number> {
     detached: !o.detach && !(proc.terminal === true && !o.consoleSocket),
   });
   const executorPid = init.executorPid;
-  const joining = early && executorPid !== undefined ? joinCgroupsAsync(cgroups, executorPid) : undefined;
+  // cgroup v2: forked straight into the cgroup (stage 0's CgroupClone, clone3 CLONE_INTO_CGROUP),
+  // so the executor joins only the v1 hierarchies, if any
+  // Not into a container with a cgroup or user namespace of its own: the executor joins those
+  // before it forks, and the kernel then checks the move against them (ENOENT outside the cgroup
+  // namespace's root; the user namespace's view of the host's cgroup.procs); there the runtime
+  // moves the executor from the host's namespaces, as before.
+  const v2Dir = cgroups['unified'];
+  const ownNs = ((record.config as { linux?: { namespaces?: Array<{ type?: string }> } }).linux?.namespaces ?? []).some((n) => n.type === 'cgroup' || n.type === 'user');
+  const cloneInto = early && !ownNs && executorPid !== undefined && v2Dir !== undefined && (o.detach || leaveTo?.['unified'] !== undefined);
+  const joinPaths = cloneInto ? Object.fromEntries(Object.entries(cgroups).filter(([k]) => k !== 'unified')) : cgroups;
+  const joining = early && executorPid !== undefined && Object.keys(joinPaths).length > 0 ? joinCgroupsAsync(joinPaths, executorPid) : undefined;
   joining?.catch(() => {}); // awaited below
   const seccompConfig = (record.config as { linux?: { seccomp?: LinuxSeccomp } }).linux?.seccomp;
   let steps: ReturnType<typeof compileExec>;
@@ -136,6 +149,7 @@ export async function exec(o: ExecOptions): Promise<number> {
       preserveFds: o.preserveFds ?? 0,
       wait: !o.detach,
     });
+    if (cloneInto) steps.splice(1, 0, { step: { op: Op.CgroupClone, dir: v2Dir!, home: leaveTo?.['unified'] ?? '' }, field: 'linux.cgroupsPath' });
   } catch (err) {
     init.kill();
     throw toRuntimeError(err);
@@ -154,8 +168,8 @@ export async function exec(o: ExecOptions): Promise<number> {
     if (joining) await joining;
     init.sendProgram(steps);
     pid = await init.pid();
-    if (!joining) joinCgroups(cgroups, pid);
-    else if (leaveTo && Object.keys(leaveTo).length > 0) await joinCgroupsAsync(leaveTo, executorPid!);
+    if (!joining && !cloneInto) joinCgroups(cgroups, pid);
+    else if (joining && leaveTo && Object.keys(leaveTo).length > 0) await joinCgroupsAsync(Object.fromEntries(Object.entries(leaveTo).filter(([k]) => k in joinPaths)), executorPid!);
     init.go(JSON.stringify({ ociVersion: record.ociVersion, id: record.id, status, pid: record.pid, bundle: record.bundle }));
     await init.ready();
   } catch (err) {

@@ -5,7 +5,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { acquireLock, loadContainer, writeRecord, RuntimeError, warn as logWarn } from '@runts/core';
-import { applyResources, confineUpdate, driverOf, hostLayout, deviceFilterTarget, deviceRules, attachDeviceFilter, type LinuxResources, type ResourceWrite } from '@runts/cgroups';
+import { applyResources, confineToInit, driverOf, hostLayout, deviceFilterTarget, deviceRules, attachDeviceFilter, type LinuxResources, type ResourceWrite } from '@runts/cgroups';
 import { parseConfig } from '@runts/spec';
 
 export interface UpdateOptions {
@@ -16,7 +16,7 @@ export interface UpdateOptions {
   warn?: (msg: string) => void;
   /** the host's cgroup layout (tests pass a fixture's) */
   layout?: Parameters<typeof applyResources>[0];
-  /** which of state.json's cgroup dirs may be written (default: confineUpdate, which refuses a
+  /** which of state.json's cgroup dirs may be written (default: confineToInit, which refuses a
    *  dir or systemd unit that does not hold the init; unit tests of fixture dirs pass their own) */
   confine?: (paths: Record<string, string>, unit: string | undefined, pid: number) => Record<string, string>;
 }
@@ -55,7 +55,7 @@ export async function update(o: UpdateOptions): Promise<ResourceWrite[]> {
     const { record, status } = loadContainer(o.root, o.id);
     if (status === 'stopped') throw new RuntimeError('ENOTRUNNING', 'container not running');
     // state.json is data, and may have been edited: only the init's own cgroups and unit are written
-    const cgroupPaths = o.confine ? o.confine(record.cgroupPaths, record.systemd?.unit, record.pid) : confineUpdate(o.id, record.cgroupPaths, record.systemd?.unit, record.pid);
+    const cgroupPaths = o.confine ? o.confine(record.cgroupPaths, record.systemd?.unit, record.pid) : confineToInit(o.id, record.cgroupPaths, record.systemd?.unit, record.pid);
     const changes: Record<string, unknown> = { ...(o.resources as Record<string, unknown>) };
     if (changes.devices !== undefined) {
       // runc update leaves device rules alone too
@@ -94,7 +94,7 @@ export async function update(o: UpdateOptions): Promise<ResourceWrite[]> {
 export async function refreshDeviceFilter(o: Pick<UpdateOptions, 'root' | 'id' | 'layout' | 'confine'>): Promise<void> {
   const { record } = loadContainer(o.root, o.id);
   const layout = o.layout ?? hostLayout();
-  const cgroupPaths = o.confine ? o.confine(record.cgroupPaths, record.systemd?.unit, record.pid) : confineUpdate(o.id, record.cgroupPaths, record.systemd?.unit, record.pid);
+  const cgroupPaths = o.confine ? o.confine(record.cgroupPaths, record.systemd?.unit, record.pid) : confineToInit(o.id, record.cgroupPaths, record.systemd?.unit, record.pid);
   const target = deviceFilterTarget(layout.mode, cgroupPaths);
   if (!target) return;
   const linux = (record.config as { linux?: { resources?: { devices?: never[] }; devices?: never[] } }).linux;
