@@ -50,6 +50,12 @@ static int join_cgroup_fd(int dirfd)
 	return n == 1 ? 0 : (errno = e, -1);
 }
 
+/* The init cloned into the new namespaces, or (join mode) the exec'd process forked. */
+static pid_t clone_init(uint64_t nsflags, int join)
+{
+	return join ? fork() : (pid_t)syscall(SYS_clone, (unsigned long)nsflags | SIGCHLD, 0, 0, 0, 0);
+}
+
 static pid_t clone_into_cgroup(int cgfd, int homefd, const struct step *s, uint64_t nsflags, int join)
 {
 	struct runts_clone_args args = { .flags = nsflags | RUNTS_CLONE_INTO_CGROUP, .exit_signal = SIGCHLD, .cgroup = (uint64_t)cgfd };
@@ -58,7 +64,7 @@ static pid_t clone_into_cgroup(int cgfd, int homefd, const struct step *s, uint6
 		return pid;
 	if (join_cgroup_fd(cgfd) < 0)
 		die(errno, "join cgroup %s", s->a[0].s);
-	pid = join ? fork() : (pid_t)syscall(SYS_clone, (unsigned long)nsflags | SIGCHLD, 0, 0, 0, 0);
+	pid = clone_init(nsflags, join);
 	if (pid > 0 && homefd >= 0 && join_cgroup_fd(homefd) < 0)
 		die(errno, "return to cgroup %s", s->a[1].s);
 	return pid;
@@ -400,13 +406,12 @@ int main(int argc, char **argv)
 		prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
 	if (cgstep)
 		g.step = cgstep->index;
-	pid_t pid = cgstep ? clone_into_cgroup(cgfd, cghome, cgstep, nsflags, (g.exec_flags & EXEC_JOIN) != 0)
-	            : (g.exec_flags & EXEC_JOIN) ? fork()
-	                                         : (pid_t)syscall(SYS_clone, (unsigned long)nsflags | SIGCHLD, 0, 0, 0, 0);
+	int join = (g.exec_flags & EXEC_JOIN) != 0;
+	pid_t pid = cgstep ? clone_into_cgroup(cgfd, cghome, cgstep, nsflags, join) : clone_init(nsflags, join);
 	if (pid < 0 && cgstep)
 		die(errno, "clone3 into cgroup %s", cgstep->a[0].s);
 	if (pid < 0)
-		die(errno, (g.exec_flags & EXEC_JOIN) ? "fork" : "clone");
+		die(errno, join ? "fork" : "clone");
 	if (cgfd >= 0)
 		close(cgfd); /* neither the init nor stage 0 keeps the host cgroup dirs */
 	if (cghome >= 0)

@@ -112,13 +112,22 @@ export function refuseHierarchyRoots(paths: Record<string, string>, cgroupsPath:
  *  edited state.json cannot make them freeze a host cgroup. `pid` must be the container's init,
  *  checked by its start time (loadContainer's status). */
 export function initCgroupPaths(paths: Record<string, string>, pid: number, layout: CgroupLayout = hostLayout()): Record<string, string> {
-  let text: string;
+  return heldBy(paths, procCgroup(pid), pid, layout);
+}
+
+/** /proc/<pid>/cgroup parsed, or undefined when the process is gone. */
+function procCgroup(pid: number): Record<string, string> | undefined {
   try {
-    text = readFileSync(`/proc/${pid}/cgroup`, 'utf8');
+    return parseProcCgroup(readFileSync(`/proc/${pid}/cgroup`, 'utf8'));
   } catch {
-    return {};
+    return undefined;
   }
-  const initLayout = { ...layout, self: parseProcCgroup(text) };
+}
+
+/** Of `paths`, those that hold the process whose /proc/<pid>/cgroup is `self`. */
+function heldBy(paths: Record<string, string>, self: Record<string, string> | undefined, pid: number, layout: CgroupLayout): Record<string, string> {
+  if (!self) return {};
+  const initLayout = { ...layout, self };
   const out: Record<string, string> = {};
   for (const [key, dir] of Object.entries(confineCgroupPaths(paths, layout))) {
     const at = ownCgroupDirs(initLayout, [key])?.[key];
@@ -134,18 +143,14 @@ export function initCgroupPaths(paths: Record<string, string>, pid: number, layo
  *  process in a host cgroup. `pid` is the container's init, checked by its start time
  *  (loadContainer's status); `what` ends the error. */
 export function confineToInit(id: string, paths: Record<string, string>, unit: string | undefined, pid: number, what = 'nothing updated', layout: CgroupLayout = hostLayout()): Record<string, string> {
-  const held = initCgroupPaths(paths, pid, layout);
+  const self = procCgroup(pid);
+  const held = heldBy(paths, self, pid, layout);
   for (const [key, dir] of Object.entries(paths)) {
     if (!(key in held)) throw new RuntimeError('EINVAL', `container ${id}: cgroup ${key}: ${String(dir)} does not hold the container's init (pid ${pid}): ${what}`);
   }
   if (unit !== undefined) {
-    let text = '';
-    try {
-      text = readFileSync(`/proc/${pid}/cgroup`, 'utf8');
-    } catch {
-      // gone: no unit holds it
-    }
-    if (!Object.values(parseProcCgroup(text)).some((p) => p.split('/').includes(unit)))
+    // (gone: no unit holds it)
+    if (!Object.values(self ?? {}).some((p) => p.split('/').includes(unit)))
       throw new RuntimeError('EINVAL', `container ${id}: systemd unit ${JSON.stringify(unit)} does not hold the container's init (pid ${pid}): ${what}`);
   }
   return held;

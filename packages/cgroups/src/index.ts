@@ -6,6 +6,7 @@ import { readFileSync, writeFileSync, mkdirSync, rmdirSync, existsSync, readdirS
 import { join, posix, relative, isAbsolute } from 'node:path';
 import { resolveCgroups } from './paths.ts';
 import { RuntimeError, sleepMs, readCreating, isAlive, signalPid, waitGone, isFrozen, debug, type CreatingRecord } from '@runts/core';
+import { Op, type SourcedStep } from '@runts/nsenter';
 
 export interface Hierarchy {
   /** where it is mounted on the host */
@@ -153,6 +154,16 @@ export function joinCgroupsAsync(paths: Record<string, string>, pid: number): Pr
       }
     });
   });
+}
+
+/** The cgroup2 part of a join that the executor's clone does instead (clone3 CLONE_INTO_CGROUP:
+ *  stage 0's CgroupClone, as crun does): the hierarchies the executor still joins itself (v1, on a
+ *  hybrid host) and the step to put right after Config; undefined without a cgroup2 dir. `home`:
+ *  the executor's own cgroup2 dir, to go back to should clone3 be refused (Wait mode). */
+export function cloneIntoCgroup(paths: Record<string, string>, home: string | undefined): { join: Record<string, string>; step: SourcedStep } | undefined {
+  const { unified: dir, ...join } = paths;
+  if (dir === undefined) return undefined;
+  return { join, step: { step: { op: Op.CgroupClone, dir, home: home ?? '' }, field: 'linux.cgroupsPath' } };
 }
 
 /** Starts, on a libuv thread, the RCU grace period the verb's first cgroup migration would wait

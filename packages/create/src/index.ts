@@ -19,11 +19,11 @@ import {
   type ContainerRecord,
   type ContainerPaths,
 } from '@runts/core';
-import { hostLayout, cgroupDriver, hierarchyKey, ownCgroupDirs, joinCgroupsAsync, warmCgroupMigration, hasPidsLimit, deviceRules, deviceFilterStep, deviceFilterTarget, attachDeviceFilter, warnNonEmptyCgroup, refuseFrozenCgroup, undoInterruptedCreate, discardCreate, missingCgroupDirs, refuseHierarchyRoots, type CgroupSpec, type SystemdRecord } from '@runts/cgroups';
+import { hostLayout, cgroupDriver, cloneIntoCgroup, hierarchyKey, ownCgroupDirs, joinCgroupsAsync, warmCgroupMigration, hasPidsLimit, deviceRules, deviceFilterStep, deviceFilterTarget, attachDeviceFilter, warnNonEmptyCgroup, refuseFrozenCgroup, undoInterruptedCreate, discardCreate, missingCgroupDirs, refuseHierarchyRoots, type CgroupSpec, type SystemdRecord } from '@runts/cgroups';
 import { loadBundle } from '@runts/spec';
 import { compileCreate, runHooks, killRunningHooks } from '@runts/init';
 import { compileSeccomp, compileSeccompCached, seccompCache } from '@runts/seccomp';
-import { InitProcess, Op, sendSeccompListener } from '@runts/nsenter';
+import { InitProcess, sendSeccompListener } from '@runts/nsenter';
 import { checkNamespacePaths } from './namespaces.ts';
 
 export interface CreateOptions {
@@ -131,12 +131,11 @@ export async function launch(o: CreateOptions, mode: { wait: boolean; stdio?: Ar
     // Not when stage 0 joins an existing cgroup or user namespace first: the kernel checks the move
     // against the namespace it is in by then (ENOENT outside its cgroup namespace's root), and the
     // runtime moving the executor from the host's, as before, is what works there.
-    const v2Dir = cgroupPaths['unified'];
     const joinsNs = (linux.namespaces ?? []).some((n) => (n.type === 'cgroup' || n.type === 'user') && n.path !== undefined);
-    const cloneInto = early && !joinsNs && executorPid !== undefined && v2Dir !== undefined && (!mode.wait || leaveTo?.['unified'] !== undefined);
-    const joinPaths = cloneInto ? Object.fromEntries(Object.entries(resolved.paths).filter(([k]) => k !== 'unified')) : resolved.paths;
+    const into = early && !joinsNs && executorPid !== undefined && (!mode.wait || leaveTo?.['unified'] !== undefined) ? cloneIntoCgroup(resolved.paths, leaveTo?.['unified']) : undefined;
+    const joinPaths = into ? into.join : resolved.paths;
     const joining = early && executorPid !== undefined && Object.keys(joinPaths).length > 0 ? driver.joinEarly!({ ...resolved, paths: joinPaths }, executorPid) : undefined;
-    const joined = joining !== undefined || cloneInto;
+    const joined = joining !== undefined || into !== undefined;
     joining?.catch(() => {}); // awaited below; a compile error first must not leave it unhandled
     // the cgroup v2 device filter: attached by stage 0 before the init exists (cgroupfs), or once
     // the systemd scope (and so the cgroup) exists, after the driver's apply
@@ -161,7 +160,7 @@ export async function launch(o: CreateOptions, mode: { wait: boolean; stdio?: Ar
     });
     // Stage 0 attaches the eBPF device filter before the init exists (right after Config).
     if (deviceFilter) steps.splice(1, 0, deviceFilter);
-    if (cloneInto) steps.splice(1, 0, { step: { op: Op.CgroupClone, dir: v2Dir!, home: leaveTo?.['unified'] ?? '' }, field: 'linux.cgroupsPath' });
+    if (into) steps.splice(1, 0, into.step);
     if (seccomp?.listener) {
       const l = seccomp.listener;
       init.setSeccompListener((fd: number, initPid: number) => {

@@ -3,11 +3,11 @@
 // process ever runs inside the container.
 import { readFileSync } from 'node:fs';
 import { loadContainer, RuntimeError, toRuntimeError, signalPid, waitGone, hookState, signalNumbers } from '@runts/core';
-import { confineToInit, joinCgroups, joinCgroupsAsync, ownCgroupDirs, hostLayout, warmCgroupMigration } from '@runts/cgroups';
+import { cloneIntoCgroup, confineToInit, joinCgroups, joinCgroupsAsync, ownCgroupDirs, hostLayout, warmCgroupMigration } from '@runts/cgroups';
 import { parseConfig, type LinuxSeccomp } from '@runts/spec';
 import { compileExec } from '@runts/init';
 import { compileSeccomp, compileSeccompCached, seccompCache } from '@runts/seccomp';
-import { InitProcess, Op, sendSeccompListener } from '@runts/nsenter';
+import { InitProcess, sendSeccompListener } from '@runts/nsenter';
 import { writePidFile } from '@runts/create';
 
 export interface ExecProcess {
@@ -129,10 +129,9 @@ export async function exec(o: ExecOptions): Promise<number> {
   // before it forks, and the kernel then checks the move against them (ENOENT outside the cgroup
   // namespace's root; the user namespace's view of the host's cgroup.procs); there the runtime
   // moves the executor from the host's namespaces, as before.
-  const v2Dir = cgroups['unified'];
   const ownNs = ((record.config as { linux?: { namespaces?: Array<{ type?: string }> } }).linux?.namespaces ?? []).some((n) => n.type === 'cgroup' || n.type === 'user');
-  const cloneInto = early && !ownNs && executorPid !== undefined && v2Dir !== undefined && (o.detach || leaveTo?.['unified'] !== undefined);
-  const joinPaths = cloneInto ? Object.fromEntries(Object.entries(cgroups).filter(([k]) => k !== 'unified')) : cgroups;
+  const into = early && !ownNs && executorPid !== undefined && (o.detach || leaveTo?.['unified'] !== undefined) ? cloneIntoCgroup(cgroups, leaveTo?.['unified']) : undefined;
+  const joinPaths = into ? into.join : cgroups;
   const joining = early && executorPid !== undefined && Object.keys(joinPaths).length > 0 ? joinCgroupsAsync(joinPaths, executorPid) : undefined;
   joining?.catch(() => {}); // awaited below
   const seccompConfig = (record.config as { linux?: { seccomp?: LinuxSeccomp } }).linux?.seccomp;
@@ -149,7 +148,7 @@ export async function exec(o: ExecOptions): Promise<number> {
       preserveFds: o.preserveFds ?? 0,
       wait: !o.detach,
     });
-    if (cloneInto) steps.splice(1, 0, { step: { op: Op.CgroupClone, dir: v2Dir!, home: leaveTo?.['unified'] ?? '' }, field: 'linux.cgroupsPath' });
+    if (into) steps.splice(1, 0, into.step);
   } catch (err) {
     init.kill();
     throw toRuntimeError(err);
@@ -168,7 +167,7 @@ export async function exec(o: ExecOptions): Promise<number> {
     if (joining) await joining;
     init.sendProgram(steps);
     pid = await init.pid();
-    if (!joining && !cloneInto) joinCgroups(cgroups, pid);
+    if (!joining && !into) joinCgroups(cgroups, pid);
     else if (joining && leaveTo && Object.keys(leaveTo).length > 0) await joinCgroupsAsync(Object.fromEntries(Object.entries(leaveTo).filter(([k]) => k in joinPaths)), executorPid!);
     init.go(JSON.stringify({ ociVersion: record.ociVersion, id: record.id, status, pid: record.pid, bundle: record.bundle }));
     await init.ready();

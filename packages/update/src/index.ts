@@ -4,7 +4,7 @@
 // updates, stats and tools see the current limits.
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { acquireLock, loadContainer, writeRecord, RuntimeError, warn as logWarn } from '@runts/core';
+import { acquireLock, loadContainer, writeRecord, RuntimeError, warn as logWarn, type ContainerRecord } from '@runts/core';
 import { applyResources, confineToInit, driverOf, hostLayout, deviceFilterTarget, deviceRules, attachDeviceFilter, type LinuxResources, type ResourceWrite } from '@runts/cgroups';
 import { parseConfig } from '@runts/spec';
 
@@ -19,6 +19,11 @@ export interface UpdateOptions {
   /** which of state.json's cgroup dirs may be written (default: confineToInit, which refuses a
    *  dir or systemd unit that does not hold the init; unit tests of fixture dirs pass their own) */
   confine?: (paths: Record<string, string>, unit: string | undefined, pid: number) => Record<string, string>;
+}
+
+/** The cgroup dirs of state.json that update may write: o.confine's, by default confineToInit's. */
+function confined(o: Pick<UpdateOptions, 'id' | 'confine'>, record: ContainerRecord): Record<string, string> {
+  return (o.confine ?? ((paths, unit, pid) => confineToInit(o.id, paths, unit, pid)))(record.cgroupPaths, record.systemd?.unit, record.pid);
 }
 
 /** Reads `--resources FILE|-` (`-` is stdin): an OCI LinuxResources JSON object, parsed losslessly. */
@@ -55,7 +60,7 @@ export async function update(o: UpdateOptions): Promise<ResourceWrite[]> {
     const { record, status } = loadContainer(o.root, o.id);
     if (status === 'stopped') throw new RuntimeError('ENOTRUNNING', 'container not running');
     // state.json is data, and may have been edited: only the init's own cgroups and unit are written
-    const cgroupPaths = o.confine ? o.confine(record.cgroupPaths, record.systemd?.unit, record.pid) : confineToInit(o.id, record.cgroupPaths, record.systemd?.unit, record.pid);
+    const cgroupPaths = confined(o, record);
     const changes: Record<string, unknown> = { ...(o.resources as Record<string, unknown>) };
     if (changes.devices !== undefined) {
       // runc update leaves device rules alone too
@@ -94,7 +99,7 @@ export async function update(o: UpdateOptions): Promise<ResourceWrite[]> {
 export async function refreshDeviceFilter(o: Pick<UpdateOptions, 'root' | 'id' | 'layout' | 'confine'>): Promise<void> {
   const { record } = loadContainer(o.root, o.id);
   const layout = o.layout ?? hostLayout();
-  const cgroupPaths = o.confine ? o.confine(record.cgroupPaths, record.systemd?.unit, record.pid) : confineToInit(o.id, record.cgroupPaths, record.systemd?.unit, record.pid);
+  const cgroupPaths = confined(o, record);
   const target = deviceFilterTarget(layout.mode, cgroupPaths);
   if (!target) return;
   const linux = (record.config as { linux?: { resources?: { devices?: never[] }; devices?: never[] } }).linux;
