@@ -599,14 +599,17 @@ function figBaseline(rts, bundles) {
   return { stats: res, cpuMs: cpuMean, maxRssKiB: rss, seaNodeLabel: seaNode && existsSync(seaNode) ? `node ${sea.node} -e 0 (the single executable's Node)` : null, crunWrapperOverheadMs: Math.round(overhead * 100) / 100, crunWrapperMaxRssKiB: wr.maxrssKiB ?? null };
 }
 
-function figRun(rts, bundles) {
-  console.log('\n[run] `run` of `true`: the whole lifecycle in one command');
-  const f = figure('run', 'run', 'run `true`', 'ms', 1);
+/** A figure that is the sum of a few commands' wall times per iteration, each command run on a
+ *  fresh id (`commands(id)`: their argv, in order). */
+function figCommands(rts, heading, [key, group, title], idPrefix, commands) {
+  console.log(heading);
+  const f = figure(key, group, title, 'ms', commands('x').length);
   loop([f], rts, ITER.n, ITER.warm, (rt, keep) => {
-    const id = newId(rt, 'run');
+    const id = newId(rt, idPrefix);
     try {
-      const r = run(rt, ['run', '--bundle', bundles.true, id]);
-      if (keep) add(f, rt, r.ms);
+      let ms = 0;
+      for (const argv of commands(id)) ms += run(rt, argv).ms;
+      if (keep) add(f, rt, ms);
     } finally {
       cleanup(rt, id);
     }
@@ -614,21 +617,16 @@ function figRun(rts, bundles) {
   progress(f);
 }
 
+function figRun(rts, bundles) {
+  figCommands(rts, '\n[run] `run` of `true`: the whole lifecycle in one command', ['run', 'run', 'run `true`'], 'run', (id) => [['run', '--bundle', bundles.true, id]]);
+}
+
 function figLifecycle(rts, bundles) {
-  console.log('\n[lifecycle] create + start + delete --force of a sleeping container');
-  const f = figure('lifecycle', 'lifecycle', 'create + start + delete --force', 'ms', 3);
-  loop([f], rts, ITER.n, ITER.warm, (rt, keep) => {
-    const id = newId(rt, 'cyc');
-    try {
-      const a = run(rt, ['create', '--bundle', bundles.sleep, id]);
-      const b = run(rt, ['start', id]);
-      const c = run(rt, ['delete', '--force', id]);
-      if (keep) add(f, rt, a.ms + b.ms + c.ms);
-    } finally {
-      cleanup(rt, id);
-    }
-  });
-  progress(f);
+  figCommands(rts, '\n[lifecycle] create + start + delete --force of a sleeping container', ['lifecycle', 'lifecycle', 'create + start + delete --force'], 'cyc', (id) => [
+    ['create', '--bundle', bundles.sleep, id],
+    ['start', id],
+    ['delete', '--force', id],
+  ]);
 }
 
 /** create of a sleeping container with a Docker-like seccomp profile (e2e/lib/seccomp-profile.mjs:
@@ -636,18 +634,7 @@ function figLifecycle(rts, bundles) {
  *  Kubernetes (RuntimeDefault) container has; runts compiles it once, then takes it from its
  *  cache (packages/seccomp: <root>/@cache/seccomp). */
 function figSeccomp(rts, bundles) {
-  console.log('\n[seccomp] create of a sleeping container with a Docker-like seccomp profile');
-  const f = figure('seccomp-create', 'seccomp', 'create, Docker-like seccomp profile', 'ms', 1);
-  loop([f], rts, ITER.n, ITER.warm, (rt, keep) => {
-    const id = newId(rt, 'sc');
-    try {
-      const a = run(rt, ['create', '--bundle', bundles.sleepSeccomp, id]);
-      if (keep) add(f, rt, a.ms);
-    } finally {
-      cleanup(rt, id);
-    }
-  });
-  progress(f);
+  figCommands(rts, '\n[seccomp] create of a sleeping container with a Docker-like seccomp profile', ['seccomp-create', 'seccomp', 'create, Docker-like seccomp profile'], 'sc', (id) => [['create', '--bundle', bundles.sleepSeccomp, id]]);
 }
 
 function statePid(rt, r) {
