@@ -97,6 +97,33 @@ describe('encodeProgram and messages', () => {
     assert.equal(encodeProgram([]).length, 0);
   });
 
+  it('lays out records the same across the buffer\'s growth (one buffer that doubles)', () => {
+    // a record straddling each doubling, long strings and lists, multi-byte UTF-8
+    const steps: Step[] = [];
+    for (let i = 0; i < 300; i++) {
+      steps.push({ op: Op.Hostname, name: `h${i}-${'é'.repeat(i * 7)}` });
+      steps.push({ op: Op.User, uid: BigInt(i), gid: 2n, additionalGids: Array.from({ length: i % 9 }, (_, k) => BigInt(k)), setgroups: 1n });
+      steps.push({ op: Op.Exec, argv: ['sh', '-c', 'x'.repeat(i * 13)], env: [`A=${i}`], preserveFds: 0n });
+    }
+    const program = encodeProgram(steps);
+    assert.ok(program.length > 4 * 8192, `${program.length} bytes`);
+    assert.equal(hex(program), steps.map((s) => hex(encodeStep(s))).join(''));
+    // walk the records: each length field spans exactly its args
+    let at = 0;
+    for (const s of steps) {
+      assert.equal(program.readUInt16LE(at), s.op);
+      at += 8 + program.readUInt32LE(at + 4);
+    }
+    assert.equal(at, program.length);
+    const h = encodeStep({ op: Op.Hostname, name: 'é'.repeat(5000) });
+    assert.equal(h.readUInt32LE(4), 4 + 10000 + 1);
+    assert.equal(h.readUInt32LE(8), 10000);
+    assert.equal(h.subarray(12, 12 + 10000).toString('utf8'), 'é'.repeat(5000));
+    assert.equal(h[12 + 10000], 0);
+    // a bad element of a list names the op, the field and the index
+    assert.throws(() => encodeStep({ op: Op.Exec, argv: ['a', 7 as unknown as string], env: [], preserveFds: 0n }), /^TypeError: op \d+ argv\[1\]: not a string$/);
+  });
+
   it('frames messages as type, length, payload', () => {
     assert.equal(hex(encodeMessage(Msg.Go, Buffer.from('{}'))), '02000000' + '02000000' + '7b7d');
     assert.equal(hex(encodeMessage(Msg.Program)), '0100000000000000');
