@@ -21,7 +21,7 @@ kv hostname "$(hostname)"
 kv domainname "$(cat /proc/sys/kernel/domainname)"
 while IFS=$(printf '\t') read -r k v; do
   case "$k" in
-    CapBnd:|CapEff:|CapPrm:|CapInh:|CapAmb:|NoNewPrivs:|Seccomp:|Uid:|Gid:|Groups:)
+    CapBnd:|CapEff:|CapPrm:|CapInh:|CapAmb:|NoNewPrivs:|Seccomp:|Uid:|Gid:|Groups:|SigIgn:|SigBlk:)
       kv "status.${k%:}" "$(echo $v)" ;;
   esac
 done </proc/$self/status

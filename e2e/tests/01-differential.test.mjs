@@ -62,6 +62,11 @@ describe(`differential ${label}`, () => {
       assert.equal(p.hostname, 'runc');
       assert.equal(p['status.NoNewPrivs'], '1');
       assert.equal(p['status.CapBnd'], '0000000020000420'); // AUDIT_WRITE, KILL, NET_BIND_SERVICE
+      // no signal blocked, and none ignored that the runtime's side ignores: not Node's SIGPIPE and
+      // SIGXFSZ, not the 32 and 33 that glibc's posix_spawn (runts-spawn) leaves ignored in the
+      // executor (runts-init resets them). (busybox sh ignores SIGQUIT itself: runc's shows it too.)
+      assert.equal(BigInt(`0x${p['status.SigIgn']}`) & 0x181001000n, 0n, `SigIgn ${p['status.SigIgn']}`);
+      assert.equal(p['status.SigBlk'], '0000000000000000');
       assert.equal(p.pid, '1');
       assert.equal(p['pid1.cmdline'], '/bin/sh /probe.sh ');
       assert.equal(p['limit.max_open_files'], '1024 1024');

@@ -126,6 +126,10 @@ if (pkg.runts?.native) {
   if (!existsSync(exe)) throw new Error(`${exe}: native executor not built (build @runts/nsenter first)`);
   copyFileSync(exe, join(out, 'runts-init'));
   chmodSync(join(out, 'runts-init'), 0o755);
+  // the addon that starts it (native/nsenter/src/spawn.c): loaded with process.dlopen, no exec bit needed
+  const spawner = resolve(dir, '../../native/nsenter/build/runts-spawn.node');
+  if (!existsSync(spawner)) throw new Error(`${spawner}: runts-spawn.node not built (build @runts/nsenter first)`);
+  copyFileSync(spawner, join(out, 'runts-spawn.node'));
 }
 
 rmSync(final, { recursive: true, force: true });

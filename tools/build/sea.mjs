@@ -50,6 +50,8 @@ await build({
 
 const exe = join(REPO, 'native/nsenter/build/runts-init');
 if (!existsSync(exe)) throw new Error(`${exe}: native executor not built`);
+const spawner = join(REPO, 'native/nsenter/build/runts-spawn.node');
+if (!existsSync(spawner)) throw new Error(`${spawner}: runts-spawn.node not built`);
 const koffiDir = dirname(createRequire(join(REPO, 'packages/seccomp/package.json')).resolve('koffi/package.json'));
 const triplet = `linux_${process.arch}`;
 const koffiNode = join(koffiDir, 'build/koffi', triplet, 'koffi.node');
@@ -65,7 +67,7 @@ const codecache = join(import.meta.dirname, 'codecache.cjs');
 // Unchanged inputs (bundles, Node, assets): the executable already made is kept (writing ~150 MB
 // costs seconds of every build).
 const stamp = createHash('sha256');
-for (const f of [join(work, 'main.cjs'), node, exe, koffiNode, codecache, ...bundles.map((b) => join(dist, b))]) stamp.update(readFileSync(f));
+for (const f of [join(work, 'main.cjs'), node, exe, spawner, koffiNode, codecache, ...bundles.map((b) => join(dist, b))]) stamp.update(readFileSync(f));
 const id = stamp.digest('hex');
 const stampFile = `${out}.stamp`;
 if (existsSync(out) && existsSync(stampFile) && readFileSync(stampFile, 'utf8') === id) {
@@ -75,7 +77,7 @@ if (existsSync(out) && existsSync(stampFile) && readFileSync(stampFile, 'utf8') 
 }
 const env = { ...process.env, NODE_OPTIONS: '' };
 delete env.NODE_EXTRA_CA_CERTS;
-const assets = { 'runts-init': exe, 'koffi.node': koffiNode };
+const assets = { 'runts-init': exe, 'runts-spawn.node': spawner, 'koffi.node': koffiNode };
 for (const b of bundles) {
   writeFileSync(join(work, b), readFileSync(join(dist, b), 'utf8').replace(/\/\/# runtsBuild=[0-9a-f]{40}\n$/, ''));
   assets[b] = join(work, b);

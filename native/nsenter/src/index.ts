@@ -1,10 +1,8 @@
 // @runts/nsenter: the binary encoding of the init program and the parent side of a session with
 // the native executor (runts-init). See ../PROTOCOL.md; program.ts defines the ops.
-import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Readable, Writable } from 'node:stream';
-import type { Socket } from 'node:net';
 
 /** node:child_process, loaded when a process is spawned: it brings net and the streams (~2.5 ms), which
  *  the verbs that only import this package for its types and helpers (start, delete) do not need. */
@@ -12,9 +10,11 @@ const childProcess = (): typeof import('node:child_process') => process.getBuilt
 import { RuntimeError, strerror, ERRNO_NAMES, debug, debugEnabled, type ErrorCode } from '@runts/core';
 import { executableCopy, runnable } from './executable.ts';
 import { Op, Msg, Signatures, type ArgKind, type Step, type SourcedStep } from './program.ts';
+import { spawnExecutor, type Stage0, type Channel } from './spawn.ts';
 
 export * from './program.ts';
 export { executableCopy, isExecutable, runnable } from './executable.ts';
+export { EMBEDDED_SPAWNER } from './spawn.ts';
 
 /** The executor rejects a message (the program included) over this size (PROTOCOL.md): runc has no
  *  cap on its config, so a 10 MB config.json (annotations, env, mounts) must fit with room to spare. */
@@ -267,9 +267,9 @@ function deferred<T>(): Deferred<T> {
 
 /** One run of the executor: program out, Pid / Ready / Error in, Go out. */
 export class InitProcess {
-  readonly child: ChildProcess;
+  readonly child: Stage0;
   steps: SourcedStep[];
-  private readonly sock: Socket;
+  private readonly sock: Channel;
   private buf: Buffer = Buffer.alloc(0);
   private containerPid: number | undefined;
   private failure: RuntimeError | undefined;
@@ -281,7 +281,7 @@ export class InitProcess {
 
   private programSent = false;
 
-  private constructor(child: ChildProcess, sock: Socket, steps: SourcedStep[], program: Buffer | undefined, onSeccompListener?: (fd: number, initPid: number) => void) {
+  private constructor(child: Stage0, sock: Channel, steps: SourcedStep[], program: Buffer | undefined, onSeccompListener?: (fd: number, initPid: number) => void) {
     this.onSeccompListener = onSeccompListener;
     this.child = child;
     this.sock = sock;
@@ -289,8 +289,10 @@ export class InitProcess {
     child.on('error', (e) => this.fail(new RuntimeError('ESYS', `runts-init: ${e.message}`, { cause: e })));
     child.on('exit', (code, signal) => {
       this.exitD.resolve({ code, signal });
-      // Without a word on the socket, the pid or readiness never comes.
-      if (!this.pidD.settled) this.fail(this.exitError(code, signal, 'before reporting the init pid'));
+      // Without a word on the socket, the pid or readiness never comes. (What stage 0 wrote before
+      // it exited may still be on its way: runts-spawn reads the socket and waits for the exit on
+      // two libuv threads, so that is given a moment.)
+      if (!this.pidD.settled) setTimeout(() => this.pidD.settled || this.fail(this.exitError(code, signal, 'before reporting the init pid')), 50);
     });
     sock.on('data', (d: Buffer) => this.onData(d));
     sock.on('error', () => {}); // EPIPE/ECONNRESET once the other side has gone: 'close' follows
@@ -334,16 +336,21 @@ export class InitProcess {
     const extra = opts.extraFds ?? Array.from({ length: opts.preserveFds ?? 0 }, (_, i) => 3 + i);
     const stdio: Array<StdioSlot> = [...std, ...extra, 'pipe'];
     const syncFd = 3 + extra.length;
-    const child = childProcess().spawn(opts.executor ?? executorPath(), [String(syncFd)], {
+    const executor = opts.executor ?? executorPath();
+    // runts-spawn (spawn.ts) where every slot is an fd or /dev/null; child_process for pipes
+    const fds = opts.cwd === undefined ? [...std, ...extra].map((s, i) => (s === 'inherit' ? i : s === 'ignore' ? -1 : s)) : [];
+    const fast = opts.cwd === undefined && fds.every((f) => typeof f === 'number') ? spawnExecutor(executor, fds as number[], opts.detached === true) : undefined;
+    if (fast) return new InitProcess(fast.child, fast.sock, steps, program, opts.onSeccompListener);
+    const child = childProcess().spawn(executor, [String(syncFd)], {
       stdio,
       env: {},
       cwd: opts.cwd,
       // a new session: signals from the caller's terminal reach the caller only (it forwards them)
       detached: opts.detached === true,
     });
-    const sock = child.stdio[syncFd] as Socket | null;
+    const sock = child.stdio[syncFd] as Channel | null;
     if (!sock) throw new RuntimeError('ESYS', 'runts-init: no sync socket');
-    return new InitProcess(child, sock, steps, program, opts.onSeccompListener);
+    return new InitProcess(child as Stage0, sock, steps, program, opts.onSeccompListener);
   }
 
   /** The container's stdio streams, when their slot was 'pipe'. */

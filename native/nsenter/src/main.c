@@ -201,6 +201,22 @@ static void map_with_tool(const char *tool, pid_t pid, const char *map)
 		die(EPERM, "%s %d: exit status %d", tool, (int)pid, WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
 }
 
+/* Every signal at its default disposition, as uv_spawn leaves a child: dispositions that are
+ * SIG_IGN survive exec, and would reach the container's process. glibc's posix_spawn (runts-spawn)
+ * sets its own internal signals (32, 33) to SIG_IGN in the child, and its sigaction() refuses to
+ * touch them: hence the raw system call (handler SIG_DFL first, everything else zero, the same
+ * layout on x86-64 and arm64). */
+static void default_signals(void)
+{
+	struct {
+		void *handler;
+		unsigned long flags, restorer, mask;
+	} dfl = { 0 };
+	for (int sig = 1; sig <= 64; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			syscall(SYS_rt_sigaction, sig, &dfl, NULL, 8);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 5 && strcmp(argv[1], "seccomp-listener") == 0)
@@ -209,6 +225,7 @@ int main(int argc, char **argv)
 		dprintf(2, "usage: runts-init <sync-fd>  (the executor of runts; see PROTOCOL.md)\n");
 		return 2;
 	}
+	default_signals();
 	pid_t parent = getppid();
 	ensure_sealed(argv);
 	g.stage0 = 1;

@@ -1,0 +1,163 @@
+// runts-spawn (spawn.c + spawn.ts): what the executor is given, checked with a python3 script in
+// its place (no root, no executor): its fds, environment, signals, session, exit status, and the
+// socket in both directions. Fails if the addon is not built (pnpm build): the fast path must exist.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, openSync, closeSync, rmSync, writeFileSync, readlinkSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnExecutor, elfDefect, type Stage0, type Channel } from './spawn.ts';
+
+const PY = '/usr/bin/python3';
+
+// Run as `python3 SCRIPT N`: the socket is fd N. Sends what it sees as JSON, then echoes what it
+// reads until end-of-file, then exits with the status it was told.
+const SCRIPT = `
+import os, sys, json
+n = int(sys.argv[1])
+fds = sorted(int(f) for f in os.listdir('/proc/self/fd'))
+# the signals as the wrapper (sh, before python3 ignores SIGPIPE and SIGXFSZ itself) found them
+status = {l.split(':')[0]: l.split(':')[1].strip() for l in open(sys.argv[0] + '.status') if l.startswith(('SigIgn', 'SigBlk'))}
+info = {
+  'fds': fds,
+  'links': {str(f): os.readlink('/proc/self/fd/%d' % f) for f in fds if f < n or f > n + 1},
+  'cloexec': [f for f in fds if f <= n and os.get_inheritable(f) is False],
+  'env': dict(os.environ),
+  'sigign': status['SigIgn'], 'sigblk': status['SigBlk'],
+  'sid_is_pid': os.getsid(0) == os.getpid(),
+}
+os.write(n, json.dumps(info).encode() + b'\\n')
+got = b''
+while True:
+  d = os.read(n, 65536)
+  if not d: break
+  got += d
+  if got.endswith(b'!'):
+    os.write(n, b'echo:' + got)
+    got = b''
+code = int(open(sys.argv[0] + '.exit').read())
+if code < 0: os.kill(os.getpid(), -code)
+sys.exit(code)
+`;
+
+function collect(child: Stage0, sock: Channel): { lines: Promise<string>; exit: Promise<{ code: number | null; signal: string | null }>; closed: Promise<void> } {
+  let text = '';
+  sock.on('data', (d) => (text += d.toString()));
+  const closed = new Promise<void>((res) => sock.on('close', res));
+  return {
+    lines: closed.then(() => text),
+    exit: new Promise((res) => child.on('exit', (code, signal) => res({ code, signal }))),
+    closed,
+  };
+}
+
+describe('runts-spawn', () => {
+  let dir: string;
+  let script: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'runts-spawn-'));
+    script = join(dir, 'stage0.py');
+    writeFileSync(script, SCRIPT);
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  // spawnExecutor runs `path argv1`, argv1 being the socket's fd: a script needs the interpreter
+  // as path, so a wrapper exec's python3 with the script (what is checked is python3's view)
+  const start = (stdio: number[], setsid: boolean, exit: number) => {
+    writeFileSync(script + '.exit', String(exit));
+    const wrapper = join(dir, 'wrapper');
+    // (read by the shell itself: a cat it forks would see the shell's mask while it forks)
+    writeFileSync(wrapper, `#!/bin/sh\nwhile IFS= read -r l; do echo "$l"; done < /proc/self/status > ${script}.status\nexec ${PY} ${script} "$1"\n`, { mode: 0o755 });
+    const r = spawnExecutor(wrapper, stdio, setsid);
+    assert.ok(r, 'runts-spawn.node loads (pnpm build makes it)');
+    return r;
+  };
+
+  it('gives the executor its fds 0..n-1 and the socket as fd n, nothing else, no environment, default signals', async () => {
+    const file = join(dir, 'extra');
+    writeFileSync(file, 'x');
+    const fd = openSync(file, 'r'); // close-on-exec, as Node opens everything: passed on all the same
+    try {
+      const { child, sock } = start([-1, 1, 2, fd], false, 0);
+      const out = collect(child, sock);
+      sock.write(Buffer.from('ping!'));
+      // what the script sent, then the echo; then end-of-file once we close
+      await new Promise((res) => setTimeout(res, 300));
+      sock.destroy();
+      const text = await out.lines;
+      const info = JSON.parse(text.split('\n')[0]!) as Record<string, unknown>;
+      assert.deepEqual((info['fds'] as number[]).filter((f) => f <= 4), [0, 1, 2, 3, 4]);
+      // beyond the socket: listdir's own fd, and whatever this process itself inherited without
+      // close-on-exec (a caller's fd goes on to every child, as with child_process)
+      const flags = (f: number): number => {
+        try {
+          return parseInt(/^flags:\s+(\d+)/m.exec(readFileSync(`/proc/self/fdinfo/${f}`, 'utf8'))?.[1] ?? '0', 8);
+        } catch {
+          return 0o2000000; // readdir's own fd, closed by now
+        }
+      };
+      const inherited = readdirSync('/proc/self/fd').map(Number).filter((f) => f > 4 && (flags(f) & 0o2000000) === 0);
+      const beyond = (info['fds'] as number[]).filter((f) => f > 4 && !inherited.includes(f));
+      assert.ok(beyond.length <= 1, `only listdir's own fd beyond the socket: ${JSON.stringify(info['links'])}`);
+      const links = info['links'] as Record<string, string>;
+      assert.equal(links['0'], '/dev/null');
+      assert.equal(links['1'], readlinkSync('/proc/self/fd/1'));
+      assert.equal(links['3'], file);
+      assert.deepEqual(info['cloexec'], [], 'no target fd is close-on-exec');
+      assert.deepEqual(Object.keys(info['env'] as object).filter((k) => k !== 'PWD' && k !== 'LC_CTYPE'), []);
+      assert.equal(info['sigblk'], '0000000000000000');
+      // SIGPIPE and SIGXFSZ (ignored by Node) are back at their default; glibc's posix_spawn leaves
+      // its internal 32 and 33 ignored (runts-init sets them back: e2e 01 checks the container)
+      assert.equal(BigInt(`0x${String(info['sigign'])}`) & ~0x180000000n, 0n, `SigIgn ${String(info['sigign'])}`);
+      assert.equal(info['sid_is_pid'], false);
+      assert.match(text, /echo:ping!/);
+      assert.deepEqual(await out.exit, { code: 0, signal: null });
+      assert.equal(child.exitCode, 0);
+    } finally {
+      closeSync(fd);
+    }
+  });
+
+  it('starts a session of its own when detached, and reports exit codes and signals', async () => {
+    let r = start([-1, -1, -1], true, 7);
+    let out = collect(r.child, r.sock);
+    await new Promise((res) => setTimeout(res, 200));
+    r.sock.destroy();
+    assert.equal((JSON.parse((await out.lines).split('\n')[0]!) as { sid_is_pid: boolean }).sid_is_pid, true);
+    assert.deepEqual(await out.exit, { code: 7, signal: null });
+    r = start([-1, -1, -1], false, -15);
+    out = collect(r.child, r.sock);
+    await new Promise((res) => setTimeout(res, 200));
+    r.sock.destroy();
+    assert.deepEqual(await out.exit, { code: null, signal: 'SIGTERM' });
+    assert.equal(r.child.signalCode, 'SIGTERM');
+  });
+
+  it('reports a binary that cannot be run as child_process does: an error event, spawn PATH CODE', async () => {
+    const r = spawnExecutor(join(dir, 'missing'), [-1, -1, -1], false);
+    assert.ok(r);
+    const err = await new Promise<Error>((res) => r.child.on('error', res));
+    assert.equal(err.message, `spawn ${join(dir, 'missing')} ENOENT`);
+    assert.equal(r.child.pid, undefined);
+    writeFileSync(join(dir, 'plain'), 'not executable', { mode: 0o644 });
+    const r2 = spawnExecutor(join(dir, 'plain'), [-1, -1, -1], false);
+    const err2 = await new Promise<Error>((res) => r2!.child.on('error', res));
+    // root may execute a 0644 file only if some x bit is set: EACCES either way
+    assert.equal(err2.message, `spawn ${join(dir, 'plain')} EACCES`);
+    assert.ok(readFileSync(join(dir, 'plain')).length > 0);
+  });
+
+  it('takes only a whole shared object for this machine (a truncated one would crash dlopen\'s caller)', () => {
+    const good = readFileSync(new URL('../build/runts-spawn.node', import.meta.url));
+    assert.equal(elfDefect(good, good.length), undefined);
+    assert.match(elfDefect(good, good.length - 1) ?? '', /^truncated/);
+    assert.match(elfDefect(good.subarray(0, 4096), 4096) ?? '', /^truncated/);
+    assert.equal(elfDefect(Buffer.from('garbage'.repeat(20)), 140), 'not an ELF file');
+    const foreign = Buffer.from(good);
+    foreign.writeUInt16LE(foreign.readUInt16LE(18) === 62 ? 183 : 62, 18);
+    assert.match(elfDefect(foreign, foreign.length) ?? '', /another machine/);
+    const obj = Buffer.from(good);
+    obj.writeUInt16LE(1, 16); // ET_REL
+    assert.equal(elfDefect(obj, obj.length), 'not a shared object');
+  });
+});

@@ -1,0 +1,233 @@
+// Starting the executor without node:child_process: runts-spawn.node (spawn.c, a Node-API addon)
+// posix_spawns it (CLONE_VM | CLONE_VFORK: nothing of the Node process is copied) with the same
+// fds, signals, environment and session a child_process.spawn would give it, and this module
+// reads its end of the socket on a libuv thread (fs.read) and waits for its exit (waitpid, on a
+// libuv thread too). Loading child_process (~2 ms: net, the streams) and uv_spawn's fork of the
+// whole Node process (~2.3 ms, then a copy-on-write fault for every page written) were 4-5 ms of
+// every create, run and exec.
+// Used where the executor's stdio slots are inherited fds or /dev/null; a 'pipe' slot (tests, a
+// caller that reads the container's output) and anything going wrong loading the addon take
+// child_process, as before: the same executor either way.
+import { EventEmitter } from 'node:events';
+import { closeSync, existsSync, fstatSync, openSync, read, readSync, writeSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { debug, ERRNO_NAMES, signalNumbers } from '@runts/core';
+import { executableCopy } from './executable.ts';
+
+interface Addon {
+  spawn(path: string, argv1: string, fds: number[], setsid: boolean): [number, number];
+  wait(pid: number, cb: (status: number) => void): void;
+  shutdown(fd: number): void;
+}
+
+/** Set by the single executable (tools/build/sea-hooks.ts): the addon's bytes, carried inside it. */
+export const EMBEDDED_SPAWNER = Symbol.for('runts.spawner');
+
+let addon: Addon | null | undefined;
+
+const ELF_MACHINE: Record<string, number> = { x64: 62, arm64: 183 };
+
+/** Why `head` (the file's first bytes, at least its ELF and program headers) of a file of `size`
+ *  bytes is not a whole shared object for this machine, or undefined. dlopen refuses garbage and
+ *  another machine's ELF by itself, but a truncated file it maps, and the first touch of a page
+ *  past the end kills the process (SIGBUS): every segment and the section headers must lie
+ *  within the file. */
+export function elfDefect(head: Buffer, size: number): string | undefined {
+  if (head.length < 64 || head.readUInt32BE(0) !== 0x7f454c46) return 'not an ELF file';
+  if (head[4] !== 2 || head[5] !== 1) return 'not a 64-bit little-endian ELF file';
+  if (head.readUInt16LE(16) !== 3) return 'not a shared object';
+  if (head.readUInt16LE(18) !== ELF_MACHINE[process.arch]) return `built for another machine (e_machine ${head.readUInt16LE(18)})`;
+  const phoff = Number(head.readBigUInt64LE(32));
+  const shoff = Number(head.readBigUInt64LE(40));
+  const phentsize = head.readUInt16LE(54);
+  const phnum = head.readUInt16LE(56);
+  if (shoff + head.readUInt16LE(58) * head.readUInt16LE(60) > size) return `truncated (${size} bytes; the section headers end past it)`;
+  if (phentsize < 56 || phoff + phentsize * phnum > head.length) return 'program headers out of reach';
+  for (let i = 0; i < phnum; i++) {
+    const p = phoff + i * phentsize;
+    if (head.readUInt32LE(p) !== 1) continue; // PT_LOAD
+    if (Number(head.readBigUInt64LE(p + 8)) + Number(head.readBigUInt64LE(p + 32)) > size) return `truncated (${size} bytes; a segment ends past it)`;
+  }
+  return undefined;
+}
+
+/** The file's first 4 KiB (its headers) and size. */
+function headOf(file: string): { head: Buffer; size: number } {
+  const fd = openSync(file, 'r');
+  try {
+    const head = Buffer.alloc(4096);
+    return { head: head.subarray(0, readSync(fd, head, 0, head.length, 0)), size: fstatSync(fd).size };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The addon: embedded in the single executable (loaded from an unnamed copy), else
+ *  ./runts-spawn.node beside this module (bundled verbs have it copied into dist/), else
+ *  native/nsenter/build/ of the repository. null (and --debug says why) when none loads, or the
+ *  file is not whole. */
+function spawner(): Addon | null {
+  if (addon !== undefined) return addon;
+  try {
+    const embedded = (globalThis as Record<symbol, unknown>)[EMBEDDED_SPAWNER] as (() => Uint8Array) | undefined;
+    let file: string;
+    if (embedded) {
+      const bytes = embedded();
+      const defect = elfDefect(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length), bytes.length);
+      if (defect) throw new Error(`the embedded runts-spawn.node: ${defect}`);
+      file = executableCopy(bytes);
+    } else {
+      file = fileURLToPath(new URL('./runts-spawn.node', import.meta.url));
+      if (!existsSync(file)) file = fileURLToPath(new URL('../build/runts-spawn.node', import.meta.url));
+      const { head, size } = headOf(file);
+      const defect = elfDefect(head, size);
+      if (defect) throw new Error(`${file}: ${defect}`);
+    }
+    const m = { exports: {} as Addon };
+    process.dlopen(m, file);
+    addon = m.exports;
+  } catch (e) {
+    debug(`runts-spawn: not loaded (${(e as Error).message}): the executor is started with child_process`);
+    addon = null;
+  }
+  return addon;
+}
+
+/** stage 0 as InitProcess sees it: what it uses of a ChildProcess. */
+export interface Stage0 {
+  readonly pid: number | undefined;
+  readonly exitCode: number | null;
+  readonly signalCode: string | null;
+  readonly stdin: import('node:stream').Writable | null;
+  readonly stdout: import('node:stream').Readable | null;
+  readonly stderr: import('node:stream').Readable | null;
+  kill(signal?: NodeJS.Signals | number): boolean;
+  on(event: 'exit', fn: (code: number | null, signal: string | null) => void): this;
+  on(event: 'error', fn: (e: Error) => void): this;
+}
+
+/** Its socket as InitProcess sees it: what it uses of a net.Socket. */
+export interface Channel {
+  write(b: Uint8Array): unknown;
+  destroy(): void;
+  on(event: 'data', fn: (d: Buffer) => void): this;
+  on(event: 'error', fn: (e: Error) => void): this;
+  on(event: 'close', fn: () => void): this;
+}
+
+class SpawnedStage0 extends EventEmitter implements Stage0 {
+  exitCode: number | null = null;
+  signalCode: string | null = null;
+  readonly stdin = null;
+  readonly stdout = null;
+  readonly stderr = null;
+  constructor(readonly pid: number | undefined) {
+    super();
+  }
+  kill(signal: NodeJS.Signals | number = 'SIGTERM'): boolean {
+    if (this.pid === undefined || this.exitCode !== null || this.signalCode !== null) return false;
+    try {
+      process.kill(this.pid, signal);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}
+
+/** Our end of the socket: reads on a libuv thread until end-of-file, writes in place (the socket
+ *  is blocking; the executor reads a message whole before it answers). */
+class SocketChannel extends EventEmitter implements Channel {
+  private closed = false;
+  private reading = false;
+  private ended = false;
+  constructor(
+    private readonly fd: number,
+    private readonly lib: Addon,
+  ) {
+    super();
+    this.readNext();
+  }
+  private readNext(): void {
+    this.reading = true;
+    const buf = Buffer.allocUnsafe(65536);
+    read(this.fd, buf, 0, buf.length, null, (err, n) => {
+      this.reading = false;
+      if (this.closed) return this.finish();
+      if (err || n === 0) {
+        this.ended = true;
+        return this.destroy();
+      }
+      this.emit('data', buf.subarray(0, n));
+      if (!this.closed) this.readNext();
+      else this.finish();
+    });
+  }
+  write(b: Uint8Array): boolean {
+    if (this.closed) return false;
+    try {
+      for (let off = 0; off < b.length; ) off += writeSync(this.fd, b, off);
+      return true;
+    } catch (e) {
+      // EPIPE once the executor has gone: its end-of-file (and 'close') follows
+      this.emit('error', e as Error);
+      return false;
+    }
+  }
+  /** Closes our end; a read pending on the libuv thread is woken first (shutdown), and the fd is
+   *  closed once it has returned (never under a read in progress). */
+  destroy(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.reading && !this.ended) this.lib.shutdown(this.fd);
+    else this.finish();
+  }
+  private finish(): void {
+    try {
+      closeSync(this.fd);
+    } catch {
+      // already gone
+    }
+    this.emit('close');
+  }
+}
+
+/** posix_spawns the executor with `stdio` (fds; -1: /dev/null) as its fds 0..n-1 and the socket
+ *  as fd n; undefined when the addon is not available (child_process then). A failure to start it
+ *  is reported as child_process reports it: an 'error' event, `spawn <path> <CODE>`. */
+export function spawnExecutor(path: string, stdio: number[], setsid: boolean): { child: Stage0; sock: Channel } | undefined {
+  const lib = spawner();
+  if (!lib) return undefined;
+  let pid: number;
+  let fd: number;
+  try {
+    [pid, fd] = lib.spawn(path, String(stdio.length), stdio, setsid);
+  } catch (e) {
+    const errno = (e as { errno?: number }).errno ?? 0;
+    const code = ERRNO_NAMES[errno] ?? `errno ${errno}`;
+    const child = new SpawnedStage0(undefined);
+    const err = Object.assign(new Error(`spawn ${path} ${code}`), { code, errno: -errno, syscall: `spawn ${path}`, path });
+    process.nextTick(() => child.emit('error', err));
+    const sock = new (class extends EventEmitter implements Channel {
+      write(): boolean {
+        return false;
+      }
+      destroy(): void {}
+    })();
+    process.nextTick(() => sock.emit('close'));
+    return { child, sock };
+  }
+  const child = new SpawnedStage0(pid);
+  lib.wait(pid, (status) => {
+    if (status < 0) {
+      child.exitCode = 0; // reaped by someone else (ECHILD): gone, status unknown
+    } else if ((status & 0x7f) === 0) {
+      child.exitCode = (status >> 8) & 0xff;
+    } else {
+      const n = status & 0x7f;
+      child.signalCode = Object.entries(signalNumbers()).find(([, v]) => v === n)?.[0] ?? `SIG${n}`;
+    }
+    child.emit('exit', child.exitCode, child.signalCode);
+  });
+  return { child, sock: new SocketChannel(fd, lib) };
+}
