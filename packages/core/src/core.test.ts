@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, readFileSync, writeFileSync, mkdirSync, existsSync, readdirSync, symlinkSync } from 'node:fs';
+import { mkdtempSync, rmSync, readFileSync, writeFileSync, mkdirSync, existsSync, readdirSync, symlinkSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -66,6 +66,24 @@ test('reserveId undoes a create that was killed (lock owner gone, no state.json)
   writeRecord(again.paths, rec());
   writeFileSync(again.paths.lock, '999999999 1');
   assert.throws(() => reserveId(root, 'c1', () => assert.fail('a finished container is not undone')), /container with given ID already exists/);
+  rmSync(root, { recursive: true });
+});
+
+test('writeCreating rewrites creating.json only when the record changed or the file is gone', () => {
+  const root = join(tmp(), 'root');
+  const { paths: p, lock } = reserveId(root, 'c1');
+  const r = { pid: 0, startTime: '', cgroupPaths: { unified: '/x' }, createdCgroups: ['/x'] };
+  writeCreating(p, r);
+  const ino = statSync(p.creating).ino;
+  writeCreating(p, { ...r });
+  assert.equal(statSync(p.creating).ino, ino, 'the same record: not written again (a rename would be a new inode)');
+  writeCreating(p, { ...r, pid: 7 });
+  assert.notEqual(statSync(p.creating).ino, ino);
+  assert.equal(readCreating(p)?.pid, 7);
+  rmSync(p.creating);
+  writeCreating(p, { ...r, pid: 7 });
+  assert.equal(readCreating(p)?.pid, 7, 'written again once removed');
+  lock.release();
   rmSync(root, { recursive: true });
 });
 

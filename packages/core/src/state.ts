@@ -294,8 +294,15 @@ export interface CreatingRecord {
   systemd?: { unit: string; user: boolean };
 }
 
+/** What this process last wrote to each creating.json (create records its progress 4 times; the
+ *  same record again is not rewritten while the file is there: the id's lock is ours). */
+const creatingWritten = new Map<string, string>();
+
 export function writeCreating(paths: ContainerPaths, rec: CreatingRecord): void {
-  writeFileAtomic(paths.creating, JSON.stringify(rec), 0o600, false);
+  const data = JSON.stringify(rec);
+  if (creatingWritten.get(paths.creating) === data && existsSync(paths.creating)) return;
+  writeFileAtomic(paths.creating, data, 0o600, false);
+  creatingWritten.set(paths.creating, data);
 }
 
 export function readCreating(paths: ContainerPaths): CreatingRecord | undefined {
