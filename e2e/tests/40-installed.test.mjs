@@ -70,6 +70,17 @@ describe('each command packed and installed alone with npm', () => {
     assert.ok(existsSync(join(installed('create'), 'node_modules/koffi')), 'koffi installed with @runts/create');
   });
 
+  test('the installed commands start the executor with runts-spawn.node (dlopen needs no exec bit)', async (t) => {
+    for (const name of ['runts', 'create', 'run', 'exec']) assert.ok(existsSync(join(installed(name), 'dist/runts-spawn.node')), `${name}: dist/runts-spawn.node`);
+    const rt = runtime('runts', { command: [NODE, join(prefix('runts'), 'bin/runts'), '--debug'] });
+    const id = newId('inst-spawn');
+    t.after(() => rt.forceDelete(id));
+    const r = await rt.run(id, { bundle: plain.dir });
+    assert.equal(r.code, 0, show(r));
+    assert.match(r.stderr, /level=debug/, 'debug output');
+    assert.doesNotMatch(r.stderr, /runts-spawn: not loaded/, show(r));
+  });
+
   for (const [label, bundle] of [['no seccomp', () => plain], ['seccomp', () => filtered]]) {
     test(`runts run (installed runts alone), ${label}`, async (t) => {
       const rt = runtime('runts', { command: [NODE, join(prefix('runts'), 'bin/runts')] });
