@@ -359,24 +359,31 @@ describe('state.json naming a host cgroup', () => {
     assert.ok(!frozen(), 'nor by resume');
   });
 
-  test('exec joins only cgroups the init is in: with a pids path edited to a host cgroup it is refused, and nothing runs there', async (t) => {
-    const id = newId('execcg');
-    let original;
-    let canaryDir;
+  /** A running container whose state.json names, for `v1key` (or, without that hierarchy,
+   *  unified), an empty host cgroup of the test's own beside the container's (`canaryDir`). After
+   *  the test: state.json as create wrote it (`original`), the container deleted, the canary
+   *  removed. */
+  async function namingHostCgroup(t, name, v1key) {
+    const c = { id: newId(name) };
+    c.file = join(rt.root, c.id, 'state.json');
     t.after(async () => {
-      if (original !== undefined) writeFileSync(join(rt.root, id, 'state.json'), original);
-      await rt.forceDelete(id);
-      if (canaryDir) rmdirSync(canaryDir);
+      if (c.original !== undefined) writeFileSync(c.file, c.original);
+      await rt.forceDelete(c.id);
+      if (c.canaryDir) rmdirSync(c.canaryDir);
     });
-    assert.equal((await rt.create(id, { bundle: bundle.dir })).code, 0);
-    assert.equal((await rt.start(id)).code, 0);
-    const file = join(rt.root, id, 'state.json');
-    original = readFileSync(file, 'utf8');
-    const own = JSON.parse(original).cgroupPaths;
-    const key = own.pids ? 'pids' : 'unified';
-    canaryDir = join(own[key], '..', `${id}-canary`);
-    mkdirSync(canaryDir);
-    editState(rt.root, id, (s) => (s.cgroupPaths[key] = canaryDir));
+    assert.equal((await rt.create(c.id, { bundle: bundle.dir })).code, 0);
+    assert.equal((await rt.start(c.id)).code, 0);
+    c.original = readFileSync(c.file, 'utf8');
+    c.own = JSON.parse(c.original).cgroupPaths;
+    c.key = c.own[v1key] ? v1key : 'unified';
+    c.canaryDir = join(c.own[c.key], '..', `${c.id}-canary`);
+    mkdirSync(c.canaryDir);
+    editState(rt.root, c.id, (s) => (s.cgroupPaths[c.key] = c.canaryDir));
+    return c;
+  }
+
+  test('exec joins only cgroups the init is in: with a pids path edited to a host cgroup it is refused, and nothing runs there', async (t) => {
+    const { id, file, original, key, canaryDir } = await namingHostCgroup(t, 'execcg', 'pids');
     const e = await rt.exec(id, ['true']);
     t.diagnostic(`runts exec with cgroupPaths.${key} edited to a host cgroup: code ${e.code} ${e.error ?? ''}`);
     assert.equal(e.code, 255, show(e)); // runc's exit code for a failed exec
@@ -388,31 +395,14 @@ describe('state.json naming a host cgroup', () => {
   });
 
   test('update writes only cgroups and units the init is in: an edited memory path or systemd unit is refused, nothing written', async (t) => {
-    const id = newId('updcg');
-    let original;
-    let canaryDir;
-    t.after(async () => {
-      if (original !== undefined) writeFileSync(join(rt.root, id, 'state.json'), original);
-      if (canaryDir) rmdirSync(canaryDir);
-      await rt.forceDelete(id);
-    });
-    assert.equal((await rt.create(id, { bundle: bundle.dir })).code, 0);
-    assert.equal((await rt.start(id)).code, 0);
-    const file = join(rt.root, id, 'state.json');
-    original = readFileSync(file, 'utf8');
-    const own = JSON.parse(original).cgroupPaths;
-    const key = own.memory ? 'memory' : 'unified';
+    const { id, file, original, own, key, canaryDir } = await namingHostCgroup(t, 'updcg', 'memory');
     const limitFile = key === 'memory' ? 'memory.limit_in_bytes' : 'memory.max';
-    // a host cgroup of the test's own beside the container's
-    canaryDir = join(own[key], '..', `${id}-canary`);
-    mkdirSync(canaryDir);
     const before = { canary: readFileSync(join(canaryDir, limitFile), 'utf8'), own: readFileSync(join(own[key], limitFile), 'utf8') };
     const unchanged = () => {
       assert.equal(readFileSync(join(canaryDir, limitFile), 'utf8'), before.canary, 'the host cgroup keeps its limit');
       assert.equal(readFileSync(join(own[key], limitFile), 'utf8'), before.own, 'nothing was written: the container keeps its limit too');
     };
 
-    editState(rt.root, id, (s) => (s.cgroupPaths[key] = canaryDir));
     const u = await rt.cmd('update', ['--memory', '64m', id]);
     t.diagnostic(`runts update with cgroupPaths.${key} edited to a host cgroup: code ${u.code} ${u.error ?? ''}`);
     assert.equal(u.code, 1, show(u));

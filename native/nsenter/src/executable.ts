@@ -6,8 +6,9 @@
 // The executor then copies itself into a sealed memfd and re-executes from there (main.c), as it
 // does from any file, so this copy is only its first step. Nothing is left on disk: the file has
 // no name and goes when this process exits.
-import { accessSync, closeSync, constants, openSync, readFileSync, writeSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { fileURLToPath } from 'node:url';
 
 /** O_TMPFILE (Linux, x86-64 and arm64 value; includes O_DIRECTORY). */
 const O_TMPFILE = 0o20000000 | constants.O_DIRECTORY;
@@ -56,4 +57,11 @@ export function executableCopy(bytes: Uint8Array, dirs: readonly string[] = exec
 /** `file` itself when it can be executed, else an executable copy of its bytes. */
 export function runnable(file: string): string {
   return isExecutable(file) ? file : executableCopy(readFileSync(file));
+}
+
+/** A native file of this package (runts-init, runts-spawn.node): beside this module, where the
+ *  bundled verbs have it copied into dist/, else in native/nsenter/build/ of the repository. */
+export function shippedFile(name: string): string {
+  const beside = fileURLToPath(new URL(`./${name}`, import.meta.url));
+  return existsSync(beside) ? beside : fileURLToPath(new URL(`../build/${name}`, import.meta.url));
 }

@@ -1,14 +1,12 @@
 // @runts/nsenter: the binary encoding of the init program and the parent side of a session with
 // the native executor (runts-init). See ../PROTOCOL.md; program.ts defines the ops.
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { Readable, Writable } from 'node:stream';
 
 /** node:child_process, loaded when a process is spawned: it brings net and the streams (~2.5 ms), which
  *  the verbs that only import this package for its types and helpers (start, delete) do not need. */
 const childProcess = (): typeof import('node:child_process') => process.getBuiltinModule('node:child_process');
 import { RuntimeError, strerror, ERRNO_NAMES, debug, debugEnabled, type ErrorCode } from '@runts/core';
-import { executableCopy, runnable } from './executable.ts';
+import { executableCopy, runnable, shippedFile } from './executable.ts';
 import { Op, Msg, Signatures, type ArgKind, type Step, type SourcedStep } from './program.ts';
 import { spawnExecutor, type Stage0, type Channel } from './spawn.ts';
 
@@ -186,9 +184,7 @@ export function executorPath(): string {
   try {
     const embedded = (globalThis as Record<symbol, unknown>)[EMBEDDED_EXECUTOR] as (() => Uint8Array) | undefined;
     if (embedded) return (runnablePath = executableCopy(embedded()));
-    const beside = fileURLToPath(new URL('./runts-init', import.meta.url));
-    if (existsSync(beside)) return (runnablePath = runnable(beside));
-    return (runnablePath = runnable(fileURLToPath(new URL('../build/runts-init', import.meta.url))));
+    return (runnablePath = runnable(shippedFile('runts-init')));
   } catch (e) {
     throw new RuntimeError('ESYS', `runts-init: ${(e as Error).message}`, { cause: e });
   }
@@ -338,7 +334,7 @@ export class InitProcess {
     const syncFd = 3 + extra.length;
     const executor = opts.executor ?? executorPath();
     // runts-spawn (spawn.ts) where every slot is an fd or /dev/null; child_process for pipes
-    const fds = opts.cwd === undefined ? [...std, ...extra].map((s, i) => (s === 'inherit' ? i : s === 'ignore' ? -1 : s)) : [];
+    const fds = [...std, ...extra].map((s, i) => (s === 'inherit' ? i : s === 'ignore' ? -1 : s));
     const fast = opts.cwd === undefined && fds.every((f) => typeof f === 'number') ? spawnExecutor(executor, fds as number[], opts.detached === true) : undefined;
     if (fast) return new InitProcess(fast.child, fast.sock, steps, program, opts.onSeccompListener);
     const child = childProcess().spawn(executor, [String(syncFd)], {

@@ -9,10 +9,9 @@
 // caller that reads the container's output) and anything going wrong loading the addon take
 // child_process, as before: the same executor either way.
 import { EventEmitter } from 'node:events';
-import { closeSync, existsSync, fstatSync, openSync, read, readSync, writeSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { closeSync, fstatSync, openSync, read, readSync, writeSync } from 'node:fs';
 import { debug, ERRNO_NAMES, signalNumbers } from '@runts/core';
-import { executableCopy } from './executable.ts';
+import { executableCopy, shippedFile } from './executable.ts';
 
 interface Addon {
   spawn(path: string, argv1: string, fds: number[], setsid: boolean): [number, number];
@@ -77,8 +76,7 @@ function spawner(): Addon | null {
       if (defect) throw new Error(`the embedded runts-spawn.node: ${defect}`);
       file = executableCopy(bytes);
     } else {
-      file = fileURLToPath(new URL('./runts-spawn.node', import.meta.url));
-      if (!existsSync(file)) file = fileURLToPath(new URL('../build/runts-spawn.node', import.meta.url));
+      file = shippedFile('runts-spawn.node');
       const { head, size } = headOf(file);
       const defect = elfDefect(head, size);
       if (defect) throw new Error(`${file}: ${defect}`);
