@@ -5,7 +5,7 @@
 // make the runtime kill or remove what is not the container's.
 import { statfsSync, existsSync, readFileSync } from 'node:fs';
 import { posix } from 'node:path';
-import { belongsToContainer, debug, signalContainerProcess, RuntimeError, type Identity } from '@runts/core';
+import { belongsToContainer, debug, signalContainerProcess, RuntimeError, type Identity, normalPath } from '@runts/core';
 import { cgroupPids, hostLayout, ownCgroupDirs, parseProcCgroup, type CgroupLayout } from './index.ts';
 
 const CGROUP_SUPER_MAGIC = 0x27e0eb;
@@ -26,7 +26,7 @@ export function confineCgroupPaths(paths: Record<string, string>, layout: Cgroup
   const mounts = [...layout.v1, ...(layout.v2 ? [layout.v2] : [])].map((h) => h.mountpoint);
   const out: Record<string, string> = {};
   for (const [key, dir] of Object.entries(paths)) {
-    if (typeof dir !== 'string' || !dir.startsWith('/') || posix.normalize(dir) !== dir.replace(/\/+$/, '') || dir.split('/').includes('..')) continue;
+    if (typeof dir !== 'string' || !dir.startsWith('/') || normalPath(dir) !== dir.replace(/\/+$/, '') || dir.split('/').includes('..')) continue;
     if (!mounts.some((m) => dir.startsWith(`${m}/`))) continue;
     if (!onCgroupFs(dir)) continue; // gone already, or not a cgroup
     out[key] = dir;

@@ -5,8 +5,7 @@
 // applied to the v1 devices cgroup, or compiled into the cgroup v2 eBPF device filter
 // (devices/bpf.ts, attached by the executor's DeviceFilter step).
 import { writeFileSync, existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { RuntimeError, rootlessCgroups } from '@runts/core';
+import { RuntimeError, rootlessCgroups, joinPath } from '@runts/core';
 import { Op, ExecFlags, DeviceFilterFlags, InitProcess, type Step } from '@runts/nsenter';
 import { emulate, v1Writes, type DeviceRule, type DeviceNumber } from './devices/emulator.ts';
 import { deviceFilter, LICENSE } from './devices/bpf.ts';
@@ -79,7 +78,7 @@ export function formatRule(r: DeviceRule): string {
 /** The devices cgroup dir of a v1 hierarchy among the container's paths, if there is one. */
 export function v1DevicesDir(paths: Record<string, string>): string | undefined {
   const dir = Object.entries(paths).find(([k]) => k.split(',').includes('devices'))?.[1];
-  return dir && existsSync(join(dir, 'devices.deny')) ? dir : undefined;
+  return dir && existsSync(joinPath(dir, 'devices.deny')) ? dir : undefined;
 }
 
 /** Applies the rules to the v1 devices cgroup as runc does on a new cgroup: deny everything,
@@ -88,12 +87,12 @@ export function applyDeviceRules(paths: Record<string, string>, rules: DeviceRul
   const clean = emulate(rules);
   const dir = v1DevicesDir(paths);
   if (!dir) return false;
-  writeFileSync(join(dir, 'devices.deny'), 'a');
+  writeFileSync(joinPath(dir, 'devices.deny'), 'a');
   for (const [file, line] of v1Writes(clean)) {
     try {
-      writeFileSync(join(dir, file), line);
+      writeFileSync(joinPath(dir, file), line);
     } catch (err) {
-      throw new RuntimeError('ESYS', `devices cgroup: write ${line} to ${join(dir, file)}: ${(err as Error).message}`, { cause: err });
+      throw new RuntimeError('ESYS', `devices cgroup: write ${line} to ${joinPath(dir, file)}: ${(err as Error).message}`, { cause: err });
     }
   }
   return true;

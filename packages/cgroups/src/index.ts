@@ -3,9 +3,9 @@
 // Everything takes the host's mountinfo and /proc/self/cgroup as text and a base dir, so the
 // logic is tested against fixtures for pure v2, hybrid and v1 hosts without root.
 import { readFileSync, writeFileSync, mkdirSync, rmdirSync, existsSync, readdirSync, rmSync, openSync, closeSync, write, constants as fsConstants } from 'node:fs';
-import { join, posix, relative, isAbsolute } from 'node:path';
+import { posix, isAbsolute } from 'node:path';
 import { resolveCgroups } from './paths.ts';
-import { RuntimeError, sleepMs, readCreating, isAlive, signalPid, waitGone, isFrozen, debug, type CreatingRecord } from '@runts/core';
+import { RuntimeError, sleepMs, readCreating, isAlive, signalPid, waitGone, isFrozen, debug, type CreatingRecord, joinPath, relativePath } from '@runts/core';
 import { Op, type SourcedStep } from '@runts/nsenter';
 
 export interface Hierarchy {
@@ -108,26 +108,26 @@ function initCpuset(dir: string): void {
   for (const f of ['cpuset.cpus', 'cpuset.mems']) {
     const chain: string[] = [];
     let d = dir;
-    while (existsSync(join(d, f))) {
-      const v = readFileSync(join(d, f), 'utf8').trim();
+    while (existsSync(joinPath(d, f))) {
+      const v = readFileSync(joinPath(d, f), 'utf8').trim();
       if (v !== '') break;
       chain.unshift(d);
       d = posix.dirname(d);
     }
     if (chain.length === 0) continue;
-    const value = readFileSync(join(d, f), 'utf8').trim();
-    for (const c of chain) writeFileSync(join(c, f), value);
+    const value = readFileSync(joinPath(d, f), 'utf8').trim();
+    for (const c of chain) writeFileSync(joinPath(c, f), value);
   }
 }
 
 /** Moves a process into every one of the container's cgroups. */
 export function joinCgroups(paths: Record<string, string>, pid: number): void {
   for (const [key, dir] of Object.entries(paths)) {
-    debug(`cgroup ${key}: pid ${pid} -> ${join(dir, 'cgroup.procs')}`);
+    debug(`cgroup ${key}: pid ${pid} -> ${joinPath(dir, 'cgroup.procs')}`);
     try {
-      writeFileSync(join(dir, 'cgroup.procs'), String(pid));
+      writeFileSync(joinPath(dir, 'cgroup.procs'), String(pid));
     } catch (err) {
-      throw new RuntimeError('ESYS', `cgroup ${key}: write ${join(dir, 'cgroup.procs')}: ${(err as Error).message}`, { cause: err });
+      throw new RuntimeError('ESYS', `cgroup ${key}: write ${joinPath(dir, 'cgroup.procs')}: ${(err as Error).message}`, { cause: err });
     }
   }
 }
@@ -141,7 +141,7 @@ export function joinCgroupsAsync(paths: Record<string, string>, pid: number): Pr
   const entries = Object.entries(paths);
   if (entries.length === 0) return Promise.resolve();
   const [key, dir] = entries[0]!;
-  const file = join(dir, 'cgroup.procs');
+  const file = joinPath(dir, 'cgroup.procs');
   debug(`cgroup ${key}: pid ${pid} -> ${file}`);
   return new Promise((resolve, reject) => {
     writeOnThread(file, String(pid), (err) => {
@@ -178,7 +178,7 @@ export function warmCgroupMigration(layout: CgroupLayout): void {
   const first = layout.v2 ? 'unified' : layout.v1[0] ? hierarchyKey(layout.v1[0]) : undefined;
   const own = first ? ownCgroupDirs(layout, [first]) : undefined;
   if (!own) return;
-  const file = join(own[first!]!, 'cgroup.procs');
+  const file = joinPath(own[first!]!, 'cgroup.procs');
   debug(`cgroup: warm-up, pid ${process.pid} -> ${file} (its own cgroup)`);
   writeOnThread(file, String(process.pid), () => {});
 }
@@ -207,9 +207,9 @@ export function ownCgroupDirs(layout: CgroupLayout, keys: string[]): Record<stri
     const h = key === 'unified' ? layout.v2 : layout.v1.find((x) => hierarchyKey(x) === key);
     const self = layout.self[key];
     if (!h || self === undefined) return undefined;
-    const rel = relative(h.root, self);
+    const rel = relativePath(h.root, self);
     if (rel.startsWith('..') || isAbsolute(rel)) return undefined;
-    out[key] = join(h.mountpoint, rel);
+    out[key] = joinPath(h.mountpoint, rel);
   }
   return out;
 }
@@ -221,7 +221,7 @@ export function cgroupPids(paths: Record<string, string>): number[] {
     const dir = paths[key];
     if (!dir) continue;
     try {
-      const text = readFileSync(join(dir, 'cgroup.procs'), 'utf8');
+      const text = readFileSync(joinPath(dir, 'cgroup.procs'), 'utf8');
       const pids = text.split('\n').filter((l) => l !== '').map(Number);
       const sub = collectChildren(dir);
       return [...new Set([...pids, ...sub])];
@@ -242,9 +242,9 @@ function collectChildren(dir: string): number[] {
   }
   for (const e of entries) {
     if (!e.isDirectory()) continue;
-    const sub = join(dir, e.name);
+    const sub = joinPath(dir, e.name);
     try {
-      out.push(...readFileSync(join(sub, 'cgroup.procs'), 'utf8').split('\n').filter((l) => l !== '').map(Number));
+      out.push(...readFileSync(joinPath(sub, 'cgroup.procs'), 'utf8').split('\n').filter((l) => l !== '').map(Number));
     } catch {
       /* gone */
     }
@@ -256,9 +256,9 @@ function collectChildren(dir: string): number[] {
 /** Signals every process in the cgroup (v2 cgroup.kill for SIGKILL when available). */
 export function signalAll(paths: Record<string, string>, signal: NodeJS.Signals | number): void {
   const v2 = paths['unified'];
-  if ((signal === 'SIGKILL' || signal === 9) && v2 && existsSync(join(v2, 'cgroup.kill'))) {
+  if ((signal === 'SIGKILL' || signal === 9) && v2 && existsSync(joinPath(v2, 'cgroup.kill'))) {
     try {
-      writeFileSync(join(v2, 'cgroup.kill'), '1');
+      writeFileSync(joinPath(v2, 'cgroup.kill'), '1');
       return;
     } catch {
       /* fall back to signalling one by one */
@@ -287,19 +287,19 @@ export function setFrozen(paths: Record<string, string>, frozen: boolean): void 
   const v1 = paths['freezer'];
   const v2 = paths['unified'];
   debug(`cgroup: ${frozen ? 'freeze' : 'thaw'} ${v1 ?? v2 ?? '(no freezer)'}`);
-  if (v1 && existsSync(join(v1, 'freezer.state'))) {
+  if (v1 && existsSync(joinPath(v1, 'freezer.state'))) {
     const want = frozen ? 'FROZEN' : 'THAWED';
     for (let i = 0; i < 1000; i++) {
-      writeFileSync(join(v1, 'freezer.state'), want);
-      if (readFileSync(join(v1, 'freezer.state'), 'utf8').trim() === want) return;
+      writeFileSync(joinPath(v1, 'freezer.state'), want);
+      if (readFileSync(joinPath(v1, 'freezer.state'), 'utf8').trim() === want) return;
       sleepMs(1);
     }
     throw new RuntimeError('ESYS', `freezer ${v1}: did not become ${want}`);
   }
-  if (v2 && existsSync(join(v2, 'cgroup.freeze'))) {
-    writeFileSync(join(v2, 'cgroup.freeze'), frozen ? '1' : '0');
+  if (v2 && existsSync(joinPath(v2, 'cgroup.freeze'))) {
+    writeFileSync(joinPath(v2, 'cgroup.freeze'), frozen ? '1' : '0');
     for (let i = 0; i < 1000; i++) {
-      const ev = readFileSync(join(v2, 'cgroup.events'), 'utf8');
+      const ev = readFileSync(joinPath(v2, 'cgroup.events'), 'utf8');
       if (ev.includes(`frozen ${frozen ? 1 : 0}`)) return;
       sleepMs(1);
     }
@@ -365,7 +365,7 @@ function removeTree(dir: string): void {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
   }
-  for (const e of entries) if (e.isDirectory()) removeTree(join(dir, e.name));
+  for (const e of entries) if (e.isDirectory()) removeTree(joinPath(dir, e.name));
   for (let i = 0; ; i++) {
     try {
       rmdirSync(dir);

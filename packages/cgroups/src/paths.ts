@@ -18,8 +18,8 @@
 // And, beyond runc, what can never be the container's: the root cgroup of a hierarchy, and the
 // caller's own cgroup or one of its ancestors (delete kills every process in the container's
 // cgroup). Both are refused, naming linux.cgroupsPath.
-import { posix, join } from 'node:path';
-import { RuntimeError } from '@runts/core';
+import { posix } from 'node:path';
+import { RuntimeError, joinPath, normalPath, relativePath } from '@runts/core';
 import { hierarchyKey, type CgroupLayout, type Hierarchy } from './index.ts';
 
 export type DriverName = 'cgroupfs' | 'systemd';
@@ -57,7 +57,7 @@ const FIELD = 'linux.cgroupsPath';
 /** Go's filepath.Clean for absolute or relative slash paths. */
 function clean(p: string): string {
   if (p === '') return '.';
-  const n = posix.normalize(p);
+  const n = normalPath(p);
   return n.length > 1 && n.endsWith('/') ? n.slice(0, -1) : n;
 }
 
@@ -119,9 +119,9 @@ function hierarchies(layout: CgroupLayout): Hierarchy[] {
 /** The caller's own cgroup in h as a path under h's mountpoint (runc's getCgroupPathHelper). */
 function ownInMount(layout: CgroupLayout, h: Hierarchy): string {
   const own = layout.self[hierarchyKey(h)] ?? '/';
-  const rel = posix.relative(h.root, posix.join('/', own));
+  const rel = relativePath(h.root, joinPath('/', own));
   // outside the mount's root (another cgroup namespace): runc would fail; the mount's top it is
-  return rel.startsWith('..') ? '/' : posix.join('/', rel);
+  return rel.startsWith('..') ? '/' : joinPath('/', rel);
 }
 
 /** The container's cgroups for cgroupsPath under the chosen driver; refuses what is unsafe. */
@@ -137,7 +137,7 @@ export function resolveCgroups(layout: CgroupLayout, cgroupsPath: string | undef
     if (o.rootless) {
       if (layout.mode !== 'v2') throw new RuntimeError('EINVAL', `${FIELD}: the systemd cgroup driver is not supported rootless on cgroup v1`);
       if (!o.managerCgroup) throw new RuntimeError('ESYS', `${FIELD}: the user's systemd manager did not say its ControlGroup`);
-      slicePath = posix.join(o.managerCgroup, slicePath);
+      slicePath = joinPath(o.managerCgroup, slicePath);
     }
     const unit = unitName(prefix, name);
     systemd = { unit, slice, slicePath };
@@ -146,10 +146,10 @@ export function resolveCgroups(layout: CgroupLayout, cgroupsPath: string | undef
       // runc's legacy manager (v1 and hybrid, the hybrid cgroup2 mount too): under pid 1's cgroup;
       // the unified manager (pure v2): under the mount's top
       if (layout.mode !== 'v2') {
-        const init = clean(posix.join('/', o.initCgroup?.[hierarchyKey(h)] ?? '/'));
+        const init = clean(joinPath('/', o.initCgroup?.[hierarchyKey(h)] ?? '/'));
         base = init.endsWith('/init.scope') ? posix.dirname(init) : init === '/init.scope' ? '/' : init;
       }
-      paths[hierarchyKey(h)] = checked(layout, h, posix.join(base, slicePath, unit), cgroupsPath);
+      paths[hierarchyKey(h)] = checked(layout, h, joinPath(base, slicePath, unit), cgroupsPath);
     }
   } else {
     const inner = explicit ? cleanPath(cgroupsPath) : cleanPath(id);
@@ -161,7 +161,7 @@ export function resolveCgroups(layout: CgroupLayout, cgroupsPath: string | undef
         // v1: under the own cgroup; pure v2: under its parent; hybrid's cgroup2 mount: under its top
         // (runc's GetOwnCgroupPath("") is the hybrid mountpoint itself)
         const base = h.controllers.length > 0 ? own : layout.mode === 'v2' ? posix.dirname(own) : '/';
-        inMount = posix.join(base, inner);
+        inMount = joinPath(base, inner);
       }
       paths[hierarchyKey(h)] = checked(layout, h, clean(inMount), cgroupsPath);
     }
@@ -174,7 +174,7 @@ export function resolveCgroups(layout: CgroupLayout, cgroupsPath: string | undef
 function checked(layout: CgroupLayout, h: Hierarchy, inMount: string, cgroupsPath: string | undefined): string {
   const shown = JSON.stringify(cgroupsPath ?? '');
   if (inMount.split('/').includes('..')) throw new RuntimeError('EINVAL', `${FIELD}: ${shown} leaves the cgroup hierarchy ${h.mountpoint}`);
-  const dir = inMount === '/' ? h.mountpoint : join(h.mountpoint, inMount);
+  const dir = inMount === '/' ? h.mountpoint : joinPath(h.mountpoint, inMount);
   if (inMount === '/') throw new RuntimeError('EINVAL', `${FIELD}: ${shown} is the root of the cgroup hierarchy ${h.mountpoint}: a container needs a cgroup of its own`);
   const own = ownInMount(layout, h);
   if (own === inMount || own.startsWith(inMount + '/'))

@@ -12,8 +12,7 @@
 // controller; runts does the same, naming the field. Resources that are not set need nothing.
 // Fields runc ignores are ignored with a warning (memory.kernel everywhere; v1-only fields on v2).
 import { openSync, writeSync, closeSync, readFileSync, existsSync, constants } from 'node:fs';
-import { join, posix } from 'node:path';
-import { RuntimeError, strerror } from '@runts/core';
+import { RuntimeError, strerror, joinPath, relativePath } from '@runts/core';
 import type { CgroupLayout } from './index.ts';
 
 type Int = number | bigint;
@@ -121,7 +120,7 @@ class Writer {
   constructor(private readonly files?: (file: string) => boolean) {}
   write(dir: string, file: string, value: string, field: string): void {
     if (this.files && !this.files(file)) return;
-    const path = join(dir, file);
+    const path = joinPath(dir, file);
     try {
       writeCgroupFile(path, value);
     } catch (err) {
@@ -270,7 +269,7 @@ function setMemoryV1(w: Writer, paths: Record<string, string>, m: MemoryResource
   const anything = limit !== 0n || swap !== 0n || reservation !== 0n || kernelTCP !== 0n || swappiness !== undefined || m.disableOOMKiller === true || m.useHierarchy !== undefined;
   if (!anything) return;
   const dir = needV1(paths, 'memory', f);
-  const memsw = existsSync(join(dir, 'memory.memsw.limit_in_bytes'));
+  const memsw = existsSync(joinPath(dir, 'memory.memsw.limit_in_bytes'));
   // runc: memory -1 and swap unset means both unlimited (when swap accounting exists)
   if (limit === -1n && swap === 0n && memsw) swap = -1n;
   const setLimit = () => {
@@ -279,8 +278,8 @@ function setMemoryV1(w: Writer, paths: Record<string, string>, m: MemoryResource
       w.write(dir, 'memory.limit_in_bytes', String(limit), `${f}.limit`);
     } catch (err) {
       if ((err as RuntimeError).errno !== 'EBUSY') throw err;
-      const usage = readUint(join(dir, 'memory.usage_in_bytes'));
-      const max = readUint(join(dir, 'memory.max_usage_in_bytes'));
+      const usage = readUint(joinPath(dir, 'memory.usage_in_bytes'));
+      const max = readUint(joinPath(dir, 'memory.max_usage_in_bytes'));
       throw new RuntimeError('ESYS', `${(err as Error).message}: unable to set memory limit to ${limit} (current usage: ${usage ?? '?'}, peak usage: ${max ?? '?'})`, { cause: err, errno: 'EBUSY' });
     }
   };
@@ -289,7 +288,7 @@ function setMemoryV1(w: Writer, paths: Record<string, string>, m: MemoryResource
   };
   // The kernel wants memory <= memsw at every step: raise memsw first when it goes up.
   if (limit !== 0n && swap !== 0n) {
-    const cur = readUint(join(dir, 'memory.limit_in_bytes'));
+    const cur = readUint(joinPath(dir, 'memory.limit_in_bytes'));
     if (swap === -1n || (cur !== undefined && cur < swap)) {
       setSwap();
       setLimit();
@@ -334,7 +333,7 @@ function setCpuV1(w: Writer, paths: Record<string, string>, cpu: CpuResources, w
   rt();
   if (shares !== 0n) {
     w.write(dir, 'cpu.shares', String(shares), `${f}.shares`);
-    const got = readUint(join(dir, 'cpu.shares'));
+    const got = readUint(joinPath(dir, 'cpu.shares'));
     if (got !== undefined && shares > got) throw new RuntimeError('EINVAL', `${f}.shares: the maximum allowed cpu-shares is ${got}`);
     if (got !== undefined && shares < got) throw new RuntimeError('EINVAL', `${f}.shares: the minimum allowed cpu-shares is ${got}`);
   }
@@ -353,7 +352,7 @@ function setCpuV1(w: Writer, paths: Record<string, string>, cpu: CpuResources, w
     if (periodLater) w.write(dir, 'cpu.cfs_period_us', String(period), `${f}.period`);
   }
   if (burst !== undefined) {
-    if (existsSync(join(dir, 'cpu.cfs_burst_us')) || burst !== 0n) w.write(dir, 'cpu.cfs_burst_us', String(burst), `${f}.burst`);
+    if (existsSync(joinPath(dir, 'cpu.cfs_burst_us')) || burst !== 0n) w.write(dir, 'cpu.cfs_burst_us', String(burst), `${f}.burst`);
   }
   rt();
 }
@@ -367,7 +366,7 @@ function setBlkioV1(w: Writer, paths: Record<string, string>, b: BlockIOResource
   if (!any) return;
   const dir = needV1(paths, 'blkio', f);
   // CFQ's files when present, else BFQ's (runc's detectWeightFilenames)
-  const cfq = existsSync(join(dir, 'blkio.weight'));
+  const cfq = existsSync(joinPath(dir, 'blkio.weight'));
   const weightFile = cfq ? 'blkio.weight' : 'blkio.bfq.weight';
   const weightDeviceFile = cfq ? 'blkio.weight_device' : 'blkio.bfq.weight_device';
   if (weight !== 0n) w.write(dir, weightFile, String(weight), `${f}.weight`);
@@ -410,26 +409,26 @@ function setRdma(w: Writer, rdma: LinuxResources['rdma'], dirFor: (field: string
  *  hierarchy's root down to the container's parent, so that the container's dir gets their knobs.
  *  Failures are left for the writes to report (a missing knob names its file). */
 export function enableControllers(mountpoint: string, dir: string): void {
-  const available = (readText(join(mountpoint, 'cgroup.controllers')) ?? '').split(/\s+/).filter((c) => c !== '');
+  const available = (readText(joinPath(mountpoint, 'cgroup.controllers')) ?? '').split(/\s+/).filter((c) => c !== '');
   if (available.length === 0) return;
-  const rel = posix.relative(mountpoint, dir);
+  const rel = relativePath(mountpoint, dir);
   if (rel === '' || rel.startsWith('..')) return;
   const parts = rel.split('/');
   let cur = mountpoint;
   for (let i = 0; i < parts.length; i++) {
     const want = available.map((c) => `+${c}`);
     try {
-      writeCgroupFile(join(cur, 'cgroup.subtree_control'), want.join(' '));
+      writeCgroupFile(joinPath(cur, 'cgroup.subtree_control'), want.join(' '));
     } catch {
       for (const c of want) {
         try {
-          writeCgroupFile(join(cur, 'cgroup.subtree_control'), c);
+          writeCgroupFile(joinPath(cur, 'cgroup.subtree_control'), c);
         } catch {
           /* not delegated, or the cgroup has processes: the knobs will be missing */
         }
       }
     }
-    cur = join(cur, parts[i]!);
+    cur = joinPath(cur, parts[i]!);
   }
 }
 
@@ -463,7 +462,7 @@ function applyV2(w: Writer, dir: string, r: LinuxResources, warn: (m: string) =>
   const reservation = int(m.reservation, `${fm}.reservation`);
   if (limit !== 0n || swapRaw !== 0n || reservation !== 0n) {
     if (m.checkBeforeUpdate === true && (limit > 0n || swapRaw > 0n)) {
-      const usage = readUint(join(dir, 'memory.current'));
+      const usage = readUint(joinPath(dir, 'memory.current'));
       if (usage !== undefined) {
         if (swapRaw > 0n && swapRaw <= usage) throw new RuntimeError('EINVAL', `${fm}.swap: rejecting memory+swap limit ${swapRaw} <= usage ${usage}`);
         if (limit > 0n && limit <= usage) throw new RuntimeError('EINVAL', `${fm}.limit: rejecting memory limit ${limit} <= usage ${usage}`);
@@ -528,7 +527,7 @@ function applyV2(w: Writer, dir: string, r: LinuxResources, warn: (m: string) =>
         const dot = k.indexOf('.');
         if (dot <= 0) throw new RuntimeError('EINVAL', `${field}: unified resource must be in the form CONTROLLER.PARAMETER`);
         const c = k.slice(0, dot);
-        const have = (readText(join(dir, 'cgroup.controllers')) ?? '').split(/\s+/);
+        const have = (readText(joinPath(dir, 'cgroup.controllers')) ?? '').split(/\s+/);
         if (c !== 'cgroup' && !have.includes(c)) throw new RuntimeError('ESYS', `${field}: can't be set: controller ${JSON.stringify(c)} not available`, { cause: err, errno });
       }
       throw err;
@@ -542,7 +541,7 @@ function setIoV2(w: Writer, dir: string, b: BlockIOResources, warn: (m: string) 
   const wd = b.weightDevice ?? [];
   if (weight !== 0n || wd.length > 0) {
     // BFQ's io.bfq.weight when the scheduler is there, else io.weight with runc's conversion
-    const bfqText = readText(join(dir, 'io.bfq.weight'));
+    const bfqText = readText(joinPath(dir, 'io.bfq.weight'));
     if (weight !== 0n) {
       if (bfqText !== undefined) w.write(dir, 'io.bfq.weight', String(weight), `${f}.weight`);
       else w.write(dir, 'io.weight', String(blkioWeightToIoWeight(weight)), `${f}.weight`);

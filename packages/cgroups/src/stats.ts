@@ -4,7 +4,7 @@
 // hugetlb.*). Go's omitempty is followed: zero values of omitempty fields are left out. Numbers
 // beyond 2^53 (v1's "unlimited" 9223372036854771712) are bigints; print with stringifyLossless.
 import { readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { joinPath } from '@runts/core';
 
 type U = number | bigint;
 
@@ -113,7 +113,7 @@ export function cgroupStats(mode: 'v1' | 'v2' | 'hybrid', paths: Record<string, 
 }
 
 function memEntryV1(dir: string, prefix: string): MemoryEntry {
-  const n = (f: string) => num(uint(join(dir, `${prefix}${f}`)) ?? 0n);
+  const n = (f: string) => num(uint(joinPath(dir, `${prefix}${f}`)) ?? 0n);
   return fields<MemoryEntry>({ limit: n('limit_in_bytes'), usage: n('usage_in_bytes'), max: n('max_usage_in_bytes'), failcnt: n('failcnt') }, ['limit', 'failcnt']);
 }
 
@@ -121,18 +121,18 @@ function statsV1(paths: Record<string, string>): Stats {
   const s = empty();
   const acct = v1Dir(paths, 'cpuacct');
   if (acct) {
-    const total = num(uint(join(acct, 'cpuacct.usage')) ?? 0n);
-    const percpu = (read(join(acct, 'cpuacct.usage_percpu')) ?? '').trim().split(/\s+/).filter((x) => /^\d+$/.test(x)).map((x) => num(BigInt(x)));
+    const total = num(uint(joinPath(acct, 'cpuacct.usage')) ?? 0n);
+    const percpu = (read(joinPath(acct, 'cpuacct.usage_percpu')) ?? '').trim().split(/\s+/).filter((x) => /^\d+$/.test(x)).map((x) => num(BigInt(x)));
     // cpuacct.usage_all: "cpu user system" per cpu
     const kernel: U[] = [];
     const user: U[] = [];
-    for (const line of (read(join(acct, 'cpuacct.usage_all')) ?? '').split('\n').slice(1)) {
+    for (const line of (read(joinPath(acct, 'cpuacct.usage_all')) ?? '').split('\n').slice(1)) {
       const f = line.trim().split(/\s+/);
       if (f.length !== 3 || !f.every((x) => /^\d+$/.test(x))) continue;
       user.push(num(BigInt(f[1]!)));
       kernel.push(num(BigInt(f[2]!)));
     }
-    const st = keyed(join(acct, 'cpuacct.stat'));
+    const st = keyed(joinPath(acct, 'cpuacct.stat'));
     s.cpu.usage = fields(
       {
         total,
@@ -147,16 +147,16 @@ function statsV1(paths: Record<string, string>): Stats {
   }
   const cpu = v1Dir(paths, 'cpu');
   if (cpu) {
-    const st = keyed(join(cpu, 'cpu.stat'));
+    const st = keyed(joinPath(cpu, 'cpu.stat'));
     s.cpu.throttling = omit({ periods: num(st.get('nr_periods') ?? 0n), throttledPeriods: num(st.get('nr_throttled') ?? 0n), throttledTime: num(st.get('throttled_time') ?? 0n) });
   }
   const cpuset = v1Dir(paths, 'cpuset');
   if (cpuset) {
-    const n = (f: string) => num(uint(join(cpuset, `cpuset.${f}`)) ?? 0n);
+    const n = (f: string) => num(uint(joinPath(cpuset, `cpuset.${f}`)) ?? 0n);
     s.cpuset = {
-      cpus: parseCpuList(read(join(cpuset, 'cpuset.cpus')) ?? ''),
+      cpus: parseCpuList(read(joinPath(cpuset, 'cpuset.cpus')) ?? ''),
       cpu_exclusive: n('cpu_exclusive'),
-      mems: parseCpuList(read(join(cpuset, 'cpuset.mems')) ?? ''),
+      mems: parseCpuList(read(joinPath(cpuset, 'cpuset.mems')) ?? ''),
       mem_hardwall: n('mem_hardwall'),
       mem_exclusive: n('mem_exclusive'),
       memory_migrate: n('memory_migrate'),
@@ -171,7 +171,7 @@ function statsV1(paths: Record<string, string>): Stats {
   }
   const mem = v1Dir(paths, 'memory');
   if (mem) {
-    const raw = keyed(join(mem, 'memory.stat'));
+    const raw = keyed(joinPath(mem, 'memory.stat'));
     s.memory = {
       ...(raw.get('cache') ? { cache: num(raw.get('cache')!) } : {}),
       usage: memEntryV1(mem, 'memory.'),
@@ -182,7 +182,7 @@ function statsV1(paths: Record<string, string>): Stats {
     };
   }
   const pids = v1Dir(paths, 'pids');
-  if (pids) s.pids = omit({ current: num(uint(join(pids, 'pids.current')) ?? 0n), limit: num(uint(join(pids, 'pids.max'), 0n) ?? 0n) });
+  if (pids) s.pids = omit({ current: num(uint(joinPath(pids, 'pids.current')) ?? 0n), limit: num(uint(joinPath(pids, 'pids.max'), 0n) ?? 0n) });
   const blkio = v1Dir(paths, 'blkio');
   if (blkio) s.blkio = blkioV1(blkio);
   const huge = v1Dir(paths, 'hugetlb');
@@ -190,9 +190,9 @@ function statsV1(paths: Record<string, string>): Stats {
     for (const size of hugeSizes(huge, /^hugetlb\.([0-9]+[KMGT]?B)\.limit_in_bytes$/)) {
       s.hugetlb[size] = fields(
         {
-          usage: num(uint(join(huge, `hugetlb.${size}.usage_in_bytes`)) ?? 0n),
-          max: num(uint(join(huge, `hugetlb.${size}.max_usage_in_bytes`)) ?? 0n),
-          failcnt: num(uint(join(huge, `hugetlb.${size}.failcnt`)) ?? 0n),
+          usage: num(uint(joinPath(huge, `hugetlb.${size}.usage_in_bytes`)) ?? 0n),
+          max: num(uint(joinPath(huge, `hugetlb.${size}.max_usage_in_bytes`)) ?? 0n),
+          failcnt: num(uint(joinPath(huge, `hugetlb.${size}.failcnt`)) ?? 0n),
         },
         ['failcnt'],
       );
@@ -215,7 +215,7 @@ function hugeSizes(dir: string, re: RegExp): string[] {
 function blkioV1(dir: string): Stats['blkio'] {
   const parse = (file: string) => {
     const out: Array<{ major?: U; minor?: U; op?: string; value?: U }> = [];
-    for (const line of (read(join(dir, file)) ?? '').split('\n')) {
+    for (const line of (read(joinPath(dir, file)) ?? '').split('\n')) {
       const f = line.trim().split(/\s+/);
       const m = /^(\d+):(\d+)$/.exec(f[0] ?? '');
       if (!m) continue;
@@ -238,20 +238,20 @@ function blkioV1(dir: string): Stats['blkio'] {
 
 function statsV2(dir: string): Stats {
   const s = empty();
-  const cs = keyed(join(dir, 'cpu.stat'));
+  const cs = keyed(joinPath(dir, 'cpu.stat'));
   s.cpu.usage = fields({ total: num((cs.get('usage_usec') ?? 0n) * 1000n), kernel: num((cs.get('system_usec') ?? 0n) * 1000n), user: num((cs.get('user_usec') ?? 0n) * 1000n) }, ['kernel', 'user']);
   s.cpu.throttling = omit({ periods: num(cs.get('nr_periods') ?? 0n), throttledPeriods: num(cs.get('nr_throttled') ?? 0n), throttledTime: num((cs.get('throttled_usec') ?? 0n) * 1000n) });
-  const cpus = read(join(dir, 'cpuset.cpus.effective'));
-  if (cpus !== undefined) s.cpuset = { cpus: parseCpuList(cpus), mems: parseCpuList(read(join(dir, 'cpuset.mems.effective')) ?? '') };
-  const raw = keyed(join(dir, 'memory.stat'));
-  const usage = uint(join(dir, 'memory.current')) ?? 0n;
-  const limit = uint(join(dir, 'memory.max')) ?? MAX_UINT64;
-  const events = keyed(join(dir, 'memory.events'));
-  const swapUsage = uint(join(dir, 'memory.swap.current'));
-  const swapLimit = uint(join(dir, 'memory.swap.max'));
+  const cpus = read(joinPath(dir, 'cpuset.cpus.effective'));
+  if (cpus !== undefined) s.cpuset = { cpus: parseCpuList(cpus), mems: parseCpuList(read(joinPath(dir, 'cpuset.mems.effective')) ?? '') };
+  const raw = keyed(joinPath(dir, 'memory.stat'));
+  const usage = uint(joinPath(dir, 'memory.current')) ?? 0n;
+  const limit = uint(joinPath(dir, 'memory.max')) ?? MAX_UINT64;
+  const events = keyed(joinPath(dir, 'memory.events'));
+  const swapUsage = uint(joinPath(dir, 'memory.swap.current'));
+  const swapLimit = uint(joinPath(dir, 'memory.swap.max'));
   s.memory = {
     ...(raw.get('file') ? { cache: num(raw.get('file')!) } : {}),
-    usage: fields({ limit: num(limit), usage: num(usage), max: num(uint(join(dir, 'memory.peak')) ?? 0n), failcnt: num(events.get('max') ?? 0n) }, ['limit', 'failcnt']),
+    usage: fields({ limit: num(limit), usage: num(usage), max: num(uint(joinPath(dir, 'memory.peak')) ?? 0n), failcnt: num(events.get('max') ?? 0n) }, ['limit', 'failcnt']),
     // v1 reports memory+swap; runc adds memory to v2's swap numbers to match
     swap:
       swapUsage === undefined
@@ -261,10 +261,10 @@ function statsV2(dir: string): Stats {
     kernelTCP: { limit: 0, failcnt: 0 },
     raw: Object.fromEntries([...raw].map(([k, v]) => [k, num(v)])),
   };
-  s.pids = omit({ current: num(uint(join(dir, 'pids.current')) ?? 0n), limit: num(uint(join(dir, 'pids.max'), 0n) ?? 0n) });
+  s.pids = omit({ current: num(uint(joinPath(dir, 'pids.current')) ?? 0n), limit: num(uint(joinPath(dir, 'pids.max'), 0n) ?? 0n) });
   const bytes: Stats['blkio'][string] = [];
   const ios: Stats['blkio'][string] = [];
-  for (const line of (read(join(dir, 'io.stat')) ?? '').split('\n')) {
+  for (const line of (read(joinPath(dir, 'io.stat')) ?? '').split('\n')) {
     const f = line.trim().split(/\s+/);
     const m = /^(\d+):(\d+)$/.exec(f[0] ?? '');
     if (!m) continue;
@@ -281,7 +281,7 @@ function statsV2(dir: string): Stats {
   if (bytes.length) s.blkio.ioServiceBytesRecursive = bytes;
   if (ios.length) s.blkio.ioServicedRecursive = ios;
   for (const size of hugeSizes(dir, /^hugetlb\.([0-9]+[KMGT]?B)\.max$/)) {
-    s.hugetlb[size] = fields({ usage: num(uint(join(dir, `hugetlb.${size}.current`)) ?? 0n), failcnt: num(keyed(join(dir, `hugetlb.${size}.events`)).get('max') ?? 0n) }, ['failcnt']);
+    s.hugetlb[size] = fields({ usage: num(uint(joinPath(dir, `hugetlb.${size}.current`)) ?? 0n), failcnt: num(keyed(joinPath(dir, `hugetlb.${size}.events`)).get('max') ?? 0n) }, ['failcnt']);
   }
   return s;
 }
@@ -289,7 +289,7 @@ function statsV2(dir: string): Stats {
 /** OOM kills so far in the container's memory cgroup (v2 memory.events, v1 memory.oom_control's
  *  oom_kill), for `events` to report increases; undefined when unreadable. */
 export function oomKillCount(mode: 'v1' | 'v2' | 'hybrid', paths: Record<string, string>): bigint | undefined {
-  if (mode === 'v2') return keyed(join(paths['unified'] ?? '', 'memory.events')).get('oom_kill');
+  if (mode === 'v2') return keyed(joinPath(paths['unified'] ?? '', 'memory.events')).get('oom_kill');
   const mem = v1Dir(paths, 'memory');
-  return mem ? keyed(join(mem, 'memory.oom_control')).get('oom_kill') : undefined;
+  return mem ? keyed(joinPath(mem, 'memory.oom_control')).get('oom_kill') : undefined;
 }

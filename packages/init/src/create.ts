@@ -1,7 +1,8 @@
 // compileCreate: config.json -> the init program of a new container, in runc 1.1's order
 // (nsexec.c, standard_init_linux.go, rootfs_linux.go, specconv).
 import { accessSync, constants } from 'node:fs';
-import { join, posix } from 'node:path';
+import { joinPath } from '@runts/core';
+import { posix } from 'node:path';
 import { CLONE, MS, NAMESPACES, NAMESPACE_ORDER, S_IFBLK, S_IFCHR, S_IFIFO, U64_MAX } from './constants.ts';
 import { invalid } from './errors.ts';
 import { hostFs, type CompileFs } from './fs.ts';
@@ -567,7 +568,7 @@ export function compileMount(m: InitMount, i: number, c: MountContext): Compiled
   if (device === 'proc' || device === 'sysfs') {
     // runc: "If the destination already exists and is not a directory, we bail out" (the last
     // component is not followed: a rootfs must not steer where procfs or sysfs land)
-    const st = c.fs.lstat(posix.join(c.rootfs, dest));
+    const st = c.fs.lstat(joinPath(c.rootfs, dest));
     if (st !== undefined && !st.isDirectory) throw invalid(`${field} (${dest})`, `filesystem ${JSON.stringify(device)} must be mounted on ordinary directory`);
   }
 
@@ -761,7 +762,7 @@ function devSteps(linux: InitLinux, fs: CompileFs): SourcedStep[] {
 function lookPath(name: string): string | undefined {
   for (const d of (process.env['PATH'] ?? '/usr/local/bin:/usr/bin:/bin').split(':')) {
     if (d === '') continue;
-    const p = join(d, name);
+    const p = joinPath(d, name);
     try {
       accessSync(p, constants.X_OK);
       return p;

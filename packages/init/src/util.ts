@@ -1,4 +1,4 @@
-import { posix } from 'node:path';
+import { joinPath, normalPath } from '@runts/core';
 import { U64_MAX } from './constants.ts';
 import { invalid } from './errors.ts';
 import type { CompileFs } from './fs.ts';
@@ -39,7 +39,7 @@ export function i64(v: Uint | undefined, field: string, dflt: bigint): bigint {
 
 /** runc's utils.CleanPath for container paths, made absolute: a relative path is relative to "/". */
 export function containerPath(p: string): string {
-  return posix.normalize('/' + p).replace(/(.)\/+$/, '$1');
+  return normalPath(p.startsWith('/') ? p : '/' + p).replace(/(.)\/+$/, '$1');
 }
 
 export function checkString(v: unknown, field: string): string {
@@ -60,7 +60,7 @@ export function resolveInRoot(root: string, p: string, fs: CompileFs): string {
       cur.pop();
       continue;
     }
-    const host = posix.join(root, ...cur, c);
+    const host = joinPath(root, ...cur, c);
     const st = fs.lstat(host);
     if (st?.isSymlink) {
       if (++links > 255) throw new Error(`${p}: too many levels of symbolic links`);
@@ -79,7 +79,7 @@ export function resolveInRoot(root: string, p: string, fs: CompileFs): string {
       break;
     }
   }
-  return posix.join(root, ...cur);
+  return joinPath(root, ...cur);
 }
 
 /** HOME of `uid` from <root>/etc/passwd (first matching entry), like runc's user.GetExecUser; "/" if none. */
