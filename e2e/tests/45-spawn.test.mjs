@@ -129,3 +129,80 @@ describe('without runts-spawn.node, or with a damaged one: child_process, the sa
     }
   });
 });
+
+// --preserve-fds, against runc: what reaches the container, and a closed fd in the range
+describe('--preserve-fds', () => {
+  const runc = runtime('runc');
+  /** `r verb args` with fds 3 .. 3+extra-1 all open on one file (or none); out and err to files */
+  function withFds(r, verb, args, extra) {
+    const out = join(dir, `pf-out-${r.name}`);
+    const err = join(dir, `pf-err-${r.name}`);
+    const file = openSync(join(dir, 'pf-canary'), 'w');
+    const fds = [openSync(out, 'w'), openSync(err, 'w')];
+    try {
+      const argv = r.argv(verb);
+      const res = spawnSync(argv[0], [...argv.slice(1), ...args], { env: cleanEnv(), timeout: 60_000, stdio: ['ignore', fds[0], fds[1], ...Array(extra).fill(file)] });
+      return { code: res.status, stdout: readFileSync(out, 'utf8'), stderr: readFileSync(err, 'utf8') };
+    } finally {
+      [file, ...fds].forEach((fd) => closeSync(fd));
+    }
+  }
+  // fds 3 and 1032 are the container's, and nothing is above them
+  const PROBE = 'for f in 3 1032 1033; do [ -e /proc/self/fd/$f ] && echo "$f open" || echo "$f closed"; done';
+  let probe;
+  let wide;
+  before(async () => {
+    // (fds above RLIMIT_NOFILE's 1,024 of the default config: runc's init cannot open /proc/self/fd)
+    const edit = (c) => {
+      c.process.rlimits = [{ type: 'RLIMIT_NOFILE', hard: 4096, soft: 4096 }];
+    };
+    probe = await makeBundle({ name: 'spawnpf', args: ['sh', '-c', PROBE], edit });
+    wide = await makeBundle({ name: 'spawnpfs', args: ['sleep', '1000'], edit });
+  });
+  after(() => {
+    probe?.cleanup();
+    wide?.cleanup();
+  });
+
+  test('run and exec pass 1,030 fds (beyond runts-spawn.node\'s 1,024: child_process), as runc does', async (t) => {
+    const seen = {};
+    for (const r of [rt, runc]) {
+      const id = newId(`spawnpf-${r.name}`);
+      t.after(() => r.forceDelete(id));
+      const ran = withFds(r, 'run', ['--preserve-fds', '1030', '--bundle', probe.dir, id], 1030);
+      assert.equal(ran.code, 0, `${r.name} run: ${ran.stderr}`);
+      const sid = newId(`spawnpfx-${r.name}`);
+      t.after(() => r.forceDelete(sid));
+      assert.equal((await r.run(sid, { bundle: wide.dir, detach: true })).code, 0);
+      const execd = withFds(r, 'exec', ['--preserve-fds', '1030', sid, 'sh', '-c', PROBE], 1030);
+      assert.equal(execd.code, 0, `${r.name} exec: ${execd.stderr}`);
+      seen[r.name] = [ran.stdout, execd.stdout];
+    }
+    assert.deepEqual(seen[rt.name], seen.runc);
+    assert.deepEqual(seen.runc, Array(2).fill('3 open\n1032 open\n1033 closed\n'));
+  });
+
+  test('a closed fd in the range is an error that names it, as runc\'s, and nothing is made', async (t) => {
+    const msg = /unable to stat preserved-fd \d+ \(of 300\): stat \/proc\/self\/fd\/\d+: no such file or directory/;
+    const codes = {};
+    for (const r of [runc, rt]) {
+      const id = newId(`spawnpfc-${r.name}`);
+      t.after(() => r.forceDelete(id));
+      for (const verb of ['run', 'create']) {
+        const res = withFds(r, verb, ['--preserve-fds', '300', '--bundle', probe.dir, id], 0);
+        assert.equal(res.code, 1, `${r.name} ${verb}: ${res.stderr}`);
+        assert.match(res.stderr, msg, `${r.name} ${verb}`);
+        assert.equal(existsSync(join(r.root, id)), false, `${r.name} ${verb}: no state dir`);
+      }
+      const sid = newId(`spawnpfcx-${r.name}`);
+      t.after(() => r.forceDelete(sid));
+      assert.equal((await r.run(sid, { bundle: sleeper.dir, detach: true })).code, 0);
+      const res = withFds(r, 'exec', ['--preserve-fds', '300', sid, 'true'], 0);
+      assert.match(res.stderr, msg, `${r.name} exec`);
+      codes[r.name] = res.code;
+    }
+    // runc's exec exits 255 on an error of its own, as runts's does
+    assert.equal(codes[rt.name], codes.runc);
+    assert.notEqual(codes.runc, 0);
+  });
+});

@@ -194,6 +194,8 @@ class SocketChannel extends EventEmitter implements Channel {
  *  as fd n; undefined when the addon is not available (child_process then). A failure to start it
  *  is reported as child_process reports it: an 'error' event, `spawn <path> <CODE>`. */
 export function spawnExecutor(path: string, stdio: number[], setsid: boolean): { child: Stage0; sock: Channel } | undefined {
+  // spawn.c takes at most 1,024 fds (MAX_FDS); more (a large --preserve-fds): child_process
+  if (stdio.length > 1024) return undefined;
   const lib = spawner();
   if (!lib) return undefined;
   let pid: number;

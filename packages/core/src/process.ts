@@ -1,6 +1,7 @@
 // Signals and waiting for processes that are not our children (the container's init is
 // reparented to the caller's subreaper, so it can only be watched through /proc).
-import { RuntimeError } from './errors.ts';
+import { fstatSync } from 'node:fs';
+import { RuntimeError, strerror } from './errors.ts';
 import { sleepMs } from './lock.ts';
 import { procStat, realSys, type Sys } from './sys.ts';
 
@@ -52,5 +53,18 @@ export function signalPid(pid: number, signal: number | NodeJS.Signals): boolean
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ESRCH') return false;
     throw err;
+  }
+}
+
+/** --preserve-fds N: fds 3 .. 3+N-1 must all be open here, as runc checks them (its message), before
+ *  anything is made: a closed one would otherwise fail the executor's start. */
+export function checkPreservedFds(n: number): void {
+  for (let i = 0; i < n; i++) {
+    try {
+      fstatSync(3 + i);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code ?? 'EBADF';
+      throw new RuntimeError('EINVAL', `unable to stat preserved-fd ${i} (of ${n}): stat /proc/self/fd/${3 + i}: ${code === 'EBADF' ? 'no such file or directory' : strerror(code)}`, { errno: code });
+    }
   }
 }

@@ -6,6 +6,7 @@ import { dirname, join, basename } from 'node:path';
 import {
   reserveId,
   validateId,
+  checkPreservedFds,
   writeRecord,
   procStat,
   hookState,
@@ -57,6 +58,7 @@ export function writePidFile(path: string, pid: number): void {
  *  `wait`: the executor stays as the init's parent and exits with its status (run). */
 export async function launch(o: CreateOptions, mode: { wait: boolean; stdio?: Array<'inherit' | 'pipe' | 'ignore' | number> }): Promise<Launched> {
   validateId(o.id);
+  checkPreservedFds(o.preserveFds ?? 0);
   // the cgroupfs driver's migration wait starts now (warmCgroupMigration), under the work below
   if (o.systemdCgroup !== true) warmCgroupMigration(hostLayout());
   const { bundle, spec, rootfs } = loadBundle(o.bundle ?? process.cwd(), { forStart: true });

@@ -2,7 +2,7 @@
 // of the container's init, the process joins its cgroup, and the executor execs it: no Node
 // process ever runs inside the container.
 import { readFileSync } from 'node:fs';
-import { loadContainer, RuntimeError, toRuntimeError, signalPid, waitGone, hookState, signalNumbers } from '@runts/core';
+import { loadContainer, RuntimeError, toRuntimeError, signalPid, waitGone, hookState, signalNumbers, checkPreservedFds } from '@runts/core';
 import { cloneIntoCgroup, confineToInit, joinCgroups, joinCgroupsAsync, ownCgroupDirs, hostLayout, warmCgroupMigration } from '@runts/cgroups';
 import { parseConfig, type LinuxSeccomp } from '@runts/spec';
 import { compileExec } from '@runts/init';
@@ -108,6 +108,7 @@ export async function exec(o: ExecOptions): Promise<number> {
   const spec = record.config as { process?: ExecProcess };
   const proc = buildProcess(spec.process, o);
   if (proc.terminal && !o.consoleSocket && o.detach) throw new RuntimeError('EINVAL', 'cannot allocate tty if runts will detach without setting console socket');
+  checkPreservedFds(o.preserveFds ?? 0);
   // (state.json is read losslessly: the profile's uint64 values are exact)
   // only the cgroups the init is in (state.json is data, and may have been edited)
   const cgroups = subCgroups(confineToInit(o.id, record.cgroupPaths, undefined, record.pid, 'not executed'), o.cgroup);
