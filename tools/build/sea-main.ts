@@ -1,6 +1,6 @@
 // The main script of the single executable runts (dist/runts, made by sea.mjs): a Node single
 // executable application carrying, as assets, the same command bundles as packages/runts/dist
-// (cli.cjs, verb-<verb>.cjs, dbus-native.cjs) with V8 code caches made by its own Node, the native
+// (cli.cjs, verb-<verb>.cjs, dbus-native.cjs; one asset) with V8 code caches made by its own Node, the native
 // executor and koffi's native part, so that it runs on a host without Node and with no file
 // beside it. (sea-hooks.ts says how the executor and koffi get out of the executable.)
 // The start is launch.cjs's, bundled in: it picks the verb's bundle from argv, checks its cache
@@ -13,7 +13,16 @@ import { installHooks } from './sea-hooks.ts';
 
 installHooks();
 
-const asset = (name: string): Buffer => Buffer.from(getRawAsset(name) as ArrayBuffer);
+// The bundles and their caches: one asset (sea.mjs: a 4-byte length, a JSON index of name ->
+// [offset, length], the files), read in place (getRawAsset: no copy)
+const pack = Buffer.from(getRawAsset('bundles') as ArrayBuffer);
+const index = JSON.parse(pack.toString('latin1', 4, 4 + pack.readUInt32LE(0))) as Record<string, [number, number]>;
+const has = (name: string): boolean => Object.hasOwn(index, name);
+const asset = (name: string): Buffer => {
+  if (!has(name)) throw new Error(`${name}: not in the executable`);
+  const [at, length] = index[name]!;
+  return pack.subarray(at, at + length);
+};
 const base = Module.createRequire(process.execPath);
 let dbus: unknown;
 /** The bundles' require: Node's builtins and koffi (sea-hooks), and the D-Bus client the systemd
@@ -30,14 +39,7 @@ function bundleRequire(id: string): unknown {
 }
 
 (globalThis as Record<symbol, unknown>)[Symbol.for('runts.bundles')] = {
-  exists: (name: string) => {
-    try {
-      getRawAsset(name);
-      return true;
-    } catch {
-      return false;
-    }
-  },
+  exists: has,
   read: asset,
   // import.meta.url of every bundle is the executable itself, as before
   filename: () => process.execPath,
