@@ -12,10 +12,12 @@
 // and caches read from its assets instead of this dir: `bundles` below.
 const { readFileSync, existsSync } = require('node:fs');
 const { Script, constants } = require('node:vm');
-const Module = require('node:module');
-
 /** Where the command bundles come from: this dir, unless the single executable set its own. */
-const bundles = globalThis[Symbol.for('runts.bundles')] ?? {
+const embedded = globalThis[Symbol.for('runts.bundles')];
+// the CJS loader's Module, which node:module exports: that module itself also loads the ESM loader
+// and the source map support (~0.3 ms of every command)
+const Module = embedded?.Module ?? module.constructor;
+const bundles = embedded ?? {
   exists: (name) => existsSync(__dirname + '/' + name),
   read: (name) => readFileSync(__dirname + '/' + name),
   /** the bundle's __filename (import.meta.url: the executor is found beside it) */

@@ -7,11 +7,16 @@
 // (made eagerly, as for Node: every function compiled) and runs it; only where the bundles come
 // from differs, set here.
 import { getRawAsset } from 'node:sea';
-import Module from 'node:module';
+import type ModuleType from 'node:module';
 import { Script } from 'node:vm';
 import { installHooks } from './sea-hooks.ts';
 
 installHooks();
+
+// the CJS loader's Module (node:module itself also loads the ESM loader and source maps, as in
+// launch.cjs); this file is bundled as CommonJS, where `module` is its own Module
+declare const module: { constructor: typeof ModuleType };
+const Module = module.constructor;
 
 // The bundles and their caches: one asset (sea.mjs: a 4-byte length, a JSON index of name ->
 // [offset, length], the files), read in place (getRawAsset: no copy)
@@ -45,6 +50,7 @@ function bundleRequire(id: string): unknown {
   filename: () => process.execPath,
   require: () => Object.assign(bundleRequire, { resolve: base.resolve, cache: base.cache }),
   parent: undefined,
+  Module,
 };
 
 require('./launch.cjs');

@@ -1,7 +1,7 @@
 // oci-create: reserves the id, validates the bundle, makes the cgroups, compiles config.json into
 // the init program, and has the native executor clone the container's init, which then waits on
 // exec.fifo for oci-start. A failed create leaves nothing: no state dir, no cgroup, no process.
-import { writeFileSync, renameSync, rmSync } from 'node:fs';
+import { writeFileSync, renameSync, unlinkSync } from 'node:fs';
 import { dirname, join, basename } from 'node:path';
 import {
   reserveId,
@@ -216,7 +216,12 @@ export async function launch(o: CreateOptions, mode: { wait: boolean; stdio?: Ar
     // the init is in its final namespaces now: they identify its processes (kill --all, delete)
     record.nsIds = containerNsIds(pid);
     writeRecord(paths, record);
-    rmSync(paths.creating, { force: true });
+    // (unlink, not rmSync: Node 20's rmSync loads its rimraf module, 0.6 ms, for one file)
+    try {
+      unlinkSync(paths.creating);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
     if (o.pidFile) writePidFile(o.pidFile, pid);
     lock.release();
     return { record, paths, init };

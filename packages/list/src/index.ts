@@ -1,6 +1,5 @@
 // oci-list: the containers under root, as runc's table, JSON, or ids only.
 import { statSync } from 'node:fs';
-import { userInfo } from 'node:os';
 import { containerPaths, listIds, readRecord, deriveStatus, ociState, type OciState } from '@runts/core';
 
 export interface ListOptions {
@@ -34,7 +33,7 @@ function ownerName(dir: string): string {
   }
   let n = names.get(uid);
   if (n === undefined) {
-    n = uid === process.getuid?.() ? userInfo().username : `#${uid}`;
+    n = uid === process.getuid?.() ? process.getBuiltinModule('node:os').userInfo().username : `#${uid}`;
     names.set(uid, n);
   }
   return n;
