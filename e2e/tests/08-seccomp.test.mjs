@@ -206,10 +206,10 @@ describe(`seccomp (${rt.name})`, () => {
       return r.stderr;
     };
     const dir = join(root, '@cache', 'seccomp');
-    assert.doesNotMatch(await run(), /seccomp cache: [0-9a-f]{64}: used/, 'compiled the first time');
+    assert.doesNotMatch(await run(), /seccomp cache: [0-9a-f]{16}: used/, 'compiled the first time');
     const names = readdirSync(dir);
     assert.equal(names.length, 1, `one entry: ${names}`);
-    assert.match(names[0], /^[0-9a-f]{64}$/);
+    assert.match(names[0], /^[0-9a-f]{16}$/);
     assert.equal(statSync(dir).mode & 0o777, 0o700);
     const file = join(dir, names[0]);
     assert.equal(statSync(file).mode & 0o777, 0o600);
@@ -219,7 +219,7 @@ describe(`seccomp (${rt.name})`, () => {
     const bpf = Buffer.from(entry.bpf, 'base64');
     bpf[bpf.length - 4] ^= 0x01; // the last instruction's k: the default action
     writeFileSync(file, JSON.stringify({ ...entry, bpf: bpf.toString('base64') }));
-    assert.match(await run(), /does not match its sha256: compiled afresh/);
+    assert.match(await run(), /does not match its fingerprint: compiled afresh/);
     assert.equal(JSON.parse(readFileSync(file, 'utf8')).bpf, entry.bpf, 'the entry is made again');
     chmodSync(file, 0o646);
     assert.match(await run(), /not a private regular file: compiled afresh/);
@@ -239,7 +239,7 @@ describe(`seccomp (${rt.name})`, () => {
       assert.equal(r.code, 0, show(r));
       assert.match(r.stdout, /Operation not permitted\nmkdir=1\n$/, show(r));
     }
-    assert.deepEqual(readdirSync(join(root, '@cache', 'seccomp')).filter((n) => !/^[0-9a-f]{64}$/.test(n)), [], 'only entries, no temp files');
+    assert.deepEqual(readdirSync(join(root, '@cache', 'seccomp')).filter((n) => !/^[0-9a-f]{16}$/.test(n)), [], 'only entries, no temp files');
     assert.equal(readdirSync(join(root, '@cache', 'seccomp')).length, 1);
   });
 });

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LinuxSeccomp } from '@runts/spec';
 import { compileSeccomp, compileSeccompCached, seccompCache, canonical, type CompiledSeccomp } from './index.ts';
+import { fingerprint } from './cache.ts';
 
 const profile = (extra: string[] = []) =>
   ({
@@ -63,10 +64,12 @@ test('a damaged entry, or one whose libseccomp changed, compiles afresh (and is 
   const original = readFileSync(file, 'utf8');
   const e = JSON.parse(original);
   const damage = [
-    // one filter byte changed (its sha256 then fails)
+    // one filter byte changed (its fingerprint then fails)
     () => writeFileSync(file, JSON.stringify({ ...e, bpf: Buffer.from(Buffer.from(e.bpf, 'base64').map((b: number, i: number) => (i === 20 ? b ^ 1 : b))).toString('base64') })),
-    // a permissive filter with its own sha256, under another profile's key
-    () => writeFileSync(file, JSON.stringify({ ...e, key: 'f'.repeat(64) })),
+    // another profile's entry under this name (a permissive filter with its own fingerprint): its
+    // key text is not this one's, even where only a character differs
+    () => writeFileSync(file, JSON.stringify({ ...e, key: e.key.replace('SCMP_ACT_ERRNO', 'SCMP_ACT_ALLOW') })),
+    () => writeFileSync(file, JSON.stringify({ ...e, key: e.key + ' ' })),
     () => writeFileSync(file, JSON.stringify({ ...e, lib: { ...e.lib, id: '1:2:3:4:5' } })),
     () => writeFileSync(file, JSON.stringify({ ...e, ldcache: 'other' })),
     () => writeFileSync(file, original.slice(0, 100)),
@@ -77,7 +80,7 @@ test('a damaged entry, or one whose libseccomp changed, compiles afresh (and is 
     const again = compileSeccompCached(profile(), cache, c.compile);
     assert.equal(c.count(), 2 + i, `damage ${i}: compiled afresh`);
     same(again, good);
-    assert.equal(JSON.parse(readFileSync(file, 'utf8')).sha256, e.sha256, `damage ${i}: the entry is made again`);
+    assert.equal(JSON.parse(readFileSync(file, 'utf8')).sum, e.sum, `damage ${i}: the entry is made again`);
   }
 });
 
@@ -115,4 +118,20 @@ test('the key\'s text: numbers and bigints alike, key order kept', () => {
   assert.equal(canonical({ a: 1n, b: [2, 'x'], c: { d: null } }), canonical({ a: 1, b: [2n, 'x'], c: { d: null } }));
   assert.notEqual(canonical({ a: 1, b: 2 }), canonical({ b: 2, a: 1 }));
   assert.notEqual(canonical({ a: '1' }), canonical({ a: 1 }));
+});
+
+test('the fingerprint: any one word or byte changed, or one added, changes it', () => {
+  const data = Buffer.from(Array.from({ length: 4099 }, (_, i) => (i * 2654435761) >>> 24));
+  const base = fingerprint(data);
+  assert.match(base, /^[0-9a-f]{16}$/);
+  assert.equal(fingerprint(Buffer.from(data)), base);
+  for (const at of [0, 1, 2, 3, 1000, 4095, 4096, 4098]) {
+    const d = Buffer.from(data);
+    d[at] = d[at]! ^ 0x80;
+    assert.notEqual(fingerprint(d), base, `byte ${at}`);
+  }
+  assert.notEqual(fingerprint(Buffer.concat([data, Buffer.from([0])])), base, 'one byte longer');
+  assert.notEqual(fingerprint(data.subarray(1)), fingerprint(data.subarray(0, -1)));
+  // a view into a larger buffer is read from its own start
+  assert.equal(fingerprint(Buffer.concat([Buffer.from('xyz'), data]).subarray(3)), base);
 });

@@ -47,6 +47,32 @@ function fail(call: string, rc: number): RuntimeError {
 
 let loaded: Libseccomp | undefined;
 
+/** koffi's native part, loaded from its package where it is: koffi's index.js around it only adds
+ *  deprecated aliases (the single executable loads the native part alone too), and it loads
+ *  koffi's build tools at its top, with node:crypto, node:https and node:zlib (~7 ms). Undefined
+ *  where it is not found or not koffi's own version: then require('koffi') as usual. */
+function koffiNative(require: NodeJS.Require): typeof import('koffi') | undefined {
+  const arch = ({ x64: 'x64', arm64: 'arm64', ia32: 'ia32', arm: 'armhf', riscv64: 'riscv64d', loong64: 'loong64' } as Record<string, string>)[process.arch];
+  if (process.platform !== 'linux' || !arch) return undefined;
+  let pkg: string;
+  let version: unknown;
+  try {
+    pkg = require.resolve('koffi/package.json');
+    version = (require(pkg) as { version?: unknown }).version;
+  } catch {
+    return undefined;
+  }
+  for (const triplet of [`linux_${arch}`, `musl_${arch}`]) {
+    try {
+      const native = require(pkg.replace(/package\.json$/, `build/koffi/${triplet}/koffi.node`)) as typeof import('koffi') & { version?: unknown };
+      if (native.version === version) return native;
+    } catch {
+      // not built for this triplet (glibc or musl): the next, then koffi's own loader
+    }
+  }
+  return undefined;
+}
+
 /** libseccomp.so.2 through koffi, loaded on the first call. */
 export function libseccomp(): Libseccomp {
   if (loaded) return loaded;
@@ -54,7 +80,7 @@ export function libseccomp(): Libseccomp {
   const require = process.getBuiltinModule('node:module').createRequire(import.meta.url);
   let koffi: typeof import('koffi');
   try {
-    koffi = require('koffi') as typeof import('koffi');
+    koffi = koffiNative(require) ?? (require('koffi') as typeof import('koffi'));
   } catch (err) {
     throw new RuntimeError('ESYS', `linux.seccomp: cannot load koffi: ${(err as Error).message}`, { cause: err });
   }
