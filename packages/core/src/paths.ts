@@ -9,7 +9,7 @@ export const DEFAULT_ROOT = '/run/runts';
 // already normal: not empty, no empty, `.` or `..` component, no trailing slash. The result is the
 // same string. create joins ~170 paths (cgroup files, mount targets), and through node:path alone
 // V8 found its normalizeString hot and compiled it with TurboFan on a background thread: ~8 ms of
-// CPU per create, and TurboFan's code paged in (tools/bench/README.md, "Peak RSS").
+// CPU per create, and TurboFan's code paged in (tools/bench/README.md, "What the night's traces said").
 const UNNORMAL = /\/\/|(?:^|\/)\.\.?(?:\/|$)/;
 
 /** posix.normalize(p). */
