@@ -6,6 +6,9 @@
 //   - trailing whitespace, a missing final newline
 //   - in library code: localeCompare, Intl and toLocale*String (ICU's first use costs ~5 ms of a verb's
 //     run), and process.stdout/stderr writes (a pipe's stream costs ~2.5 ms: core's writeOut/writeErr)
+//   - in library code: a namespace or default import of a Node builtin (`import * as fs from
+//     'node:fs'`): the bundle's __toESM copy of it reads every lazy property (Node 26 loaded
+//     internal/fs/dir so at every create); named imports
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 
@@ -32,6 +35,7 @@ for (const f of files) {
     if (!isTest && /^\s*(console\.log\(|debugger;)/.test(line)) problems.push(`${at}: debugging leftover`);
     if (!isTest && /\.localeCompare\(|\bIntl\.|\.toLocale\w*String\(/.test(line)) problems.push(`${at}: ICU in library code (localeCompare, Intl, toLocale*String: ~5 ms at first use)`);
     if (!isTest && /\bprocess\.(stdout|stderr)\.write\(/.test(line) && !/lint-allow: stream/.test(line)) problems.push(`${at}: process.stdout/stderr.write (use writeOut/writeErr from @runts/core; or mark "lint-allow: stream")`);
+    if (!isTest && /^import\s+(\*\s+as\s+\w+|\w+)\s+from\s+'node:/.test(line)) problems.push(`${at}: a namespace or default import of a Node builtin (its bundled copy reads every lazy property): use named imports`);
     if (/[ \t]+$/.test(line)) problems.push(`${at}: trailing whitespace`);
   });
   if (text.length > 0 && !text.endsWith('\n')) problems.push(`${rel}: no newline at end of file`);

@@ -1,6 +1,8 @@
 // The few host file-system reads the compiler makes, injectable so that tests run without root and
 // without touching the host.
-import * as nodeFs from 'node:fs';
+// named imports: a namespace import becomes esbuild's __toESM(require('node:fs')), whose copy of
+// every property reads node:fs's lazy ones too (Node 26: it loaded internal/fs/dir at every create)
+import { closeSync, constants, fstatSync, lstatSync, openSync, readFileSync, readSync, readlinkSync, realpathSync, statSync, statfsSync, type Stats } from 'node:fs';
 
 export interface FileInfo {
   isDirectory: boolean;
@@ -30,60 +32,60 @@ export interface CompileFs {
   readHostFile(path: string): string | undefined;
 }
 
-function info(st: nodeFs.Stats): FileInfo {
+function info(st: Stats): FileInfo {
   return { isDirectory: st.isDirectory(), isSymlink: st.isSymbolicLink(), isFile: st.isFile(), perm: st.mode & 0o7777 };
 }
 
 export const hostFs: CompileFs = {
   stat(p) {
     try {
-      return info(nodeFs.statSync(p));
+      return info(statSync(p));
     } catch {
       return undefined;
     }
   },
   lstat(p) {
     try {
-      return info(nodeFs.lstatSync(p));
+      return info(lstatSync(p));
     } catch {
       return undefined;
     }
   },
-  readlink: (p) => nodeFs.readlinkSync(p),
-  realpath: (p) => nodeFs.realpathSync(p),
+  readlink: (p) => readlinkSync(p),
+  realpath: (p) => realpathSync(p),
   readFileWithin(p, within, maxBytes) {
     let fd: number;
     try {
-      fd = nodeFs.openSync(p, nodeFs.constants.O_RDONLY | nodeFs.constants.O_NOFOLLOW | nodeFs.constants.O_NONBLOCK);
+      fd = openSync(p, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
     } catch {
       return undefined;
     }
     try {
-      const st = nodeFs.fstatSync(fd);
+      const st = fstatSync(fd);
       if (!st.isFile() || st.size > maxBytes) return undefined;
-      const real = nodeFs.readlinkSync(`/proc/self/fd/${fd}`);
+      const real = readlinkSync(`/proc/self/fd/${fd}`);
       const base = within.endsWith('/') ? within : within + '/';
       if (!real.startsWith(base)) return undefined;
       const buf = Buffer.alloc(st.size);
-      const n = nodeFs.readSync(fd, buf, 0, st.size, 0);
+      const n = readSync(fd, buf, 0, st.size, 0);
       return buf.subarray(0, n).toString('utf8');
     } catch {
       return undefined;
     } finally {
-      nodeFs.closeSync(fd);
+      closeSync(fd);
     }
   },
   readHostFile(p) {
     try {
-      return nodeFs.readFileSync(p, 'utf8');
+      return readFileSync(p, 'utf8');
     } catch {
       return undefined;
     }
   },
-  mountinfo: () => nodeFs.readFileSync('/proc/self/mountinfo', 'utf8'),
+  mountinfo: () => readFileSync('/proc/self/mountinfo', 'utf8'),
   isProcfs(p) {
     try {
-      return nodeFs.statfsSync(p).type === 0x9fa0;
+      return statfsSync(p).type === 0x9fa0;
     } catch {
       return false;
     }
