@@ -105,6 +105,17 @@ describe('code cache', () => {
     }],
     'the bundle changed after the build': ['absent', () => writeFileSync(join(copy, `verb-${target}.cjs`), readFileSync(join(copy, `verb-${target}.cjs`), 'utf8').replace(/\/\/# runtsBuild=\w+\n$/, '// edited\n'))],
   };
+  test('a bundle missing from the installation: an error naming it in runc\'s form, exit 1', () => {
+    restore();
+    rmSync(join(copy, 'cli.cjs'));
+    for (const args of [['--version'], ['--root', join(dir, 'root'), 'nosuchverb']]) {
+      const r = spawnSync(process.execPath, [join(copy, 'launch.cjs'), ...args], { encoding: 'utf8', env: cleanEnv() });
+      assert.equal(r.status, 1, r.stderr);
+      assert.equal(r.stdout, '');
+      assert.match(r.stderr, /^time="[^"]+" level=error msg=".*\/cli\.cjs: cannot read the command's bundle cli\.cjs \(ENOENT\): reinstall runts"\n$/);
+    }
+  });
+
   // state's cache is checked by launch.cjs in JS, delete's (larger) in WebAssembly
   for (const [verb, at] of [['state', 0], ['delete', 3]]) {
     for (const [what, [said, damage]] of Object.entries(damages)) {

@@ -142,5 +142,26 @@ describe('the single executable, on a host without Node', () => {
     const quiet = await withoutNode(['state', 'sea-nope'], {}, { bin: other });
     assert.doesNotMatch(quiet.stderr, /cache/, show(quiet));
     assert.equal(rest(quiet.stderr), rest(s.stderr), show(quiet));
+
+    // the index of its bundles damaged (not valid JSON), or a bundle gone from it: an error naming
+    // the executable in runc's form, exit 1, no container
+    const original = readFileSync(SEA);
+    const at = original.indexOf(Buffer.from('{"cli.cjs":['));
+    assert.ok(at > 0, 'the bundles\' index found');
+    for (const [what, pos, args, msg] of [
+      ['not JSON', at, ['run'], /the index of its command bundles is damaged \(.*\): reinstall it/],
+      ['cli.cjs gone from it', at + 2, ['--version'], /: cannot read the command's bundle cli\.cjs \(cli\.cjs: not in the executable\): reinstall runts/],
+    ]) {
+      const b = Buffer.from(original);
+      b[pos] = 0x58; // 'X'
+      const broken = join(dir, 'damaged', 'runts');
+      writeFileSync(broken, b, { mode: 0o755 });
+      const id3 = newId('sea-dindex');
+      const bad = await withoutNode(args[0] === 'run' ? ['run', '--bundle', plain.dir, id3] : args, {}, { bin: broken });
+      assert.equal(bad.code, 1, `${what}: ${show(bad)}`);
+      assert.match(bad.stderr, /^time="[^"]+" level=error msg="/, what);
+      assert.match(bad.stderr, msg, `${what}: ${show(bad)}`);
+      assert.equal(existsSync(join(root, id3)), false, `${what}: no container`);
+    }
   });
 });

@@ -151,7 +151,15 @@ function warmCgroupMigration() {
 }
 if (/^verb-(create|run|exec)\.cjs$/.test(name) && process.geteuid?.() === 0) warmCgroupMigration();
 
-const src = bundles.read(name);
+let src;
+try {
+  src = bundles.read(name);
+} catch (err) {
+  // an installation with a file missing (or a damaged single executable): runc's form, exit 1
+  const msg = `${file}: cannot read the command's bundle ${name} (${err.code ?? err.message}): reinstall runts`;
+  process.stderr.write(`time="${new Date().toISOString().slice(0, 19)}Z" level=error msg="${msg.replace(/[\\"]/g, '\\$&')}"\n`);
+  process.exit(1);
+}
 const end = src.length - 1; // the final newline
 let cachedData;
 let report = 'absent';

@@ -21,7 +21,16 @@ const Module = module.constructor;
 // The bundles and their caches: one asset (sea.mjs: a 4-byte length, a JSON index of name ->
 // [offset, length], the files), read in place (getRawAsset: no copy)
 const pack = Buffer.from(getRawAsset('bundles') as ArrayBuffer);
-const index = JSON.parse(pack.toString('latin1', 4, 4 + pack.readUInt32LE(0))) as Record<string, [number, number]>;
+let index: Record<string, [number, number]>;
+try {
+  index = JSON.parse(pack.toString('latin1', 4, 4 + pack.readUInt32LE(0))) as Record<string, [number, number]>;
+  if (typeof index !== 'object' || index === null) throw new Error('not an index');
+} catch (err) {
+  // a damaged executable: say so in runc's form (a damaged cache alone is only not used)
+  const msg = `${process.execPath}: the index of its command bundles is damaged (${(err as Error).message}): reinstall it`;
+  process.stderr.write(`time="${new Date().toISOString().slice(0, 19)}Z" level=error msg="${msg.replace(/[\\"]/g, '\\$&')}"\n`);
+  process.exit(1);
+}
 const has = (name: string): boolean => Object.hasOwn(index, name);
 const asset = (name: string): Buffer => {
   if (!has(name)) throw new Error(`${name}: not in the executable`);
