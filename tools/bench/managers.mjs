@@ -1,5 +1,5 @@
-// `run --rm true` through the container managers (Podman, containerd's ctr, Docker when a dockerd
-// is running), with runc and with runts, alternating, and how many runtime calls each run makes:
+// `run --rm true` through the container managers (Podman, containerd's ctr, and Docker: a dockerd
+// of its own), with runc and with runts, alternating, and how many runtime calls each run makes:
 // the runtime is called through a logging wrapper (one line per call; the same wrapper for both).
 // Issue 11's goal: runts takes no longer than runc plus one `node -e 0` per call.
 import { spawnSync, spawn } from 'node:child_process';
@@ -82,12 +82,57 @@ export async function figManagers({ runts, runc, nodeFloor, env, n, work, repo }
     }
   } else results.push({ manager: 'ctr', error: 'not installed' });
 
-  if (have('docker') && sh(['docker', 'info']).status === 0) {
-    results.push({ manager: 'docker', error: 'a running dockerd cannot be given another runtime from here (daemon.json runtimes); not measured' });
-  } else results.push({ manager: 'docker', error: 'no dockerd running' });
+  if (have('dockerd') && have('docker')) results.push(await measureDocker(dir, env, sh, wrappers, image, measure));
+  else results.push({ manager: 'docker', error: 'dockerd is not installed (tools/setup.sh installs docker.io)' });
   for (const r of results) if (r.error) console.log(`  ${r.manager.padEnd(8)} not measured: ${r.error}`);
   rmSync(rootfs, { recursive: true, force: true });
   return results;
+}
+
+/** Docker: a dockerd of the bench's own (its own data root, exec root and socket; no bridge, no
+ *  iptables rules, the vfs storage driver; the host's network and any other dockerd are left alone),
+ *  with both wrappers as named runtimes in its daemon.json (`runc` is Docker's own name, so
+ *  `bench-runc` and `bench-runts`), as e2e/tests/10-managers runs it. */
+async function measureDocker(dir, env, sh, wrappers, image, measure) {
+  const root = path.join(dir, 'docker');
+  const sock = path.join(root, 'docker.sock');
+  mkdirSync(root, { recursive: true });
+  const conf = {
+    runtimes: { 'bench-runc': { path: wrappers.runc.path }, 'bench-runts': { path: wrappers.runts.path } },
+    'data-root': path.join(root, 'data'),
+    'exec-root': path.join(root, 'exec'),
+    pidfile: path.join(root, 'docker.pid'),
+    hosts: [`unix://${sock}`],
+    bridge: 'none',
+    iptables: false,
+    ip6tables: false,
+    'ip-masq': false,
+    'userland-proxy': false,
+    'storage-driver': 'vfs',
+    'exec-opts': ['native.cgroupdriver=cgroupfs'],
+  };
+  writeFileSync(path.join(root, 'daemon.json'), JSON.stringify(conf));
+  const daemon = spawn('dockerd', ['--config-file', path.join(root, 'daemon.json')], { stdio: 'ignore', env });
+  const exited = new Promise((r) => daemon.once('exit', r));
+  const docker = (...a) => sh(['docker', '-H', `unix://${sock}`, ...a]);
+  try {
+    let up = false;
+    for (let i = 0; i < 300 && !up && daemon.exitCode === null; i++) {
+      up = docker('version').status === 0;
+      if (!up) await sleep(100);
+    }
+    if (!up) return { manager: 'docker', error: `dockerd did not start (${daemon.exitCode === null ? 'no answer in 30 s' : `exit ${daemon.exitCode}`})` };
+    const r = docker('load', '-i', dockerArchive(dir, image, sh));
+    if (r.status !== 0) return { manager: 'docker', error: `docker load failed: ${(r.stderr || '').trim().split('\n').at(-1)}` };
+    return measure('docker', (w) => docker('run', '--rm', '--runtime', w === wrappers.runc.path ? 'bench-runc' : 'bench-runts', '--network', 'none', image, 'true'));
+  } finally {
+    const ids = docker('ps', '-aq').stdout?.split('\n').filter(Boolean) ?? [];
+    if (ids.length > 0) docker('rm', '-f', ...ids);
+    daemon.kill('SIGTERM');
+    await Promise.race([exited, sleep(15_000)]);
+    if (daemon.exitCode === null) daemon.kill('SIGKILL');
+    rmSync(root, { recursive: true, force: true });
+  }
 }
 
 /** A docker-archive of the busybox rootfs (what `docker save` writes), as the e2e test makes it. */
