@@ -63,11 +63,22 @@ const dist = join(REPO, 'packages/runts/dist');
 const bundles = snapshot ? [] : readdirSync(dist).filter((f) => /^(cli|verb-[a-z]+|dbus-native)\.cjs$/.test(f)).sort();
 if (!snapshot && !bundles.includes('cli.cjs')) throw new Error(`${dist}: runts not built (pnpm build first)`);
 const codecache = join(import.meta.dirname, 'codecache.cjs');
+// Node's options for every start of the executable (sea-config's execArgv; a Node that does not
+// read it ignores it). Single-threaded GC and one V8 worker thread: a command's heap is a few MB
+// and lives ~50 ms, and on Node 26 the parallel and concurrent GC cost more than they save, more
+// so on a host's 2 CPUs shared with the container being made (alternating A/B, 40-80 runs each
+// on this 2-CPU VM: state -2.3 to -3.4 ms wall and -3 ms CPU, create -3.3 ms wall and -6 ms CPU,
+// run -5.2 ms wall and -4 ms CPU; `node -e 0` itself -0.7 ms). Neither flag is in V8's flag hash,
+// so the caches made below (with the same flags) and Node's own cache of main.cjs are accepted
+// (e2e 42 checks every command's is used). Node 20 through the npm bin has no such lever (a
+// `#!/usr/bin/env node` bin takes no flags; v8.setFlagsFromString at start cost more than it saved).
+const execArgv = ['--single-threaded-gc', '--v8-pool-size=1'];
 
 // Unchanged inputs (bundles, Node, assets): the executable already made is kept (writing ~150 MB
 // costs seconds of every build).
 const stamp = createHash('sha256');
 for (const f of [join(work, 'main.cjs'), node, exe, spawner, koffiNode, codecache, ...bundles.map((b) => join(dist, b))]) stamp.update(readFileSync(f));
+stamp.update(JSON.stringify(execArgv));
 const id = stamp.digest('hex');
 const stampFile = `${out}.stamp`;
 if (existsSync(out) && existsSync(stampFile) && readFileSync(stampFile, 'utf8') === id) {
@@ -91,7 +102,7 @@ for (const b of bundles) {
     continue;
   }
   const name = b.slice(0, -'.cjs'.length);
-  execFileSync(node, [codecache, work, work, name], { stdio: ['ignore', 'ignore', 'inherit'], env });
+  execFileSync(node, [...execArgv, codecache, work, work, name], { stdio: ['ignore', 'ignore', 'inherit'], env });
   packed.push(b, `${b}.cache`);
 }
 if (!snapshot) {
@@ -122,6 +133,7 @@ const config = {
   disableExperimentalSEAWarning: true,
   useCodeCache: !snapshot,
   useSnapshot: snapshot,
+  execArgv,
   assets,
 };
 if (major > 25 || (major === 25 && minor >= 5)) {
