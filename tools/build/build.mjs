@@ -75,11 +75,11 @@ if (command) {
     // import() of a lazy external (./dbus-native.cjs) becomes require(): launch.cjs runs the
     // bundle as a vm.Script, where a real import() has no loader on every Node
     supported: { 'dynamic-import': false },
-    // import.meta.url (the executor is found next to the bundle) without the ESM loader, computed
-    // only when asked
+    // import.meta.dirname (the executor is found next to the bundle) and .url without the ESM
+    // loader, the URL computed only when asked
     define: { 'import.meta': '__runtsImportMeta' },
     banner: {
-      js: "var __runtsImportMeta = { get url() { return require('node:url').pathToFileURL(__filename).href; } };",
+      js: "var __runtsImportMeta = { dirname: __dirname, filename: __filename, get url() { return require('node:url').pathToFileURL(__filename).href; } };",
     },
   });
   copyFileSync(join(import.meta.dirname, 'launch.cjs'), join(out, 'launch.cjs'));

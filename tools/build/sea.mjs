@@ -45,7 +45,7 @@ await build({
   // import.meta.url: the executable's own path (nothing is looked up beside it: the executor and
   // koffi come from the assets)
   define: { 'import.meta': '__runtsImportMeta' },
-  banner: { js: "var __runtsImportMeta = { get url() { return require('node:url').pathToFileURL(process.execPath).href; } };" },
+  banner: { js: "var __runtsImportMeta = { get dirname() { return require('node:path').dirname(process.execPath); }, filename: process.execPath, get url() { return require('node:url').pathToFileURL(process.execPath).href; } };" },
 });
 
 const exe = join(REPO, 'native/nsenter/build/runts-init');
