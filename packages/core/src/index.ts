@@ -10,3 +10,4 @@ export * from './cli.ts';
 export * from './argv.ts';
 export * from './process.ts';
 export * from './identity.ts';
+export * from './time.ts';

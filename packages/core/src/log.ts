@@ -3,6 +3,7 @@
 // they go to the file, and a fatal error is also printed bare on stderr (as runc does).
 import { appendFileSync, openSync, closeSync } from 'node:fs';
 import { writeErr } from './output.ts';
+import { rfc3339Utc } from './time.ts';
 
 export type LogFormat = 'text' | 'json';
 export type LogLevel = 'debug' | 'info' | 'warning' | 'error';
@@ -23,8 +24,8 @@ export function configureLog(o: LogOptions): void {
 }
 
 /** RFC 3339 time without fractions, UTC, as logrus prints it. */
-function rfc3339(d = new Date()): string {
-  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+function rfc3339(): string {
+  return rfc3339Utc(Date.now());
 }
 
 function quote(s: string): string {

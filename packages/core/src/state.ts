@@ -9,6 +9,7 @@ import { realSys, type Sys } from './sys.ts';
 import { isContainerInit, type Identity, type NsIds } from './identity.ts';
 import { acquireLock, type Lock } from './lock.ts';
 import { debug } from './log.ts';
+import { rfc3339Utc } from './time.ts';
 
 export type Status = 'creating' | 'created' | 'running' | 'paused' | 'stopped';
 
@@ -317,9 +318,8 @@ export function readCreating(paths: ContainerPaths): CreatingRecord | undefined 
 /** RFC 3339 with nanoseconds from a Date plus the sub-millisecond part from hrtime. */
 export function nowRfc3339Nano(): string {
   const ns = process.hrtime.bigint() % 1_000_000n;
-  const d = new Date();
-  const ms = String(d.getUTCMilliseconds()).padStart(3, '0');
-  return d.toISOString().replace(/\.\d{3}Z$/, `.${ms}${String(ns).padStart(6, '0')}Z`);
+  const ms = Date.now();
+  return rfc3339Utc(ms, `.${String(ms % 1000).padStart(3, '0')}${String(ns).padStart(6, '0')}`);
 }
 
 /** Removes a container's state dir: its files, then the dir (rmSync's recursive walk costs more,
