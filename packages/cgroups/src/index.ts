@@ -35,10 +35,13 @@ export function parseLayout(mountinfo: string, selfCgroup: string): CgroupLayout
   let v2: Hierarchy | undefined;
   for (const line of mountinfo.split('\n')) {
     const sep = line.indexOf(' - ');
-    if (sep < 0) continue;
-    const pre = line.slice(0, sep).split(' ');
+    // only cgroup and cgroup2 lines are taken apart (a host with many containers has thousands of
+    // other mounts)
+    if (sep < 0 || !line.startsWith('cgroup', sep + 3)) continue;
     const post = line.slice(sep + 3).split(' ');
     const fstype = post[0];
+    if (fstype !== 'cgroup' && fstype !== 'cgroup2') continue;
+    const pre = line.slice(0, sep).split(' ');
     const root = unescapeMount(pre[3] ?? '/');
     const mountpoint = unescapeMount(pre[4] ?? '');
     if (fstype === 'cgroup2') {
@@ -66,6 +69,7 @@ export function parseProcCgroup(text: string): Record<string, string> {
 }
 
 function unescapeMount(s: string): string {
+  if (!s.includes('\\')) return s;
   return s.replace(/\\([0-7]{3})/g, (_m, o: string) => String.fromCharCode(parseInt(o, 8)));
 }
 
