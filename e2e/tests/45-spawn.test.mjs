@@ -24,18 +24,25 @@ after(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-/** `runts ARGS` with `command` (default: the runtime under test); its stdout and stderr go to
- *  files (a container started by create inherits them: a pipe would stay open) */
-function runts(args, command = RUNTS_COMMAND) {
-  const out = join(dir, 'out');
-  const err = join(dir, 'err');
+/** `argv`, its stdout and stderr to files (a container started by create inherits them: a pipe
+ *  would stay open), with fds 3 .. 3+extra-1 all open on one file (or none) */
+function spawnToFiles(argv, tag, extra = 0) {
+  const out = join(dir, `out-${tag}`);
+  const err = join(dir, `err-${tag}`);
+  const file = openSync(join(dir, 'pf-canary'), 'w');
   const fds = [openSync(out, 'w'), openSync(err, 'w')];
   try {
-    const r = spawnSync(command[0], [...command.slice(1), '--root', rt.root, ...args], { env: cleanEnv(), timeout: 60_000, stdio: ['ignore', fds[0], fds[1]] });
-    return { code: r.status, stdout: readFileSync(out, 'utf8'), stderr: readFileSync(err, 'utf8').replace(/time="[^"]*"/g, 'time=T') };
+    const r = spawnSync(argv[0], argv.slice(1), { env: cleanEnv(), timeout: 60_000, stdio: ['ignore', fds[0], fds[1], ...Array(extra).fill(file)] });
+    return { code: r.status, stdout: readFileSync(out, 'utf8'), stderr: readFileSync(err, 'utf8') };
   } finally {
-    fds.forEach((fd) => closeSync(fd));
+    [file, ...fds].forEach((fd) => closeSync(fd));
   }
+}
+
+/** `runts ARGS` with `command` (default: the runtime under test) */
+function runts(args, command = RUNTS_COMMAND) {
+  const r = spawnToFiles([...command, '--root', rt.root, ...args], 'runts');
+  return { ...r, stderr: r.stderr.replace(/time="[^"]*"/g, 'time=T') };
 }
 
 /** The executor's start under strace: the clones runts's main thread made (where the executor
@@ -133,20 +140,8 @@ describe('without runts-spawn.node, or with a damaged one: child_process, the sa
 // --preserve-fds, against runc: what reaches the container, and a closed fd in the range
 describe('--preserve-fds', () => {
   const runc = runtime('runc');
-  /** `r verb args` with fds 3 .. 3+extra-1 all open on one file (or none); out and err to files */
-  function withFds(r, verb, args, extra) {
-    const out = join(dir, `pf-out-${r.name}`);
-    const err = join(dir, `pf-err-${r.name}`);
-    const file = openSync(join(dir, 'pf-canary'), 'w');
-    const fds = [openSync(out, 'w'), openSync(err, 'w')];
-    try {
-      const argv = r.argv(verb);
-      const res = spawnSync(argv[0], [...argv.slice(1), ...args], { env: cleanEnv(), timeout: 60_000, stdio: ['ignore', fds[0], fds[1], ...Array(extra).fill(file)] });
-      return { code: res.status, stdout: readFileSync(out, 'utf8'), stderr: readFileSync(err, 'utf8') };
-    } finally {
-      [file, ...fds].forEach((fd) => closeSync(fd));
-    }
-  }
+  /** `r verb args` with fds 3 .. 3+extra-1 all open on one file (or none) */
+  const withFds = (r, verb, args, extra) => spawnToFiles([...r.argv(verb), ...args], `pf-${r.name}`, extra);
   // fds 3 and 1032 are the container's, and nothing is above them
   const PROBE = 'for f in 3 1032 1033; do [ -e /proc/self/fd/$f ] && echo "$f open" || echo "$f closed"; done';
   let probe;
