@@ -64,15 +64,20 @@ const bundles = snapshot ? [] : readdirSync(dist).filter((f) => /^(cli|verb-[a-z
 if (!snapshot && !bundles.includes('cli.cjs')) throw new Error(`${dist}: runts not built (pnpm build first)`);
 const codecache = join(import.meta.dirname, 'codecache.cjs');
 // Node's options for every start of the executable (sea-config's execArgv; a Node that does not
-// read it ignores it). Single-threaded GC and one V8 worker thread: a command's heap is a few MB
-// and lives ~50 ms, and on Node 26 the parallel and concurrent GC cost more than they save, more
-// so on a host's 2 CPUs shared with the container being made (alternating A/B, 40-80 runs each
-// on this 2-CPU VM: state -2.3 to -3.4 ms wall and -3 ms CPU, create -3.3 ms wall and -6 ms CPU,
-// run -5.2 ms wall and -4 ms CPU; `node -e 0` itself -0.7 ms). Neither flag is in V8's flag hash,
-// so the caches made below (with the same flags) and Node's own cache of main.cjs are accepted
-// (e2e 42 checks every command's is used). Node 20 through the npm bin has no such lever (a
-// `#!/usr/bin/env node` bin takes no flags; v8.setFlagsFromString at start cost more than it saved).
-const execArgv = ['--single-threaded-gc', '--v8-pool-size=1'];
+// read it ignores it). A command's heap is a few MB and lives ~50 ms:
+// - single-threaded GC and one V8 worker thread: on Node 26 the parallel and concurrent GC cost
+//   more than they save, more so on a host's 2 CPUs shared with the container being made
+//   (alternating A/B, 40-80 runs each on this 2-CPU VM: state -2.3 to -3.4 ms wall and -3 ms CPU,
+//   create -3.3 ms wall and -6 ms CPU, run -5.2 ms wall and -4 ms CPU; `node -e 0` -0.7 ms);
+// - a young generation of 3 MB from the start (V8's first is 1 MB): a create or run allocates
+//   ~1.3 MB there, so the 1 MB one took a scavenge, whose to-space pages then counted in the peak
+//   RSS (A/B after the two above: create -3 ms wall, -3 ms CPU, -1.15 MB peak RSS; with a seccomp
+//   profile -4.7 ms, -4.4 ms CPU; run -3 ms, -3.6 ms CPU, -1.2 MB; state and exec unchanged).
+// None of them is in V8's flag hash, so the caches made below (with the same flags) and Node's
+// own cache of main.cjs are accepted (e2e 42 checks every command's is used). Node 20 through the
+// npm bin has no such lever (a `#!/usr/bin/env node` bin takes no flags; v8.setFlagsFromString at
+// start cost more than it saved).
+const execArgv = ['--single-threaded-gc', '--v8-pool-size=1', '--min-semi-space-size=3'];
 
 // Unchanged inputs (bundles, Node, assets): the executable already made is kept (writing ~150 MB
 // costs seconds of every build).
