@@ -467,6 +467,26 @@ describe('runts-init: errors', ROOT_ONLY, () => {
     assert.equal(await err, '');
   });
 
+  it('takes a pid that is read after stage 0 has exited (the socket and the exit are watched on two threads: a slow host reads it late)', async () => {
+    const p = InitProcess.spawn({ steps: container({ rootfs, args: ['true'], wait: false }), stdio: ['ignore', 'ignore', 'pipe'] });
+    const err = collect(p.stderr);
+    // every message is held back until stage 0's exit has been seen, and 300 ms more (a guest under
+    // TCG emulation took more than the 50 ms once allowed, and a create with a live init failed)
+    const exited = new Promise((r) => p.child.on('exit', r));
+    const inner = p as unknown as { onData: (d: Buffer) => void };
+    const onData = inner.onData.bind(p);
+    inner.onData = (d) => void exited.then(() => setTimeout(() => onData(d), 300));
+    let pid = 0;
+    try {
+      pid = await p.pid();
+      assert.ok(pid > 0 && alive(pid));
+    } finally {
+      p.close(); // the init leaves once the socket is closed, also when the pid was not taken
+    }
+    await waitGone(pid);
+    assert.equal(await err, '');
+  });
+
   it('exits quietly when the parent closes the socket before Go', async () => {
     const p = InitProcess.spawn({ steps: container({ rootfs, args: ['true'], wait: false }), stdio: ['ignore', 'ignore', 'pipe'] });
     const err = collect(p.stderr);

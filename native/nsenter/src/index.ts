@@ -285,10 +285,17 @@ export class InitProcess {
     child.on('error', (e) => this.fail(new RuntimeError('ESYS', `runts-init: ${e.message}`, { cause: e })));
     child.on('exit', (code, signal) => {
       this.exitD.resolve({ code, signal });
-      // Without a word on the socket, the pid or readiness never comes. (What stage 0 wrote before
+      // Without a word on the socket, the pid or readiness never comes. What stage 0 wrote before
       // it exited may still be on its way: runts-spawn reads the socket and waits for the exit on
-      // two libuv threads, so that is given a moment.)
-      if (!this.pidD.settled) setTimeout(() => this.pidD.settled || this.fail(this.exitError(code, signal, 'before reporting the init pid')), 50);
+      // two libuv threads, and the socket stays open while the init holds its end, so no EOF tells
+      // that all has been read. Stage 0 exits 0 only after it has written the pid, so then it is
+      // waited for (5 s; a guest under TCG emulation took more than 50 ms, and create failed with a
+      // live init); after a failure, its error message (1 s; else the exit status is the error).
+      if (!this.pidD.settled) {
+        const late = setTimeout(() => this.pidD.settled || this.fail(this.exitError(code, signal, 'before reporting the init pid')), code === 0 ? 5000 : 1000);
+        const stop = () => clearTimeout(late);
+        this.pidD.promise.then(stop, stop);
+      }
     });
     sock.on('data', (d: Buffer) => this.onData(d));
     sock.on('error', () => {}); // EPIPE/ECONNRESET once the other side has gone: 'close' follows
