@@ -1,9 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, existsSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, existsSync, rmSync, rmdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseLayout, containerCgroupPaths, createCgroups, joinCgroups, removeCgroups, cgroupPids, setFrozen, isFrozenPaths, ownCgroupDirs, removeEmptyCgroups, hasPidsLimit } from './index.ts';
+import { spawn } from 'node:child_process';
+import { parseLayout, containerCgroupPaths, createCgroups, joinCgroups, removeCgroups, cgroupPids, setFrozen, isFrozenPaths, ownCgroupDirs, removeEmptyCgroups, hasPidsLimit, hostLayout, killInCreatedCgroups } from './index.ts';
 
 const HYBRID = `31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755
 32 31 0:29 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu
@@ -136,4 +137,36 @@ test('hasPidsLimit: linux.resources.pids, or pids.max in unified', () => {
   assert.equal(hasPidsLimit({ pids: { limit: 5 } } as never), true);
   assert.equal(hasPidsLimit({ unified: { 'pids.max': '5' } } as never), true);
   assert.equal(hasPidsLimit({ unified: { 'memory.max': '5' } } as never), false);
+});
+
+test('killInCreatedCgroups: what is in a dir this create made is killed, a dir that was there is left alone', { skip: process.getuid?.() !== 0 || !hostLayout().v2 ? 'needs root and a cgroup2 mount' : false }, async () => {
+  const base = join(hostLayout().v2!.mountpoint, `runts-unit-kill-${process.pid}`);
+  const made = join(base, 'made');
+  const there = join(base, 'there');
+  mkdirSync(made, { recursive: true });
+  mkdirSync(there);
+  const sleepers = [spawn('sleep', ['60'], { stdio: 'ignore' }), spawn('sleep', ['60'], { stdio: 'ignore' })];
+  const gone = sleepers.map((p) => new Promise((r) => p.once('exit', (_code, signal) => r(signal))));
+  try {
+    writeFileSync(join(made, 'cgroup.procs'), String(sleepers[0]!.pid));
+    writeFileSync(join(there, 'cgroup.procs'), String(sleepers[1]!.pid));
+    killInCreatedCgroups({ unified: made }, [made]);
+    killInCreatedCgroups({ unified: there }, [made]);
+    assert.equal(await gone[0], 'SIGKILL');
+    assert.equal(sleepers[1]!.exitCode, null);
+    assert.equal(sleepers[1]!.signalCode, null, 'the process in the dir that was there is alive');
+  } finally {
+    sleepers[1]!.kill('SIGKILL');
+    await gone[1];
+    // (a killed process leaves its cgroup a moment after its exit is seen)
+    for (const d of [made, there, base]) {
+      for (let i = 0; i < 100 && existsSync(d); i++) {
+        try {
+          rmdirSync(d);
+        } catch {
+          await new Promise((r) => setTimeout(r, 10));
+        }
+      }
+    }
+  }
 });

@@ -411,6 +411,18 @@ export function discardCreate(paths: import('@runts/core').ContainerPaths, c: Cr
   }
 }
 
+/** For a create rolling back before it learned its init's pid (stage 0 failed, or its report was
+ *  lost, after the clone): SIGKILLs what is in the container's own cgroup dirs that this create
+ *  made (`created`), which can only be what it started, so that removeCgroups can take them. A
+ *  dir that was there before (shared) is not looked into. */
+export function killInCreatedCgroups(paths: Record<string, string>, created: readonly string[]): void {
+  const made = new Set(created);
+  for (const [key, dir] of Object.entries(paths)) {
+    if (!made.has(dir)) continue;
+    for (const pid of cgroupPids({ [key]: dir })) if (pid > 0 && pid !== process.pid) signalPid(pid, 9);
+  }
+}
+
 /** Undoes what a create that never finished left (it was killed), from its creating.json. Used by
  *  the next create of the id and by delete --force. */
 export function undoInterruptedCreate(paths: import('@runts/core').ContainerPaths): void {

@@ -20,7 +20,7 @@ import {
   type ContainerRecord,
   type ContainerPaths,
 } from '@runts/core';
-import { hostLayout, cgroupDriver, cloneIntoCgroup, hierarchyKey, ownCgroupDirs, joinCgroupsAsync, warmCgroupMigration, hasPidsLimit, deviceRules, deviceFilterStep, deviceFilterTarget, attachDeviceFilter, warnNonEmptyCgroup, refuseFrozenCgroup, undoInterruptedCreate, discardCreate, missingCgroupDirs, refuseHierarchyRoots, type CgroupSpec, type SystemdRecord } from '@runts/cgroups';
+import { hostLayout, cgroupDriver, cloneIntoCgroup, hierarchyKey, ownCgroupDirs, joinCgroupsAsync, warmCgroupMigration, hasPidsLimit, deviceRules, deviceFilterStep, deviceFilterTarget, attachDeviceFilter, warnNonEmptyCgroup, refuseFrozenCgroup, undoInterruptedCreate, discardCreate, killInCreatedCgroups, missingCgroupDirs, refuseHierarchyRoots, type CgroupSpec, type SystemdRecord } from '@runts/cgroups';
 import { loadBundle } from '@runts/spec';
 import { compileCreate, runHooks, killRunningHooks } from '@runts/init';
 import { compileSeccomp, compileSeccompCached, seccompCache } from '@runts/seccomp';
@@ -77,6 +77,8 @@ export async function launch(o: CreateOptions, mode: { wait: boolean; stdio?: Ar
     killRunningHooks();
     init?.kill();
     try {
+      // no pid: the init may still be in the cgroups this create made (its clone had happened)
+      if (pid === 0) killInCreatedCgroups(cgroupPaths, createdCgroups);
       discardCreate(paths, { pid, startTime, cgroupPaths, createdCgroups });
     } catch {
       /* best effort (the container dir is gone anyway); the error that made us roll back is the one that matters */
