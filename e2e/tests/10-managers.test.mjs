@@ -9,11 +9,10 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync, chmodSync, existsSync, copyFileSync, readFileSync } from 'node:fs';
-import { createHash } from 'node:crypto';
-import { arch } from 'node:process';
+import { mkdirSync, writeFileSync, chmodSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO, RUN_DIR, MAKE_ROOTFS, cleanEnv, newId, safeRemove, RUNTS_COMMAND } from '../lib/index.mjs';
+import { dockerArchive as dockerArchiveOf, dockerdConfig } from '../lib/docker.mjs';
 
 const dir = join(RUN_DIR, `managers-${process.pid}`);
 const wrapper = join(dir, 'runts'); // what the managers call: runts, without the CA bundle env
@@ -43,20 +42,7 @@ const OPTIONS_OUT = (init, capEff) => `user 1000:1000\nCapEff:\t${capEff}\nnofil
 /** Runs `cmd` under a pty (script(1)): for `exec -it`. */
 const underPty = (argv) => sh(['script', '-qec', argv.map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' '), '/dev/null']);
 
-/** A docker-archive of the busybox rootfs (what `docker save` writes): one layer, a config, a
- *  manifest. containerd imports it as is. */
-function dockerArchive() {
-  const out = join(dir, 'image');
-  mkdirSync(out, { recursive: true });
-  copyFileSync(join(dir, 'busybox.tar'), join(out, 'layer.tar'));
-  const diffId = 'sha256:' + createHash('sha256').update(readFileSync(join(out, 'layer.tar'))).digest('hex');
-  const config = { architecture: arch === 'x64' ? 'amd64' : arch, os: 'linux', config: { Env: ['PATH=/usr/sbin:/usr/bin:/sbin:/bin'], Cmd: ['sh'] }, rootfs: { type: 'layers', diff_ids: [diffId] } };
-  writeFileSync(join(out, 'config.json'), JSON.stringify(config));
-  writeFileSync(join(out, 'manifest.json'), JSON.stringify([{ Config: 'config.json', RepoTags: [image], Layers: ['layer.tar'] }]));
-  const tar = join(dir, 'image.tar');
-  assert.equal(sh(['tar', '-C', out, '-cf', tar, 'manifest.json', 'config.json', 'layer.tar']).code, 0);
-  return tar;
-}
+const dockerArchive = () => dockerArchiveOf(join(dir, 'busybox.tar'), dir, image);
 
 function sh(argv, opts = {}) {
   const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', env: cleanEnv(), timeout: 60_000, ...opts });
@@ -244,20 +230,7 @@ describe('docker (dockerd) with runts', { skip: have('dockerd') && existsSync('/
   let daemon;
   const docker = (...a) => sh(['/usr/bin/docker', '-H', `unix://${sock}`, ...a]);
   before(async () => {
-    const conf = {
-      runtimes: { runts: { path: wrapper } },
-      'data-root': join(dir, 'docker', 'data'),
-      'exec-root': join(dir, 'docker', 'exec'),
-      pidfile: join(dir, 'docker', 'docker.pid'),
-      hosts: [`unix://${sock}`],
-      bridge: 'none',
-      iptables: false,
-      ip6tables: false,
-      'ip-masq': false,
-      'userland-proxy': false,
-      'storage-driver': 'vfs',
-      'exec-opts': ['native.cgroupdriver=cgroupfs'],
-    };
+    const conf = dockerdConfig(join(dir, 'docker'), sock, { runts: wrapper });
     mkdirSync(join(dir, 'docker'), { recursive: true });
     writeFileSync(join(dir, 'docker', 'daemon.json'), JSON.stringify(conf));
     daemon = spawn('dockerd', ['--config-file', join(dir, 'docker', 'daemon.json')], { stdio: ['ignore', 'ignore', 'ignore'], env: cleanEnv() });

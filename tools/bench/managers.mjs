@@ -3,9 +3,9 @@
 // the runtime is called through a logging wrapper (one line per call; the same wrapper for both).
 // Issue 11's goal: runts takes no longer than runc plus one `node -e 0` per call.
 import { spawnSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync, chmodSync, readFileSync, copyFileSync, rmSync } from 'node:fs';
-import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, writeFileSync, chmodSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import { dockerArchive, dockerdConfig } from '../../e2e/lib/docker.mjs';
 
 const have = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -73,7 +73,7 @@ export async function figManagers({ runts, runc, nodeFloor, env, n, work, repo }
     try {
       for (let i = 0; i < 100 && !existsSync(addr); i++) await sleep(100);
       const ctr = (...a) => sh(['ctr', '--address', addr, ...a]);
-      const tar = dockerArchive(dir, image, sh);
+      const tar = dockerArchive(path.join(dir, 'busybox.tar'), dir, image);
       if (ctr('images', 'import', tar).status === 0) results.push(measure('ctr', (w, id) => ctr('run', '--rm', '--runc-binary', w, image, id, 'true')));
       else results.push({ manager: 'ctr', error: 'ctr images import failed' });
     } finally {
@@ -89,28 +89,15 @@ export async function figManagers({ runts, runc, nodeFloor, env, n, work, repo }
   return results;
 }
 
-/** Docker: a dockerd of the bench's own (its own data root, exec root and socket; no bridge, no
- *  iptables rules, the vfs storage driver; the host's network and any other dockerd are left alone),
+/** Docker: a dockerd of the bench's own (e2e/lib/docker.mjs: its own data root, exec root and
+ *  socket, no bridge or iptables rules; the host's network and any other dockerd are left alone),
  *  with both wrappers as named runtimes in its daemon.json (`runc` is Docker's own name, so
  *  `bench-runc` and `bench-runts`), as e2e/tests/10-managers runs it. */
 async function measureDocker(dir, env, sh, wrappers, image, measure) {
   const root = path.join(dir, 'docker');
   const sock = path.join(root, 'docker.sock');
   mkdirSync(root, { recursive: true });
-  const conf = {
-    runtimes: { 'bench-runc': { path: wrappers.runc.path }, 'bench-runts': { path: wrappers.runts.path } },
-    'data-root': path.join(root, 'data'),
-    'exec-root': path.join(root, 'exec'),
-    pidfile: path.join(root, 'docker.pid'),
-    hosts: [`unix://${sock}`],
-    bridge: 'none',
-    iptables: false,
-    ip6tables: false,
-    'ip-masq': false,
-    'userland-proxy': false,
-    'storage-driver': 'vfs',
-    'exec-opts': ['native.cgroupdriver=cgroupfs'],
-  };
+  const conf = dockerdConfig(root, sock, { 'bench-runc': wrappers.runc.path, 'bench-runts': wrappers.runts.path });
   writeFileSync(path.join(root, 'daemon.json'), JSON.stringify(conf));
   const daemon = spawn('dockerd', ['--config-file', path.join(root, 'daemon.json')], { stdio: 'ignore', env });
   const exited = new Promise((r) => daemon.once('exit', r));
@@ -122,7 +109,7 @@ async function measureDocker(dir, env, sh, wrappers, image, measure) {
       if (!up) await sleep(100);
     }
     if (!up) return { manager: 'docker', error: `dockerd did not start (${daemon.exitCode === null ? 'no answer in 30 s' : `exit ${daemon.exitCode}`})` };
-    const r = docker('load', '-i', dockerArchive(dir, image, sh));
+    const r = docker('load', '-i', dockerArchive(path.join(dir, 'busybox.tar'), dir, image));
     if (r.status !== 0) return { manager: 'docker', error: `docker load failed: ${(r.stderr || '').trim().split('\n').at(-1)}` };
     return measure('docker', (w) => docker('run', '--rm', '--runtime', w === wrappers.runc.path ? 'bench-runc' : 'bench-runts', '--network', 'none', image, 'true'));
   } finally {
@@ -133,18 +120,4 @@ async function measureDocker(dir, env, sh, wrappers, image, measure) {
     if (daemon.exitCode === null) daemon.kill('SIGKILL');
     rmSync(root, { recursive: true, force: true });
   }
-}
-
-/** A docker-archive of the busybox rootfs (what `docker save` writes), as the e2e test makes it. */
-function dockerArchive(dir, image, sh) {
-  const out = path.join(dir, 'image');
-  mkdirSync(out, { recursive: true });
-  copyFileSync(path.join(dir, 'busybox.tar'), path.join(out, 'layer.tar'));
-  const diffId = 'sha256:' + createHash('sha256').update(readFileSync(path.join(out, 'layer.tar'))).digest('hex');
-  const config = { architecture: process.arch === 'x64' ? 'amd64' : process.arch, os: 'linux', config: { Env: ['PATH=/usr/sbin:/usr/bin:/sbin:/bin'], Cmd: ['sh'] }, rootfs: { type: 'layers', diff_ids: [diffId] } };
-  writeFileSync(path.join(out, 'config.json'), JSON.stringify(config));
-  writeFileSync(path.join(out, 'manifest.json'), JSON.stringify([{ Config: 'config.json', RepoTags: [image], Layers: ['layer.tar'] }]));
-  const tar = path.join(dir, 'image.tar');
-  sh(['tar', '-C', out, '-cf', tar, 'manifest.json', 'config.json', 'layer.tar']);
-  return tar;
 }
