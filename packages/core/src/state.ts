@@ -315,7 +315,7 @@ export function readCreating(paths: ContainerPaths): CreatingRecord | undefined 
   }
 }
 
-/** RFC 3339 with nanoseconds from a Date plus the sub-millisecond part from hrtime. */
+/** RFC 3339 with nanoseconds: the time and its milliseconds from Date.now(), the sub-millisecond part from hrtime. */
 export function nowRfc3339Nano(): string {
   const ns = process.hrtime.bigint() % 1_000_000n;
   const ms = Date.now();
