@@ -80,14 +80,17 @@ export function deviceFilterInsns(clean: CleanRules): Insn[] {
 
 /** struct bpf_insn[]: u8 code, u8 dst:4 | src:4 << 4, s16 off, s32 imm (little-endian). */
 export function encodeInsns(insns: readonly Insn[]): Uint8Array {
-  const b = Buffer.alloc(insns.length * 8);
+  // a DataView's setters are V8 builtins (Buffer's writeInt32LE & co. are JS that Node >= 22
+  // compiles with Maglev once a create has called them a few hundred times)
+  const v = new DataView(new ArrayBuffer(insns.length * 8));
   insns.forEach((x, i) => {
-    b.writeUInt8(x.code, i * 8);
-    b.writeUInt8((x.dst & 0xf) | ((x.src & 0xf) << 4), i * 8 + 1);
-    b.writeInt16LE(x.off, i * 8 + 2);
-    b.writeInt32LE(x.imm | 0, i * 8 + 4);
+    if (x.off < -0x8000 || x.off > 0x7fff) throw new RangeError(`bpf insn ${i}: jump offset ${x.off} out of range`);
+    v.setUint8(i * 8, x.code);
+    v.setUint8(i * 8 + 1, (x.dst & 0xf) | ((x.src & 0xf) << 4));
+    v.setInt16(i * 8 + 2, x.off, true);
+    v.setInt32(i * 8 + 4, x.imm | 0, true);
   });
-  return new Uint8Array(b.buffer, b.byteOffset, b.length);
+  return new Uint8Array(v.buffer);
 }
 
 export function decodeInsns(bytes: Uint8Array): Insn[] {
