@@ -22,7 +22,10 @@ const bundles = embedded ?? {
   read: (name) => readFileSync(__dirname + '/' + name),
   /** the bundle's __filename (import.meta.url: the executor is found beside it) */
   filename: (name) => __dirname + '/' + name,
-  require: (filename) => Module.createRequire(filename),
+  // this file's own require: the bundles are in this dir, so it resolves for them as theirs would,
+  // without createRequire's Module and node_modules paths (a path.resolve, whose per-character
+  // loop is one reason Node >= 22 compiles node:path's normalizeString with Maglev in a create)
+  require: () => require,
   parent: module,
 };
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { posix } from 'node:path';
-import { normalPath, joinPath, relativePath } from './paths.ts';
+import { normalPath, joinPath, relativePath, resolvePath } from './paths.ts';
 
 /** Every path of up to 4 pieces from these, with and without a leading slash: the fast paths must
  *  give node:path's answer for each (normal paths: the same string; the rest: node:path itself). */
@@ -34,6 +34,20 @@ test('joinPath is posix.join', () => {
   }
   assert.equal(joinPath(), posix.join());
   assert.equal(joinPath('', ''), posix.join('', ''));
+});
+
+test('resolvePath is posix.resolve', () => {
+  const some = corpus().filter((_, i) => i % 7 === 0);
+  for (const a of some) {
+    assert.equal(resolvePath(a), posix.resolve(a), JSON.stringify(a));
+    for (const b of PIECES.concat(['/x/', 'x/./y', '../..', '/a/b'])) {
+      assert.equal(resolvePath(a, b), posix.resolve(a, b), JSON.stringify([a, b]));
+      assert.equal(resolvePath(b, a, b), posix.resolve(b, a, b), JSON.stringify([b, a, b]));
+    }
+  }
+  assert.equal(resolvePath(), posix.resolve());
+  assert.equal(resolvePath('/run/runts/bundle', 'rootfs'), '/run/runts/bundle/rootfs');
+  assert.throws(() => resolvePath('/a', 1 as unknown as string), TypeError);
 });
 
 test('relativePath is posix.relative', () => {

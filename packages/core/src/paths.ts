@@ -1,6 +1,6 @@
 // The state directory: <root>/<id>/{state.json, exec.fifo}. Root defaults to /run/runts, 0700.
 import { mkdirSync, statSync, readFileSync, lstatSync, openSync, fstatSync, closeSync, constants as fsConstants } from 'node:fs';
-import { join, basename, posix } from 'node:path';
+import { basename, posix } from 'node:path';
 import { RuntimeError } from './errors.ts';
 
 export const DEFAULT_ROOT = '/run/runts';
@@ -32,6 +32,19 @@ export function joinPath(...parts: string[]): string {
   return j === '' ? '.' : normalPath(j);
 }
 
+/** posix.resolve(...parts): the same string, through joinPath from the last absolute part (or the
+ *  cwd), and through node:path only when that is not already normal. */
+export function resolvePath(...parts: string[]): string {
+  let k = parts.length - 1;
+  for (; k >= 0; k--) {
+    const p = parts[k];
+    if (typeof p !== 'string') return posix.resolve(...parts); // node:path's TypeError
+    if (p.startsWith('/')) break;
+  }
+  const j = k < 0 ? joinPath(process.cwd(), ...parts) : joinPath(...parts.slice(k));
+  return j === '/' || (j.startsWith('/') && !j.endsWith('/') && !UNNORMAL.test(j)) ? j : posix.resolve(...parts);
+}
+
 /** posix.relative(from, to). */
 export function relativePath(from: string, to: string): string {
   if (from.startsWith('/') && to.startsWith('/') && normalPath(from) === from && normalPath(to) === to) {
@@ -61,9 +74,9 @@ export function inUserNamespace(uidMap?: string): boolean {
 export function defaultRoot(env: NodeJS.ProcessEnv = process.env, euid: number = typeof process.geteuid === 'function' ? process.geteuid() : 0, userns: () => boolean = () => inUserNamespace()): string {
   const xdg = env['XDG_RUNTIME_DIR'];
   if (!xdg) return DEFAULT_ROOT;
-  if (euid !== 0) return join(xdg, 'runts');
+  if (euid !== 0) return joinPath(xdg, 'runts');
   if (!userns()) return DEFAULT_ROOT;
-  return env['USER'] !== 'root' ? join(xdg, 'runts') : DEFAULT_ROOT;
+  return env['USER'] !== 'root' ? joinPath(xdg, 'runts') : DEFAULT_ROOT;
 }
 
 /** runc's shouldUseRootlessCgroupManager: not root, or root in a user namespace (rootless Podman,
@@ -106,8 +119,8 @@ export interface ContainerPaths {
 
 /** The paths of one container; the id is validated first so that nothing outside root is named. */
 export function containerPaths(root: string, id: string): ContainerPaths {
-  const dir = join(root, validateId(id));
-  return { root, dir, state: join(dir, STATE_FILE), fifo: join(dir, FIFO_FILE), lock: join(dir, LOCK_FILE), creating: join(dir, CREATING_FILE) };
+  const dir = joinPath(root, validateId(id));
+  return { root, dir, state: joinPath(dir, STATE_FILE), fifo: joinPath(dir, FIFO_FILE), lock: joinPath(dir, LOCK_FILE), creating: joinPath(dir, CREATING_FILE) };
 }
 
 /** Is the container dir there, as a real directory? A symlink at `<root>/<id>` (to any directory)

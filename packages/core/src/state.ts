@@ -1,9 +1,9 @@
 // state.json: written atomically (temp file, rename), read defensively, and the status
 // derived when asked, never stored (crun's libcrun_get_container_state_string).
 import { openSync, writeSync, fsyncSync, closeSync, renameSync, readFileSync, mkdirSync, readdirSync, existsSync, unlinkSync, rmSync, rmdirSync, fstatSync, lstatSync, constants as fsConstants } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { RuntimeError } from './errors.ts';
-import { containerPaths, isValidId, ensureRoot, openStateDir, stateDirExists, closeFd, LOCK_FILE, STATE_FILE, type ContainerPaths } from './paths.ts';
+import { containerPaths, joinPath, isValidId, ensureRoot, openStateDir, stateDirExists, closeFd, LOCK_FILE, STATE_FILE, type ContainerPaths } from './paths.ts';
 import { stringifyLossless, parseJsonLossless } from './json.ts';
 import { realSys, type Sys } from './sys.ts';
 import { isContainerInit, type Identity, type NsIds } from './identity.ts';
@@ -64,7 +64,7 @@ export interface OciState {
  *  asks; on the usual tmpfs /run the fsync costs nothing, on a disk-backed /run a few ms). The
  *  transient creating.json is written without it. */
 export function writeFileAtomic(path: string, data: string, mode = 0o600, durable = true): void {
-  const tmp = join(dirname(path), `.${Date.now()}.${process.pid}.tmp`);
+  const tmp = joinPath(dirname(path), `.${Date.now()}.${process.pid}.tmp`);
   const fd = openSync(tmp, 'wx', mode);
   try {
     writeSync(fd, data);
@@ -137,9 +137,9 @@ export function initAlive(rec: Identity, sys: Sys = realSys): boolean {
 /** Is the container's cgroup frozen (v2 cgroup.freeze, or the v1 freezer)? */
 export function isFrozen(rec: Pick<ContainerRecord, 'cgroupPaths'>, sys: Sys = realSys): boolean {
   const v2 = rec.cgroupPaths['unified'];
-  if (v2 && sys.readFile(join(v2, 'cgroup.freeze'))?.trim() === '1') return true;
+  if (v2 && sys.readFile(joinPath(v2, 'cgroup.freeze'))?.trim() === '1') return true;
   const v1 = rec.cgroupPaths['freezer'];
-  const s = v1 ? sys.readFile(join(v1, 'freezer.state'))?.trim() : undefined;
+  const s = v1 ? sys.readFile(joinPath(v1, 'freezer.state'))?.trim() : undefined;
   return s === 'FROZEN' || s === 'FREEZING';
 }
 
@@ -209,7 +209,7 @@ export function listIds(root: string): string[] {
     throw err;
   }
   // like runc's list, only real directories: a symlink in root is not a container
-  return names.filter((n) => isValidId(n) && isRealDir(join(root, n)) && existsSync(join(root, n, STATE_FILE))).sort();
+  return names.filter((n) => isValidId(n) && isRealDir(joinPath(root, n)) && existsSync(joinPath(root, n, STATE_FILE))).sort();
 }
 
 /** Reserves an id: the container dir appears atomically (rename of a fresh dir) with the lock
@@ -221,9 +221,9 @@ export function reserveId(root: string, id: string, recover?: (paths: ContainerP
   ensureRoot(root);
   sweepReservations(root, id);
   for (let attempt = 0; ; attempt++) {
-    const tmp = join(root, `.${id}.${process.pid}.${Date.now()}.new`);
+    const tmp = joinPath(root, `.${id}.${process.pid}.${Date.now()}.new`);
     mkdirSync(tmp, { mode: 0o700 });
-    const lock = acquireLock(join(tmp, LOCK_FILE), `create ${id}`);
+    const lock = acquireLock(joinPath(tmp, LOCK_FILE), `create ${id}`);
     try {
       renameSync(tmp, paths.dir);
       return { paths, lock: { release: () => releaseAt(paths.lock) } };
@@ -264,7 +264,7 @@ export function sweepReservations(root: string, id: string): void {
     if (!name.startsWith(prefix)) continue;
     const m = /^(\d+)\.\d+\.new$/.exec(name.slice(prefix.length));
     if (!m || Number(m[1]) === process.pid || pidExists(Number(m[1]))) continue;
-    rmSync(join(root, name), { recursive: true, force: true });
+    rmSync(joinPath(root, name), { recursive: true, force: true });
   }
 }
 
@@ -334,11 +334,11 @@ export function removeStateDir(dir: string): void {
   }
   for (const n of names) {
     try {
-      unlinkSync(join(dir, n));
+      unlinkSync(joinPath(dir, n));
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') continue;
-      if (code === 'EISDIR' || code === 'EPERM') rmSync(join(dir, n), { recursive: true, force: true });
+      if (code === 'EISDIR' || code === 'EPERM') rmSync(joinPath(dir, n), { recursive: true, force: true });
       else throw err;
     }
   }

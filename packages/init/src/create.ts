@@ -1,7 +1,7 @@
 // compileCreate: config.json -> the init program of a new container, in runc 1.1's order
 // (nsexec.c, standard_init_linux.go, rootfs_linux.go, specconv).
 import { accessSync, constants } from 'node:fs';
-import { joinPath } from '@runts/core';
+import { joinPath, resolvePath } from '@runts/core';
 import { posix } from 'node:path';
 import { CLONE, MS, NAMESPACES, NAMESPACE_ORDER, S_IFBLK, S_IFCHR, S_IFIFO, U64_MAX } from './constants.ts';
 import { invalid } from './errors.ts';
@@ -300,7 +300,7 @@ export function compileCreate(o: CompileCreateOptions): SourcedStep[] {
   if (!o.noNewKeyring) add({ op: Op.SessionKeyring, name: `_ses.${o.id}` }, 'process', 'session keyring');
 
   // ---- prepareRoot ----
-  const rootPath = posix.resolve(o.bundle, spec.root.path);
+  const rootPath = resolvePath(o.bundle, spec.root.path);
   let rootfs: string;
   try {
     rootfs = fs.realpath(rootPath);
@@ -573,7 +573,7 @@ export function compileMount(m: InitMount, i: number, c: MountContext): Compiled
   }
 
   if (bind) {
-    const src = posix.resolve(c.bundle, source);
+    const src = resolvePath(c.bundle, source);
     // runc checks what the destination resolves to in the rootfs (a link to /proc/sys/... included)
     const resolved = resolvedDest(c, dest);
     checkProcMount(resolved, field, () => c.fs.isProcfs(src));
@@ -628,7 +628,7 @@ export function compileMount(m: InitMount, i: number, c: MountContext): Compiled
     );
   }
   if (delayRo && ro) finalize.push(mount({ target: dest, mflags: MountFlags.NoMount | MountFlags.KeepLocked, remountFlags: flags | MS.REMOUNT | MS.BIND | MS.RDONLY }));
-  return { dest, bind, device, source: bind ? posix.resolve(c.bundle, source) : source, steps, finalize, anchored: device === 'proc' || device === 'sysfs' };
+  return { dest, bind, device, source: bind ? resolvePath(c.bundle, source) : source, steps, finalize, anchored: device === 'proc' || device === 'sysfs' };
 }
 
 /** runc 1.1 chmods the root of a tmpfs mounted on an existing directory to that directory's mode,

@@ -52,7 +52,7 @@ export const hostFs: CompileFs = {
     }
   },
   readlink: (p) => readlinkSync(p),
-  realpath: (p) => realpathSync(p),
+  realpath: (p) => realpathSync.native(p),
   readFileWithin(p, within, maxBytes) {
     let fd: number;
     try {

@@ -1,7 +1,6 @@
 // Bundles: a directory with config.json and the root filesystem it names.
 import { readFileSync, realpathSync, statSync, openSync, fstatSync, closeSync, constants as fsConstants } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { RuntimeError, describeSysError } from '@runts/core';
+import { RuntimeError, describeSysError, joinPath, resolvePath } from '@runts/core';
 import type { Spec } from './generated/types.ts';
 import { parseJsonLossless } from './json.ts';
 import { validateConfig, type Problem, type ValidateOptions } from './validate.ts';
@@ -59,14 +58,14 @@ export function fileKind(st: import('node:fs').Stats): string {
 
 /** Reads, parses and validates a bundle; collects every problem instead of throwing. */
 export function checkBundle(bundleDir: string, opts: ValidateOptions = {}): BundleCheck {
-  let bundle = resolve(bundleDir);
-  const fail = (message: string): BundleCheck => ({ bundle, configPath: join(bundle, 'config.json'), problems: [{ path: '', message }], fileProblem: true });
+  let bundle = resolvePath(bundleDir);
+  const fail = (message: string): BundleCheck => ({ bundle, configPath: joinPath(bundle, 'config.json'), problems: [{ path: '', message }], fileProblem: true });
   try {
-    bundle = realpathSync(bundle);
+    bundle = realpathSync.native(bundle);
   } catch (err) {
     return fail(describeSysError(Object.assign(err as object, { syscall: 'stat' })));
   }
-  const configPath = join(bundle, 'config.json');
+  const configPath = joinPath(bundle, 'config.json');
   let text: string;
   try {
     text = readConfigFile(configPath);
@@ -84,10 +83,10 @@ export function checkBundle(bundleDir: string, opts: ValidateOptions = {}): Bund
   const root = (config as Spec | null)?.root;
   if (root === undefined && !opts.forStart && problems.every((p) => p.path !== '')) problems.push({ path: 'root', message: 'is required' });
   if (root && typeof root === 'object' && typeof root.path === 'string' && root.path !== '') {
-    const abs = resolve(bundle, root.path);
+    const abs = resolvePath(bundle, root.path);
     try {
       if (!statSync(abs).isDirectory()) problems.push({ path: 'root.path', message: `${abs}: not a directory` });
-      else result.rootfs = realpathSync(abs);
+      else result.rootfs = realpathSync.native(abs);
     } catch (err) {
       problems.push({ path: 'root.path', message: describeSysError(err) });
     }
