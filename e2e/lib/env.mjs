@@ -4,7 +4,9 @@
 // own) holding bundles, state roots and captured output, and one tag (E2E_TAG) that prefixes
 // every container id, netns and cgroup the run makes, so that the leak check and the cleanup
 // sweep can find exactly what this suite made.
-import { existsSync, mkdtempSync, mkdirSync, chmodSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, chmodSync, writeFileSync, readdirSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { spawnSync } from 'node:child_process';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
@@ -68,3 +70,13 @@ let cleanupOwnRunDir;
 export function setRunDirRemover(fn) {
   cleanupOwnRunDir = fn;
 }
+
+/** The Node binaries at hand: this one, E2E_NODE, and those tools/build/node.mjs fetched. */
+export function nodesAtHand() {
+  const cache = join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'runts', 'node');
+  const fetched = existsSync(cache) ? readdirSync(cache).filter((v) => /^\d/.test(v)).map((v) => join(cache, v, 'bin/node')) : [];
+  return [...new Set([process.execPath, process.env.E2E_NODE || process.execPath, ...fetched])].filter((n) => existsSync(n));
+}
+
+/** `node --version` of a Node binary. */
+export const nodeVersion = (node) => spawnSync(node, ['--version'], { encoding: 'utf8' }).stdout.trim();

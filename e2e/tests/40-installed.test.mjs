@@ -5,10 +5,11 @@
 // commands must not depend on it.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdirSync, statSync, readFileSync, existsSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, statSync, readFileSync, existsSync, realpathSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { runtime, makeBundle, newId, show, waitStatus, waitPidExit, REPO, RUN_DIR, NODE, safeRemove } from '../lib/index.mjs';
+import { runtime, makeBundle, newId, show, waitStatus, waitPidExit, REPO, RUN_DIR, NODE, safeRemove, cleanEnv, nodesAtHand, nodeVersion } from '../lib/index.mjs';
 
 const PACKAGES = { runts: 'runts', create: '@runts/create', start: '@runts/start', state: '@runts/state', kill: '@runts/kill', delete: '@runts/delete', run: '@runts/run', exec: '@runts/exec' };
 const dir = join(RUN_DIR, 'installed');
@@ -37,18 +38,20 @@ describe('each command packed and installed alone with npm', () => {
   let plain;
   let filtered;
   let sleeper;
+  const tarballs = {};
   before(async () => {
     mkdirSync(dir, { recursive: true });
     // pack one by one (pnpm writes the workspace's lock), install side by side
-    const tarballs = {};
     for (const [name, pkg] of Object.entries(PACKAGES)) {
       const out = await sh(['pnpm', 'pack', '--pack-destination', dir], { cwd: join(REPO, 'packages', name) });
       tarballs[name] = out.trim().split('\n').filter((l) => l.endsWith('.tgz')).at(-1);
       assert.ok(tarballs[name] && existsSync(tarballs[name]), `${pkg}: no tarball in\n${out}`);
     }
-    await Promise.all(
-      Object.keys(PACKAGES).map((name) => sh(['npm', 'install', '-g', '--prefer-offline', '--no-audit', '--no-fund', '--prefix', prefix(name), tarballs[name]])),
-    );
+    const install = (name) => sh(['npm', 'install', '-g', '--prefer-offline', '--no-audit', '--no-fund', '--prefix', prefix(name), tarballs[name]]);
+    // one first, alone: with npm's cache still cold, the others' concurrent fetches of koffi from
+    // the registry failed here through this VM's TLS proxy (SELF_SIGNED_CERT_IN_CHAIN, one of eight)
+    await install('runts');
+    await Promise.all(Object.keys(PACKAGES).filter((name) => name !== 'runts').map(install));
     plain = await makeBundle({ name: 'inst', args: ['sh', '-c', SCRIPT], readonly: false });
     filtered = await makeBundle({ name: 'inst-sc', args: ['sh', '-c', SCRIPT], readonly: false, edit: (c) => void (c.linux.seccomp = SECCOMP) });
     sleeper = await makeBundle({ name: 'inst-sleep', args: ['sleep', '1000'], readonly: false, edit: (c) => void (c.linux.seccomp = SECCOMP) });
@@ -122,6 +125,29 @@ describe('each command packed and installed alone with npm', () => {
     const d = await verb('delete').delete(id);
     assert.equal(d.code, 0, show(d));
     assert.equal((await verb('state').state(id)).code, 1);
+  });
+
+  test('npm on another Node runs the postinstall with that Node: the code caches are its own, and used', async () => {
+    // oci-state of a missing container: exit 1, and the launcher's one line on what became of the cache
+    const said = (node, bin) => {
+      const r = spawnSync(node, [bin, '--root', join(dir, 'root'), 'nosuch'], { encoding: 'utf8', env: cleanEnv({ RUNTS_CODE_CACHE: 'report' }) });
+      assert.equal(r.status, 1, r.stderr);
+      assert.match(r.stderr, /container does not exist/);
+      return /^runts: code cache (\S+)$/m.exec(r.stderr)?.[1];
+    };
+    // installed by this Node's npm: the build's caches, kept
+    assert.equal(said(process.execPath, join(prefix('state'), 'bin/oci-state')), 'used');
+    const others = nodesAtHand().filter((n) => nodeVersion(n) !== process.version);
+    if (NODE !== process.execPath) assert.ok(others.length > 0, `E2E_NODE=${NODE} is another Node`);
+    const npmCli = realpathSync(execFileSync('sh', ['-c', 'command -v npm'], { encoding: 'utf8' }).trim());
+    for (const node of others) {
+      const p = join(dir, `prefix-state-${nodeVersion(node)}`);
+      // npm itself run by that Node, as that Node's own npm would be
+      await sh([node, npmCli, 'install', '-g', '--prefer-offline', '--no-audit', '--no-fund', '--prefix', p, tarballs.state]);
+      const bin = join(p, 'bin/oci-state');
+      assert.equal(said(node, bin), 'used', `${nodeVersion(node)}: the caches made at install`);
+      assert.equal(said(process.execPath, bin), 'other-node', `${process.version}: not the Node that made them, ignored`);
+    }
   });
 
   test('installed runts: create, start, exec, kill, delete', async (t) => {

@@ -8,19 +8,13 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { cpSync, readFileSync, writeFileSync, existsSync, readdirSync, rmSync, mkdirSync, truncateSync, statSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { REPO, RUN_DIR, NODE, cleanEnv } from '../lib/index.mjs';
+import { REPO, RUN_DIR, NODE, cleanEnv, nodesAtHand, nodeVersion } from '../lib/index.mjs';
 
 const dir = join(RUN_DIR, 'code-cache');
 const copy = join(dir, 'dist'); // a copy of packages/runts/dist, damaged one way per test
-/** Node binaries at hand: this one, E2E_NODE, and those tools/build/node.mjs fetched. */
-function nodes() {
-  const cache = join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'runts', 'node');
-  const fetched = existsSync(cache) ? readdirSync(cache).filter((v) => /^\d/.test(v)).map((v) => join(cache, v, 'bin/node')) : [];
-  return [...new Set([process.execPath, NODE, ...fetched])].filter((n) => existsSync(n));
-}
-const version = (node) => spawnSync(node, ['--version'], { encoding: 'utf8' }).stdout.trim();
+const nodes = nodesAtHand;
+const version = nodeVersion;
 
 /** `runts state <missing>`, `runts --version`, `runts list` and `runts delete <missing>` with the
  *  copy; stderr without the report line. `cache`: what the first command's launcher said, `caches`:
@@ -79,6 +73,46 @@ describe('code cache', () => {
       assert.deepEqual(plain.map((o) => [o.code, o.stderr]), expected.map((o) => [o.code, o.stderr]), version(node));
       assert.equal(plain[1].stdout.replace(/node: v\S+/, ''), expected[1].stdout.replace(/node: v\S+/, ''));
     }
+  });
+
+  test('installed, another Node makes the caches again for itself (npm postinstall: codecache.cjs --postinstall), then uses them', () => {
+    const others = nodes().filter((n) => version(n) !== process.version);
+    if (NODE !== process.execPath) assert.ok(others.length > 0, `E2E_NODE=${NODE} is another Node`);
+    const texts = readdirSync(copy).filter((f) => f.endsWith('.cjs')).map((f) => [f, readFileSync(join(copy, f), 'utf8')]);
+    // the script npm runs for the package, in the package dir, with the Node npm runs on
+    const script = JSON.parse(readFileSync(join(REPO, 'packages/runts/package.json'), 'utf8')).scripts.postinstall;
+    const pkg = join(dir, 'pkg');
+    const postinstall = (node) => {
+      const r = spawnSync('sh', ['-c', script], { cwd: pkg, encoding: 'utf8', env: cleanEnv({ npm_node_execpath: node }) });
+      assert.equal(r.status, 0, `${script}\n${r.stderr}`);
+      assert.equal(r.stderr, '', 'nothing said');
+    };
+    mkdirSync(pkg, { recursive: true });
+    rmSync(join(pkg, 'dist'), { force: true, recursive: true });
+    // before the build (a checkout's install) there is no dist/codecache.cjs: nothing is done
+    postinstall(process.execPath);
+    cpSync(copy, join(pkg, 'dist'), { recursive: true });
+    const dist = join(pkg, 'dist');
+    const cacheOf = (f) => readFileSync(join(dist, f));
+    const before = cacheOf('verb-state.cjs.cache');
+    // the Node that built them: the caches are left as they are
+    postinstall(process.execPath);
+    assert.ok(cacheOf('verb-state.cjs.cache').equals(before), 'the build Node’s own cache is kept');
+    for (const node of others) {
+      postinstall(node);
+      for (const [f, text] of texts) assert.equal(readFileSync(join(dist, f), 'utf8'), text, `${f}: the bundle is not changed`);
+      for (const args of [['--root', join(dir, 'root'), 'state', 'nosuch'], ['--version'], ['--root', join(dir, 'root'), 'delete', 'nosuch']]) {
+        const r = spawnSync(node, [join(dist, 'launch.cjs'), ...args], { encoding: 'utf8', env: cleanEnv({ RUNTS_CODE_CACHE: 'report' }) });
+        assert.match(r.stderr, /^runts: code cache used$/m, `${version(node)} ${args.join(' ')}: the cache made at install is used\n${r.stderr}`);
+      }
+      const r = spawnSync(process.execPath, [join(dist, 'launch.cjs'), '--version'], { encoding: 'utf8', env: cleanEnv({ RUNTS_CODE_CACHE: 'report' }) });
+      assert.match(r.stderr, /^runts: code cache other-node$/m, `the build's Node ignores what ${version(node)} made`);
+      assert.equal(r.status, 0);
+    }
+    // and back: the build's Node makes its own again
+    postinstall(process.execPath);
+    const r = spawnSync(process.execPath, [join(dist, 'launch.cjs'), '--version'], { encoding: 'utf8', env: cleanEnv({ RUNTS_CODE_CACHE: 'report' }) });
+    assert.match(r.stderr, /^runts: code cache used$/m);
   });
 
   let target = 'state';

@@ -83,6 +83,9 @@ if (command) {
     },
   });
   copyFileSync(join(import.meta.dirname, 'launch.cjs'), join(out, 'launch.cjs'));
+  // shipped for the package's npm postinstall (`codecache.cjs --postinstall`): an installing Node
+  // other than this one makes the caches again for itself
+  copyFileSync(join(import.meta.dirname, 'codecache.cjs'), join(out, 'codecache.cjs'));
   writeFileSync(join(out, 'cli.js'), "import { createRequire } from 'node:module';\ncreateRequire(import.meta.url)('./launch.cjs');\n");
   for (const name of Object.keys(commands)) {
     const cache = spawnSync(process.execPath, [join(import.meta.dirname, 'codecache.cjs'), out, final, name], {

@@ -8,6 +8,8 @@
 // usage: node codecache.cjs <dist dir> <final dist dir> [name]   (run by build.mjs, with the Node
 // that will run runts; the final dir names the script in stack traces; name: cli, or another
 // command bundle such as verb-create)
+//    or: node codecache.cjs --postinstall   (npm's postinstall of an installed package, in its
+// dist: the caches another Node made are made again by this one; see below)
 const { readFileSync, writeFileSync, renameSync } = require('node:fs');
 const { Script, constants } = require('node:vm');
 const { createHash } = require('node:crypto');
@@ -39,15 +41,50 @@ function checksum(buf, start) {
   return ((a ^ c) >>> 0).toString(16).padStart(8, '0') + ((b ^ d) >>> 0).toString(16).padStart(8, '0');
 }
 
+/** Which Node made a cache: the 16 hex digits launch.cjs compares (nodeKey there). */
+const nodeSum = () => checksum(Buffer.from(JSON.stringify(process.versions) + process.arch, 'latin1'), 0);
+
+// `codecache.cjs --postinstall` (each package's npm postinstall, from the dist it is shipped in):
+// a cache is made by the Node of the build, and every other Node ignores it (launch.cjs), which
+// costs that Node's users ~8 ms of every create and ~2.5 ms of every state (Node 26, this VM). So
+// the caches of this dir that another Node made are made again, by the Node that npm runs (the
+// one the commands will run on). A failure leaves that command without a cache, never broken.
+if (process.argv[2] === '--postinstall') {
+  const { readdirSync, openSync, readSync, closeSync } = require('node:fs');
+  const { spawnSync } = require('node:child_process');
+  const want = nodeSum();
+  const env = { ...process.env };
+  delete env.NODE_OPTIONS;
+  for (const f of readdirSync(__dirname).filter((n) => n.endsWith('.cjs.cache'))) {
+    const head = Buffer.alloc(72);
+    const fd = openSync(path.join(__dirname, f), 'r');
+    const n = readSync(fd, head, 0, 72, 0);
+    closeSync(fd);
+    if (n === 72 && head.toString('latin1', 40, 56) === want) continue;
+    const name = f.slice(0, -'.cjs.cache'.length);
+    const r = spawnSync(process.execPath, [__filename, __dirname, __dirname, name], { stdio: ['ignore', 'ignore', 'inherit'], env });
+    if (r.status !== 0) process.stderr.write(`runts: ${path.join(__dirname, f)}: no code cache made for Node ${process.version} (exit ${r.status}): the command runs without one\n`);
+  }
+  process.exit(0);
+}
+
 const dir = path.resolve(process.argv[2]);
 const finalDir = path.resolve(process.argv[3] ?? dir);
 const name = process.argv[4] ?? 'cli';
 const file = path.join(dir, `${name}.cjs`);
 let src = readFileSync(file, 'utf8');
-if (!src.endsWith('\n')) src += '\n';
-const id = createHash('sha1').update(src).digest('hex');
-src += `//# runtsBuild=${id}\n`;
-writeFileSync(file, src);
+// a bundle that has its tag already (a cache made again, at install): the tag is of the rest
+const tagged = /\/\/# runtsBuild=([0-9a-f]{40})\n$/.exec(src);
+let id;
+if (tagged) {
+  id = tagged[1];
+  if (createHash('sha1').update(src.slice(0, tagged.index)).digest('hex') !== id) throw new Error(`${file}: its runtsBuild tag is not of its text`);
+} else {
+  if (!src.endsWith('\n')) src += '\n';
+  id = createHash('sha1').update(src).digest('hex');
+  src += `//# runtsBuild=${id}\n`;
+  writeFileSync(file, src);
+}
 // Same wrapper and options as launch.cjs: the cache is only valid for the same source string.
 // Compiled eagerly (every function, not only those a --version run reaches): the cache then holds
 // the bytecode of the verb's own work too (create's compiler, the cgroup code), which a run would
@@ -67,7 +104,7 @@ process.on('exit', () => {
   const data = script.createCachedData();
   const body = Buffer.concat([Buffer.alloc(72), data]);
   body.write(id, 0, 'latin1');
-  body.write(checksum(Buffer.from(JSON.stringify(process.versions) + process.arch, 'latin1'), 0), 40, 'latin1');
+  body.write(nodeSum(), 40, 'latin1');
   body.write(checksum(body, 72), 56, 'latin1');
   writeFileSync(tmp, body, { mode: 0o644 });
   renameSync(tmp, file + '.cache');

@@ -26,6 +26,8 @@ const pkg = {
     build: 'node ../../tools/build/build.mjs',
     typecheck: 'tsc -p tsconfig.json',
     test: "node ../../tools/build/test.mjs",
+    // the installing Node makes the code caches again when it is not the build's (codecache.cjs)
+    ...(bin ? { postinstall: 'test ! -f dist/codecache.cjs || "${npm_node_execpath:-node}" dist/codecache.cjs --postinstall' } : {}),
   },
   dependencies: {},
   devDependencies: {},
