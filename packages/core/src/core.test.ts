@@ -188,6 +188,14 @@ test('state.json round-trips, is written atomically and read defensively', () =>
 
 test('lossless stringify keeps uint64', () => {
   assert.equal(stringifyLossless({ a: 18446744073709551615n, b: 'x', c: [1n] }), '{"a":18446744073709551615,"b":"x","c":[1]}');
+  assert.equal(stringifyLossless({ a: [18446744073709551615n] }, 2), '{\n  "a": [\n    18446744073709551615\n  ]\n}');
+  // without a bigint: JSON.stringify's own text, indented or not
+  const doc = { ociVersion: '1.3.0', process: { args: ['sh', '-c', 'é \u0001'], env: [] }, n: 3, f: 1.5, t: true, z: null };
+  assert.equal(stringifyLossless(doc), JSON.stringify(doc));
+  assert.equal(stringifyLossless(doc, 2), JSON.stringify(doc, null, 2));
+  const loop: Record<string, unknown> = {};
+  loop['self'] = loop;
+  assert.throws(() => stringifyLossless(loop), TypeError);
 });
 
 test('lock: exclusive, released, stale lock of a dead owner taken over', () => {

@@ -2,8 +2,9 @@
 // the init program, and has the native executor clone the container's init, which then waits on
 // exec.fifo for oci-start. A failed create leaves nothing: no state dir, no cgroup, no process.
 import { writeFileSync, renameSync, unlinkSync } from 'node:fs';
-import { dirname, join, basename } from 'node:path';
+import { dirname, basename } from 'node:path';
 import {
+  joinPath,
   reserveId,
   validateId,
   checkPreservedFds,
@@ -49,7 +50,7 @@ export interface Launched {
 
 /** Writes the pid file as runc does: the decimal pid, no newline, in place atomically. */
 export function writePidFile(path: string, pid: number): void {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+  const tmp = joinPath(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
   writeFileSync(tmp, String(pid));
   renameSync(tmp, path);
 }

@@ -16,8 +16,7 @@
 // never a container's. Without a build id (the library used directly, not a runts command) there
 // is no cache.
 import { closeSync, constants as fs, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { debug } from '@runts/core';
+import { debug, joinPath } from '@runts/core';
 import type { LinuxSeccomp } from '@runts/spec';
 import type { CompiledSeccomp } from './compile.ts';
 
@@ -30,7 +29,7 @@ export interface SeccompCache {
 
 /** The cache of a state root, for the running runts command (undefined: no build id, no cache). */
 export function seccompCache(root: string, build = (globalThis as Record<symbol, unknown>)[Symbol.for('runts.build')]): SeccompCache | undefined {
-  return typeof build === 'string' && build !== '' ? { dir: join(root, '@cache', 'seccomp'), build } : undefined;
+  return typeof build === 'string' && build !== '' ? { dir: joinPath(root, '@cache', 'seccomp'), build } : undefined;
 }
 
 /** Entries kept: past this many, the older half is removed when one is added. */
@@ -189,12 +188,12 @@ function store(dir: string, name: string, key: string, c: CompiledSeccomp): void
   try {
     const names = readdirSync(dir);
     if (names.length >= MAX_ENTRIES) {
-      const aged = names.map((n) => ({ n, t: lstatSync(join(dir, n)).mtimeMs })).sort((a, b) => a.t - b.t);
-      for (const { n } of aged.slice(0, aged.length >> 1)) unlinkSync(join(dir, n));
+      const aged = names.map((n) => ({ n, t: lstatSync(joinPath(dir, n)).mtimeMs })).sort((a, b) => a.t - b.t);
+      for (const { n } of aged.slice(0, aged.length >> 1)) unlinkSync(joinPath(dir, n));
     }
-    const tmp = join(dir, `.${name}.${process.pid}.tmp`);
+    const tmp = joinPath(dir, `.${name}.${process.pid}.tmp`);
     writeFileSync(tmp, JSON.stringify(entry), { mode: 0o600, flag: 'wx' });
-    renameSync(tmp, join(dir, name));
+    renameSync(tmp, joinPath(dir, name));
   } catch (err) {
     debug(`seccomp cache: ${dir}: ${(err as Error).message}: not stored`);
   }
@@ -212,7 +211,7 @@ export function compileSeccompCached(seccomp: LinuxSeccomp, cache: SeccompCache 
     return compile(seccomp); // not a profile that serializes: let the compiler say what is wrong
   }
   const name = fingerprint(Buffer.from(key));
-  const hit = privateDir(cache.dir) ? readEntry(join(cache.dir, name), key) : undefined;
+  const hit = privateDir(cache.dir) ? readEntry(joinPath(cache.dir, name), key) : undefined;
   if (hit) {
     debug(`seccomp cache: ${name}: used`);
     return hit;

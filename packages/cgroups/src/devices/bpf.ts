@@ -83,13 +83,14 @@ export function encodeInsns(insns: readonly Insn[]): Uint8Array {
   // a DataView's setters are V8 builtins (Buffer's writeInt32LE & co. are JS that Node >= 22
   // compiles with Maglev once a create has called them a few hundred times)
   const v = new DataView(new ArrayBuffer(insns.length * 8));
-  insns.forEach((x, i) => {
+  for (let i = 0; i < insns.length; i++) {
+    const x = insns[i]!;
     if (x.off < -0x8000 || x.off > 0x7fff) throw new RangeError(`bpf insn ${i}: jump offset ${x.off} out of range`);
     v.setUint8(i * 8, x.code);
     v.setUint8(i * 8 + 1, (x.dst & 0xf) | ((x.src & 0xf) << 4));
     v.setInt16(i * 8 + 2, x.off, true);
     v.setInt32(i * 8 + 4, x.imm | 0, true);
-  });
+  }
   return new Uint8Array(v.buffer);
 }
 
