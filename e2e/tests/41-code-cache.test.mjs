@@ -113,6 +113,17 @@ describe('code cache', () => {
     postinstall(process.execPath);
     const r = spawnSync(process.execPath, [join(dist, 'launch.cjs'), '--version'], { encoding: 'utf8', env: cleanEnv({ RUNTS_CODE_CACHE: 'report' }) });
     assert.match(r.stderr, /^runts: code cache used$/m);
+    // a cache that can be neither read nor replaced (a dir in its place): said, and the install
+    // still succeeds; that command runs without a cache
+    rmSync(join(dist, 'verb-kill.cjs.cache'), { force: true });
+    mkdirSync(join(dist, 'verb-kill.cjs.cache'));
+    const bad = spawnSync('sh', ['-c', script], { cwd: pkg, encoding: 'utf8', env: cleanEnv({ npm_node_execpath: process.execPath }) });
+    assert.equal(bad.status, 0, bad.stderr);
+    assert.match(bad.stderr, /verb-kill\.cjs\.cache: no code cache made for Node v\S+ \(exit \d+\): the command runs without one\n$/);
+    const kill = spawnSync(process.execPath, [join(dist, 'launch.cjs'), '--root', join(dir, 'root'), 'kill', 'nosuch', 'KILL'], { encoding: 'utf8', env: cleanEnv({ RUNTS_CODE_CACHE: 'report' }) });
+    assert.equal(kill.status, 1);
+    assert.match(kill.stderr, /^runts: code cache absent$/m);
+    assert.match(kill.stderr, /container does not exist/);
   });
 
   let target = 'state';

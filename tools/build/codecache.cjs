@@ -57,9 +57,17 @@ if (process.argv[2] === '--postinstall') {
   delete env.NODE_OPTIONS;
   for (const f of readdirSync(__dirname).filter((n) => n.endsWith('.cjs.cache'))) {
     const head = Buffer.alloc(72);
-    const fd = openSync(path.join(__dirname, f), 'r');
-    const n = readSync(fd, head, 0, 72, 0);
-    closeSync(fd);
+    let n = 0;
+    try {
+      const fd = openSync(path.join(__dirname, f), 'r');
+      try {
+        n = readSync(fd, head, 0, 72, 0);
+      } finally {
+        closeSync(fd);
+      }
+    } catch {
+      // unreadable (a dir in its place, ...): made again below, or left to launch.cjs to ignore
+    }
     if (n === 72 && head.toString('latin1', 40, 56) === want) continue;
     const name = f.slice(0, -'.cjs.cache'.length);
     const r = spawnSync(process.execPath, [__filename, __dirname, __dirname, name], { stdio: ['ignore', 'ignore', 'inherit'], env });
