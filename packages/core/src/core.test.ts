@@ -139,6 +139,14 @@ test('a pid is the container init only with its start time and namespaces', () =
   assert.ok(!belongsToContainer(51, { pid: 4242, startTime: '777', nsIds: ns }, other));
   assert.ok(belongsToContainer(52, { pid: 4242, startTime: '777', nsIds: { mnt: 'mnt:[2]' } }, other));
   assert.ok(!belongsToContainer(50, { pid: 4242, startTime: '777' }, other), 'nothing recorded: only the init is ours');
+  // the init on its way out: a zombie, or exiting with its namespaces gone; still the container's
+  const dying = (state: string, start: string): Sys => ({ readFile: (p) => (p === '/proc/4242/stat' ? stat(state, start) : undefined), exists: () => false, readLink: () => undefined });
+  assert.ok(!isContainerInit({ pid: 4242, startTime: '777', nsIds: ns }, dying('R', '777')), 'not an init that can be signalled as one');
+  assert.ok(belongsToContainer(4242, { pid: 4242, startTime: '777', nsIds: ns }, dying('R', '777')), 'exiting: namespaces released');
+  assert.ok(belongsToContainer(4242, { pid: 4242, startTime: '777', nsIds: ns }, dying('Z', '777')), 'a zombie');
+  assert.ok(!belongsToContainer(4242, { pid: 4242, startTime: '777', nsIds: ns }, dying('R', '778')), 'another start time: a reused pid');
+  assert.ok(!belongsToContainer(4242, { pid: 4242, startTime: '', nsIds: ns }, dying('Z', '777')), 'no start time: not ours');
+  assert.ok(!belongsToContainer(4242, { pid: 4242, startTime: '777', nsIds: ns }, links({ '/proc/4242/ns/pid': 'pid:[9]', '/proc/4242/ns/mnt': 'mnt:[2]' })), 'alive in other namespaces: a stranger');
 });
 
 test('a state dir that is a symlink is refused, never followed', () => {

@@ -64,11 +64,24 @@ export function isContainerInit(rec: Identity, sys: Sys = realSys): boolean {
   return true;
 }
 
+/** The container's init on its way out: its pid and start time, but a zombie, or exiting with
+ *  its namespaces already released (they can no longer be read). It is still in its cgroups, and
+ *  it is no one else's (a pid is not reused while it exists): delete waits for it to go. A run
+ *  whose process fails to exec deletes the container while its init exits (e2e 30 once found
+ *  the init in that window taken for a stranger, and the cgroups left). */
+export function isExitingInit(rec: Identity, sys: Sys = realSys): boolean {
+  if (!Number.isInteger(rec.pid) || rec.pid <= 0 || typeof rec.startTime !== 'string' || rec.startTime === '') return false;
+  const st = procStat(rec.pid, sys);
+  if (!st || st.startTime !== rec.startTime) return false;
+  if (st.state === 'Z' || st.state === 'X') return true;
+  return readNsId(rec.pid, 'pid', sys) === undefined && readNsId(rec.pid, 'mnt', sys) === undefined;
+}
+
 /** Is `pid` one of the container's processes (for kill --all and delete)? In its own pid
  *  namespace, or in its mount namespace when it shares the host's pid namespace. A record
  *  without namespace ids (nothing to check against) owns only its verified init. */
 export function belongsToContainer(pid: number, rec: Identity, sys: Sys = realSys): boolean {
-  if (pid === rec.pid) return isContainerInit(rec, sys);
+  if (pid === rec.pid) return isContainerInit(rec, sys) || isExitingInit(rec, sys);
   const ns = rec.nsIds;
   if (ns?.pid !== undefined) return readNsId(pid, 'pid', sys) === ns.pid;
   if (ns?.mnt !== undefined && !rec.ownPidNs) return readNsId(pid, 'mnt', sys) === ns.mnt;
