@@ -11,7 +11,7 @@
 // check and the kill, which needs the pid space to wrap around in microseconds), but Node has no
 // pidfd and loading koffi costs every kill and delete ~14 ms, so runts checks just before the signal.
 import { readlinkSync } from 'node:fs';
-import { procStat, realSys, type Sys } from './sys.ts';
+import { procStat, realSys, type ProcStat, type Sys } from './sys.ts';
 import { signalPid } from './process.ts';
 
 /** The namespaces of the container's init, as /proc/<pid>/ns/<type> reads (`pid:[4026532290]`). */
@@ -47,11 +47,16 @@ export function containerNsIds(pid: number, sys: Sys = realSys): NsIds {
   return out;
 }
 
-/** Is `rec.pid` the container's init: alive, same start time, same namespaces as at create? */
-export function isContainerInit(rec: Identity, sys: Sys = realSys): boolean {
-  if (!Number.isInteger(rec.pid) || rec.pid <= 0 || typeof rec.startTime !== 'string' || rec.startTime === '') return false;
+/** The stat of the recorded init's pid while it is that process (the same start time; a pid is
+ *  not reused while it exists), alive or not. */
+function recordedInitStat(rec: Identity, sys: Sys): ProcStat | undefined {
+  if (!Number.isInteger(rec.pid) || rec.pid <= 0 || typeof rec.startTime !== 'string' || rec.startTime === '') return undefined;
   const st = procStat(rec.pid, sys);
-  if (!st || st.state === 'Z' || st.state === 'X' || st.startTime !== rec.startTime) return false;
+  return st && st.startTime === rec.startTime ? st : undefined;
+}
+
+/** The recorded init's namespaces are still those of create. */
+function initNamespacesMatch(rec: Identity, sys: Sys): boolean {
   const ns = rec.nsIds;
   if (ns?.pid !== undefined && readNsId(rec.pid, 'pid', sys) !== ns.pid) return false;
   if (ns?.mnt !== undefined && readNsId(rec.pid, 'mnt', sys) !== ns.mnt) return false;
@@ -64,24 +69,26 @@ export function isContainerInit(rec: Identity, sys: Sys = realSys): boolean {
   return true;
 }
 
-/** The container's init on its way out: its pid and start time, but a zombie, or exiting with
- *  its namespaces already released (they can no longer be read). It is still in its cgroups, and
- *  it is no one else's (a pid is not reused while it exists): delete waits for it to go. A run
- *  whose process fails to exec deletes the container while its init exits (e2e 30 once found
- *  the init in that window taken for a stranger, and the cgroups left). */
-export function isExitingInit(rec: Identity, sys: Sys = realSys): boolean {
-  if (!Number.isInteger(rec.pid) || rec.pid <= 0 || typeof rec.startTime !== 'string' || rec.startTime === '') return false;
-  const st = procStat(rec.pid, sys);
-  if (!st || st.startTime !== rec.startTime) return false;
-  if (st.state === 'Z' || st.state === 'X') return true;
-  return readNsId(rec.pid, 'pid', sys) === undefined && readNsId(rec.pid, 'mnt', sys) === undefined;
+/** Is `rec.pid` the container's init: alive, same start time, same namespaces as at create? */
+export function isContainerInit(rec: Identity, sys: Sys = realSys): boolean {
+  const st = recordedInitStat(rec, sys);
+  return st !== undefined && st.state !== 'Z' && st.state !== 'X' && initNamespacesMatch(rec, sys);
 }
 
 /** Is `pid` one of the container's processes (for kill --all and delete)? In its own pid
  *  namespace, or in its mount namespace when it shares the host's pid namespace. A record
  *  without namespace ids (nothing to check against) owns only its verified init. */
 export function belongsToContainer(pid: number, rec: Identity, sys: Sys = realSys): boolean {
-  if (pid === rec.pid) return isContainerInit(rec, sys) || isExitingInit(rec, sys);
+  if (pid === rec.pid) {
+    // the init, also on its way out: a zombie, or exiting with its namespaces already released
+    // (they can no longer be read). It is still in its cgroups and no one else's, so delete waits
+    // for it to go: a run whose process fails to exec deletes the container while its init exits
+    // (e2e 30 once found the init in that window taken for a stranger, and the cgroups left)
+    const st = recordedInitStat(rec, sys);
+    if (!st) return false;
+    if (st.state === 'Z' || st.state === 'X') return true;
+    return initNamespacesMatch(rec, sys) || (readNsId(pid, 'pid', sys) === undefined && readNsId(pid, 'mnt', sys) === undefined);
+  }
   const ns = rec.nsIds;
   if (ns?.pid !== undefined) return readNsId(pid, 'pid', sys) === ns.pid;
   if (ns?.mnt !== undefined && !rec.ownPidNs) return readNsId(pid, 'mnt', sys) === ns.mnt;
