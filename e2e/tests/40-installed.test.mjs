@@ -5,9 +5,8 @@
 // commands must not depend on it.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { mkdirSync, statSync, readFileSync, existsSync, realpathSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { runtime, makeBundle, newId, show, waitStatus, waitPidExit, REPO, RUN_DIR, NODE, safeRemove, cleanEnv, nodesAtHand, nodeVersion } from '../lib/index.mjs';
 

@@ -7,15 +7,12 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, readFileSync, writeFileSync, existsSync, readdirSync, rmSync, mkdirSync, truncateSync, statSync } from 'node:fs';
+import { cpSync, readFileSync, writeFileSync, readdirSync, rmSync, mkdirSync, truncateSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO, RUN_DIR, NODE, cleanEnv, nodesAtHand, nodeVersion } from '../lib/index.mjs';
 
 const dir = join(RUN_DIR, 'code-cache');
 const copy = join(dir, 'dist'); // a copy of packages/runts/dist, damaged one way per test
-const nodes = nodesAtHand;
-const version = nodeVersion;
-
 /** `runts state <missing>`, `runts --version`, `runts list` and `runts delete <missing>` with the
  *  copy; stderr without the report line. `cache`: what the first command's launcher said, `caches`:
  *  each command's. */
@@ -64,19 +61,19 @@ describe('code cache', () => {
   });
 
   test('every other Node at hand starts correctly without it, silently', () => {
-    const others = nodes().filter((n) => version(n) !== process.version);
+    const others = nodesAtHand().filter((n) => nodeVersion(n) !== process.version);
     if (NODE !== process.execPath) assert.ok(others.length > 0, `E2E_NODE=${NODE} is another Node`);
     for (const node of others) {
       const r = runs(node);
-      assert.equal(r.cache, 'other-node', `${version(node)}: a cache made by ${process.version} is not given to V8`);
+      assert.equal(r.cache, 'other-node', `${nodeVersion(node)}: a cache made by ${process.version} is not given to V8`);
       const plain = runs(node, false).out;
-      assert.deepEqual(plain.map((o) => [o.code, o.stderr]), expected.map((o) => [o.code, o.stderr]), version(node));
+      assert.deepEqual(plain.map((o) => [o.code, o.stderr]), expected.map((o) => [o.code, o.stderr]), nodeVersion(node));
       assert.equal(plain[1].stdout.replace(/node: v\S+/, ''), expected[1].stdout.replace(/node: v\S+/, ''));
     }
   });
 
   test('installed, another Node makes the caches again for itself (npm postinstall: codecache.cjs --postinstall), then uses them', () => {
-    const others = nodes().filter((n) => version(n) !== process.version);
+    const others = nodesAtHand().filter((n) => nodeVersion(n) !== process.version);
     if (NODE !== process.execPath) assert.ok(others.length > 0, `E2E_NODE=${NODE} is another Node`);
     const texts = readdirSync(copy).filter((f) => f.endsWith('.cjs')).map((f) => [f, readFileSync(join(copy, f), 'utf8')]);
     // the script npm runs for the package, in the package dir, with the Node npm runs on
@@ -93,6 +90,7 @@ describe('code cache', () => {
     postinstall(process.execPath);
     cpSync(copy, join(pkg, 'dist'), { recursive: true });
     const dist = join(pkg, 'dist');
+    const reported = (node, args) => spawnSync(node, [join(dist, 'launch.cjs'), ...args], { encoding: 'utf8', env: cleanEnv({ RUNTS_CODE_CACHE: 'report' }) });
     const cacheOf = (f) => readFileSync(join(dist, f));
     const before = cacheOf('verb-state.cjs.cache');
     // the Node that built them: the caches are left as they are
@@ -102,16 +100,16 @@ describe('code cache', () => {
       postinstall(node);
       for (const [f, text] of texts) assert.equal(readFileSync(join(dist, f), 'utf8'), text, `${f}: the bundle is not changed`);
       for (const args of [['--root', join(dir, 'root'), 'state', 'nosuch'], ['--version'], ['--root', join(dir, 'root'), 'delete', 'nosuch']]) {
-        const r = spawnSync(node, [join(dist, 'launch.cjs'), ...args], { encoding: 'utf8', env: cleanEnv({ RUNTS_CODE_CACHE: 'report' }) });
-        assert.match(r.stderr, /^runts: code cache used$/m, `${version(node)} ${args.join(' ')}: the cache made at install is used\n${r.stderr}`);
+        const r = reported(node, args);
+        assert.match(r.stderr, /^runts: code cache used$/m, `${nodeVersion(node)} ${args.join(' ')}: the cache made at install is used\n${r.stderr}`);
       }
-      const r = spawnSync(process.execPath, [join(dist, 'launch.cjs'), '--version'], { encoding: 'utf8', env: cleanEnv({ RUNTS_CODE_CACHE: 'report' }) });
-      assert.match(r.stderr, /^runts: code cache other-node$/m, `the build's Node ignores what ${version(node)} made`);
+      const r = reported(process.execPath, ['--version']);
+      assert.match(r.stderr, /^runts: code cache other-node$/m, `the build's Node ignores what ${nodeVersion(node)} made`);
       assert.equal(r.status, 0);
     }
     // and back: the build's Node makes its own again
     postinstall(process.execPath);
-    const r = spawnSync(process.execPath, [join(dist, 'launch.cjs'), '--version'], { encoding: 'utf8', env: cleanEnv({ RUNTS_CODE_CACHE: 'report' }) });
+    const r = reported(process.execPath, ['--version']);
     assert.match(r.stderr, /^runts: code cache used$/m);
     // a cache that can be neither read nor replaced (a dir in its place): said, and the install
     // still succeeds; that command runs without a cache
@@ -120,7 +118,7 @@ describe('code cache', () => {
     const bad = spawnSync('sh', ['-c', script], { cwd: pkg, encoding: 'utf8', env: cleanEnv({ npm_node_execpath: process.execPath }) });
     assert.equal(bad.status, 0, bad.stderr);
     assert.match(bad.stderr, /verb-kill\.cjs\.cache: no code cache made for Node v\S+ \(exit \d+\): the command runs without one\n$/);
-    const kill = spawnSync(process.execPath, [join(dist, 'launch.cjs'), '--root', join(dir, 'root'), 'kill', 'nosuch', 'KILL'], { encoding: 'utf8', env: cleanEnv({ RUNTS_CODE_CACHE: 'report' }) });
+    const kill = reported(process.execPath, ['--root', join(dir, 'root'), 'kill', 'nosuch', 'KILL']);
     assert.equal(kill.status, 1);
     assert.match(kill.stderr, /^runts: code cache absent$/m);
     assert.match(kill.stderr, /container does not exist/);

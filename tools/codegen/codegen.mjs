@@ -193,7 +193,7 @@ function compileValidators(entries) {
       obj.push(`for (const ${k} of Object.keys(${d})) { ${loop.join(' ')} }`);
     }
     if (obj.length) (type === 'object' ? body : out).push(type === 'object' ? obj.join(' ') : `if (O(${d})) { ${obj.join(' ')} }`);
-    if (guard) out.push(body.length ? `if (${guard}) { ${body.join(' ')} } else e(E, ${p}, "${guardMessage}");` : `if (!(${guard})) e(E, ${p}, "${guardMessage}");`);
+    if (guard) out.push(body.length ? `if (${guard}) { ${body.join(' ')} } else e(E, ${p}, ${JSON.stringify(guardMessage)});` : `if (!(${guard})) e(E, ${p}, ${JSON.stringify(guardMessage)});`);
     // Combinators.
     for (const sub of schema.allOf ?? []) out.push(...gen(sub, file, d, p));
     if (schema.anyOf) {
