@@ -1,7 +1,7 @@
 // Unit tests of the wire encoding (no root, no executor run).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { RuntimeError } from '@runts/core';
 import {
@@ -209,13 +209,19 @@ describe('the C executor agrees with program.ts on the flags', () => {
 });
 
 describe('executorPath', () => {
-  it('prefers $RUNTS_INIT, else the build next to the sources', () => {
+  it('prefers $RUNTS_INIT, else a sealed memfd of the build next to the sources', () => {
     const saved = process.env.RUNTS_INIT;
     try {
       process.env.RUNTS_INIT = '/opt/x/runts-init';
       assert.equal(executorPath(), '/opt/x/runts-init');
       delete process.env.RUNTS_INIT;
-      assert.equal(executorPath(), fileURLToPath(new URL('../build/runts-init', import.meta.url)));
+      const built = fileURLToPath(new URL('../build/runts-init', import.meta.url));
+      const path = executorPath();
+      assert.match(path, new RegExp(`^/proc/${process.pid}/fd/\\d+$`));
+      assert.match(readlinkSync(path), /^\/memfd:runts-init/);
+      assert.deepEqual(readFileSync(path), readFileSync(built), 'the memfd holds the build');
+      // sealed as main.c requires: no write, no growing or shrinking, no more seals
+      assert.throws(() => writeFileSync(path, 'x'), /EPERM/);
     } finally {
       if (saved === undefined) delete process.env.RUNTS_INIT;
       else process.env.RUNTS_INIT = saved;

@@ -8,7 +8,7 @@ const childProcess = (): typeof import('node:child_process') => process.getBuilt
 import { RuntimeError, strerror, ERRNO_NAMES, debug, debugEnabled, type ErrorCode } from '@runts/core';
 import { executableCopy, runnable, shippedFile } from './executable.ts';
 import { Op, Msg, Signatures, type ArgKind, type Step, type SourcedStep } from './program.ts';
-import { spawnExecutor, type Stage0, type Channel } from './spawn.ts';
+import { sealedExecutor, spawnExecutor, type Stage0, type Channel } from './spawn.ts';
 
 export * from './program.ts';
 export { executableCopy, isExecutable, runnable } from './executable.ts';
@@ -200,16 +200,22 @@ let runnablePath: string | undefined;
 
 /** The executor binary: $RUNTS_INIT, else the one embedded in the single executable, else
  *  ./runts-init next to this module (bundled verbs have it copied into dist/), else
- *  native/nsenter/build/runts-init of the repository. When that file cannot be executed as it is
- *  (an npm install drops its exec bit), an executable copy of it (executable.ts). */
+ *  native/nsenter/build/runts-init of the repository. Run from a sealed memfd of it that
+ *  runts-spawn.node makes (spawn.ts, sealedExecutor); without the addon from the file itself, or,
+ *  when that cannot be executed as it is (an npm install drops its exec bit), from an executable
+ *  copy of it (executable.ts), the executor then sealing itself. */
 export function executorPath(): string {
   const env = process.env.RUNTS_INIT;
   if (env) return env;
   if (runnablePath) return runnablePath;
   try {
     const embedded = (globalThis as Record<symbol, unknown>)[EMBEDDED_EXECUTOR] as (() => Uint8Array) | undefined;
-    if (embedded) return (runnablePath = executableCopy(embedded()));
-    return (runnablePath = runnable(shippedFile('runts-init')));
+    if (embedded) {
+      const bytes = embedded();
+      return (runnablePath = sealedExecutor(bytes) ?? executableCopy(bytes));
+    }
+    const file = shippedFile('runts-init');
+    return (runnablePath = sealedExecutor(file) ?? runnable(file));
   } catch (e) {
     throw new RuntimeError('ESYS', `runts-init: ${(e as Error).message}`, { cause: e });
   }

@@ -72,6 +72,7 @@ static pid_t clone_into_cgroup(int cgfd, int homefd, const struct step *s, uint6
 
 extern char **environ;
 
+/* the seals spawn.c's sealed() gives the memfd it makes (keep the two in step) */
 #define REQUIRED_SEALS (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
 
 /* CVE-2019-5736: never run from a file the container could reach through /proc/<pid>/exe and
@@ -228,6 +229,10 @@ int main(int argc, char **argv)
 	default_signals();
 	pid_t parent = getppid();
 	ensure_sealed(argv);
+	/* one name on every kernel: run as /proc/<pid>/fd/<n> (the sealed memfd runts-spawn.node
+	 * makes) the kernel names the process <n>; after fexecve, "memfd:runts-ini" (Linux 6.18 here)
+	 * or the fd's number (older kernels). The init keeps the name until its execve. */
+	prctl(PR_SET_NAME, "runts-init", 0, 0, 0);
 	g.stage0 = 1;
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	/* The caller dying takes stage 0 with it; the init notices the socket closing. */

@@ -16,6 +16,11 @@
  *                                                     throws an Error with .errno on failure
  *   wait(pid, cb)         waitpid on a libuv thread; cb(status) with the raw wait status
  *   shutdown(fd)          shutdown(SHUT_RDWR): wakes a read pending on another thread
+ *   sealed(source)        -> fd: a memfd (close-on-exec) holding the file at path `source`, or the
+ *                            bytes of `source` (a Uint8Array), sealed as main.c's ensure_sealed
+ *                            asks; run as /proc/<pid>/fd/<fd>, the executor starts sealed and does
+ *                            not copy itself and execute again (one execve and one dynamic load
+ *                            of it fewer per create, run and exec)
  * The rest (reading the socket, the messages) is TypeScript: spawn.ts. */
 #define _GNU_SOURCE
 #define NAPI_VERSION 8
@@ -27,11 +32,20 @@
 #include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #define MAX_FDS 1024
+
+#ifndef MFD_EXEC
+#define MFD_EXEC 0x0010U
+#endif
+/* the seals main.c's ensure_sealed requires of /proc/self/exe (keep the two in step) */
+#define REQUIRED_SEALS (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
 
 static napi_value throw_errno(napi_env env, const char *what, int err)
 {
@@ -122,7 +136,8 @@ static napi_value spawn(napi_env env, napi_callback_info info)
 	posix_spawnattr_setsigdefault(&at, &all);
 	posix_spawnattr_setsigmask(&at, &none);
 	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | (setsid ? POSIX_SPAWN_SETSID : 0));
-	char *args[] = { path, arg1, NULL };
+	/* a sealed memfd (/proc/<pid>/fd/<n>, gone with this process) shows in ps as what it is */
+	char *args[] = { strncmp(path, "/proc/", 6) == 0 ? "runts-init" : path, arg1, NULL };
 	char *envp[] = { NULL };
 	pid_t pid = -1;
 	err = posix_spawn(&pid, path, &fa, &at, args, envp);
@@ -224,12 +239,91 @@ static napi_value shutdown_fd(napi_env env, napi_callback_info info)
 	return NULL;
 }
 
+static napi_value sealed(napi_env env, napi_callback_info info)
+{
+	size_t argc = 1;
+	napi_value argv[1];
+	napi_valuetype type = napi_undefined;
+	if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 || napi_typeof(env, argv[0], &type) != napi_ok) {
+		napi_throw_type_error(env, NULL, "sealed(path | bytes)");
+		return NULL;
+	}
+	char *path = NULL;
+	uint8_t *bytes = NULL;
+	size_t len = 0;
+	if (type == napi_string) {
+		if (!(path = get_string(env, argv[0])))
+			return throw_errno(env, "sealed", ENOMEM);
+	} else {
+		napi_typedarray_type t;
+		void *data = NULL;
+		if (napi_get_typedarray_info(env, argv[0], &t, &len, &data, NULL, NULL) != napi_ok || t != napi_uint8_array) {
+			napi_throw_type_error(env, NULL, "sealed: a path or a Uint8Array");
+			return NULL;
+		}
+		bytes = data;
+	}
+	const char *what = "memfd_create";
+	int src = -1;
+	int mfd = memfd_create("runts-init", MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
+	if (mfd < 0 && errno == EINVAL) /* before Linux 6.3: no MFD_EXEC, every memfd is executable */
+		mfd = memfd_create("runts-init", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (mfd < 0)
+		goto fail;
+	if (path) {
+		struct stat st;
+		what = path;
+		if ((src = open(path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(src, &st) < 0)
+			goto fail;
+		for (off_t left = st.st_size; left > 0;) {
+			ssize_t n = sendfile(mfd, src, NULL, (size_t)left);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0)
+				goto fail;
+			if (n == 0) {
+				errno = EIO; /* shorter than it was */
+				goto fail;
+			}
+			left -= n;
+		}
+		close(src);
+		src = -1;
+	} else {
+		what = "write";
+		for (size_t off = 0; off < len;) {
+			ssize_t n = write(mfd, bytes + off, len - off);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				goto fail;
+			off += (size_t)n;
+		}
+	}
+	what = "seal";
+	if (fcntl(mfd, F_ADD_SEALS, REQUIRED_SEALS) < 0)
+		goto fail;
+	free(path);
+	napi_value result;
+	napi_create_int32(env, mfd, &result);
+	return result;
+fail:;
+	int err = errno;
+	if (src >= 0)
+		close(src);
+	if (mfd >= 0)
+		close(mfd);
+	napi_value e = throw_errno(env, what, err);
+	free(path);
+	return e;
+}
+
 NAPI_MODULE_INIT()
 {
 	static const struct {
 		const char *name;
 		napi_callback fn;
-	} fns[] = { { "spawn", spawn }, { "wait", wait_pid }, { "shutdown", shutdown_fd } };
+	} fns[] = { { "spawn", spawn }, { "wait", wait_pid }, { "shutdown", shutdown_fd }, { "sealed", sealed } };
 	for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
 		napi_value f;
 		napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH, fns[i].fn, NULL, &f);

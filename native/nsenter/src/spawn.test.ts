@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, openSync, closeSync, rmSync, writeFileSync, readlinkSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnExecutor, elfDefect, type Stage0, type Channel } from './spawn.ts';
+import { spawnExecutor, sealedExecutor, elfDefect, type Stage0, type Channel } from './spawn.ts';
 
 const PY = '/usr/bin/python3';
 
@@ -145,6 +145,22 @@ describe('runts-spawn', () => {
     // root may execute a 0644 file only if some x bit is set: EACCES either way
     assert.equal(err2.message, `spawn ${join(dir, 'plain')} EACCES`);
     assert.ok(readFileSync(join(dir, 'plain')).length > 0);
+  });
+
+  it('makes a sealed memfd of a file or of bytes, runs the executor from it, and leaves a file it cannot read to the caller', async () => {
+    writeFileSync(join(dir, 'exe.sh'), '#!/bin/sh\nexit 7\n', { mode: 0o644 });
+    for (const source of [join(dir, 'exe.sh'), readFileSync(join(dir, 'exe.sh'))]) {
+      const path = sealedExecutor(source);
+      assert.ok(path, 'the addon makes one');
+      assert.match(readlinkSync(path), /^\/memfd:runts-init/);
+      assert.equal(readFileSync(path, 'utf8'), '#!/bin/sh\nexit 7\n');
+      assert.throws(() => writeFileSync(path, 'x'), /EPERM/); // sealed
+      // no exec bit needed on the source (an npm install drops it): the memfd is executable
+      const r = spawnExecutor(path, [-1, -1, -1], false);
+      const code = await new Promise<number | null>((res) => r!.child.on('exit', (c) => res(c)));
+      assert.equal(code, 7);
+    }
+    assert.equal(sealedExecutor(join(dir, 'missing')), undefined, 'a file it cannot read: the caller falls back to the file');
   });
 
   it('takes only a whole shared object for this machine (a truncated one would crash dlopen\'s caller)', () => {

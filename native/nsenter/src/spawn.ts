@@ -17,6 +17,9 @@ interface Addon {
   spawn(path: string, argv1: string, fds: number[], setsid: boolean): [number, number];
   wait(pid: number, cb: (status: number) => void): void;
   shutdown(fd: number): void;
+  /** A sealed memfd (close-on-exec) of the file at a path, or of bytes: its fd. Throws an Error
+   *  with .errno. (Absent from an addon built before it.) */
+  sealed?(source: string | Uint8Array): number;
 }
 
 /** Set by the single executable (tools/build/sea-hooks.ts): the addon's bytes, carried inside it. */
@@ -89,6 +92,22 @@ function spawner(): Addon | null {
     addon = null;
   }
   return addon;
+}
+
+/** The executor (a path, or its bytes) in a sealed memfd made by the addon, as the path
+ *  /proc/<pid>/fd/<n> (open until this process exits): run from there it is sealed from its first
+ *  instruction (main.c's ensure_sealed then neither copies it nor executes it again) and, being
+ *  read rather than executed from `source`, needs no exec bit there (npm drops it). undefined when
+ *  the addon is not loaded or cannot make one (--debug says why): the caller runs the file then. */
+export function sealedExecutor(source: string | Uint8Array): string | undefined {
+  const lib = spawner();
+  if (!lib?.sealed) return undefined;
+  try {
+    return `/proc/${process.pid}/fd/${lib.sealed(source)}`;
+  } catch (e) {
+    debug(`runts-spawn: no sealed copy of the executor (${(e as Error).message}): it runs from ${typeof source === 'string' ? source : 'a copy'} and seals itself`);
+    return undefined;
+  }
 }
 
 /** stage 0 as InitProcess sees it: what it uses of a ChildProcess. */
