@@ -1,6 +1,7 @@
 /* runts-init <sync-fd>: stage 0. Re-executes from a sealed memfd, reads the program, performs
  * the stage-0 ops, clones (or forks) the init, writes its id maps and reports its pid. */
 #include "runts-init.h"
+#include "sealed.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -12,9 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <linux/close_range.h>
-#include <sys/mman.h>
 #include <sys/prctl.h>
-#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -23,9 +22,6 @@
 
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
-#endif
-#ifndef MFD_EXEC
-#define MFD_EXEC 0x0010U
 #endif
 #ifndef SYS_clone3
 #define SYS_clone3 435
@@ -72,9 +68,6 @@ static pid_t clone_into_cgroup(int cgfd, int homefd, const struct step *s, uint6
 
 extern char **environ;
 
-/* the seals spawn.c's sealed() gives the memfd it makes (keep the two in step) */
-#define REQUIRED_SEALS (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
-
 /* CVE-2019-5736: never run from a file the container could reach through /proc/<pid>/exe and
  * write. Unless /proc/self/exe already is a sealed memfd, copy it into one and re-exec. */
 static void ensure_sealed(char **argv)
@@ -89,25 +82,9 @@ static void ensure_sealed(char **argv)
 		close(exe);
 		return;
 	}
-	int mfd = memfd_create("runts-init", MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
-	if (mfd < 0 && errno == EINVAL)
-		mfd = memfd_create("runts-init", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	struct stat st;
-	if (mfd < 0 || fstat(exe, &st) < 0)
-		goto fail;
-	for (off_t left = st.st_size; left > 0;) {
-		ssize_t n = sendfile(mfd, exe, NULL, (size_t)left);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			goto fail;
-		left -= n;
-	}
-	if (fcntl(mfd, F_ADD_SEALS, REQUIRED_SEALS) < 0)
-		goto fail;
-	close(exe);
-	fexecve(mfd, argv, environ);
-fail:
+	int mfd = sealed_memfd(exe, NULL, 0);
+	if (mfd >= 0)
+		fexecve(mfd, argv, environ);
 	dprintf(2, "runts-init: sealed copy of the executor: %s\n", strerror(errno));
 	_exit(1);
 }

@@ -25,6 +25,7 @@
 #define _GNU_SOURCE
 #define NAPI_VERSION 8
 #include <node_api.h>
+#include "sealed.h"
 #include <errno.h>
 #include <stdio.h>
 #include <fcntl.h>
@@ -32,20 +33,11 @@
 #include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/sendfile.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #define MAX_FDS 1024
-
-#ifndef MFD_EXEC
-#define MFD_EXEC 0x0010U
-#endif
-/* the seals main.c's ensure_sealed requires of /proc/self/exe (keep the two in step) */
-#define REQUIRED_SEALS (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
 
 static napi_value throw_errno(napi_env env, const char *what, int err)
 {
@@ -263,59 +255,20 @@ static napi_value sealed(napi_env env, napi_callback_info info)
 		}
 		bytes = data;
 	}
-	const char *what = "memfd_create";
-	int src = -1;
-	int mfd = memfd_create("runts-init", MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
-	if (mfd < 0 && errno == EINVAL) /* before Linux 6.3: no MFD_EXEC, every memfd is executable */
-		mfd = memfd_create("runts-init", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	if (mfd < 0)
-		goto fail;
-	if (path) {
-		struct stat st;
-		what = path;
-		if ((src = open(path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(src, &st) < 0)
-			goto fail;
-		for (off_t left = st.st_size; left > 0;) {
-			ssize_t n = sendfile(mfd, src, NULL, (size_t)left);
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n < 0)
-				goto fail;
-			if (n == 0) {
-				errno = EIO; /* shorter than it was */
-				goto fail;
-			}
-			left -= n;
-		}
+	int src = path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+	int mfd = path && src < 0 ? -1 : sealed_memfd(src, bytes, len);
+	int err = errno;
+	if (src >= 0)
 		close(src);
-		src = -1;
-	} else {
-		what = "write";
-		for (size_t off = 0; off < len;) {
-			ssize_t n = write(mfd, bytes + off, len - off);
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n <= 0)
-				goto fail;
-			off += (size_t)n;
-		}
+	if (mfd < 0) {
+		napi_value e = throw_errno(env, path ? path : "sealed", err);
+		free(path);
+		return e;
 	}
-	what = "seal";
-	if (fcntl(mfd, F_ADD_SEALS, REQUIRED_SEALS) < 0)
-		goto fail;
 	free(path);
 	napi_value result;
 	napi_create_int32(env, mfd, &result);
 	return result;
-fail:;
-	int err = errno;
-	if (src >= 0)
-		close(src);
-	if (mfd >= 0)
-		close(mfd);
-	napi_value e = throw_errno(env, what, err);
-	free(path);
-	return e;
 }
 
 NAPI_MODULE_INIT()
