@@ -46,7 +46,9 @@ console.log(`# e2e: runtime ${defaultRuntimeName()} (E2E_RUNTIME=${process.env.E
 const child = spawn(process.execPath, ['--test', '--test-concurrency=1', '--test-timeout=180000', ...flags, ...files], {
   stdio: 'inherit',
   cwd: E2E_DIR,
-  env: cleanEnv({ E2E_RUN_DIR: RUN_DIR, E2E_TAG: TAG }),
+  // the tests run without NODE_EXTRA_CA_CERTS (cleanEnv); npm, in the tests that install with it,
+  // needs it to reach a registry behind this environment's CA (40-installed: koffi, cache cold)
+  env: cleanEnv({ E2E_RUN_DIR: RUN_DIR, E2E_TAG: TAG, ...(process.env.NODE_EXTRA_CA_CERTS ? { E2E_NPM_CA: process.env.NODE_EXTRA_CA_CERTS } : {}) }),
 });
 let interrupted = false;
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {

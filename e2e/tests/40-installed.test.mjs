@@ -17,8 +17,10 @@ const prefix = (name) => join(dir, `prefix-${name}`);
 /** Runs argv to its end, output collected; rejects on a non-zero exit, with the output. */
 function sh(argv, opts = {}) {
   return new Promise((resolve, reject) => {
-    // npm keeps this environment's CA bundle: the registry is reached through it here
+    // npm gets this environment's CA bundle back (run.mjs hands it over as E2E_NPM_CA): the
+    // registry is reached through it here
     const env = { ...process.env };
+    if (env.E2E_NPM_CA) env.NODE_EXTRA_CA_CERTS = env.E2E_NPM_CA;
     delete env.NODE_TEST_CONTEXT;
     delete env.NODE_OPTIONS;
     const c = spawn(argv[0], argv.slice(1), { cwd: opts.cwd ?? dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
