@@ -83,6 +83,12 @@ describe('each command packed and installed alone with npm', () => {
     assert.equal(r.code, 0, show(r));
     assert.match(r.stderr, /level=debug/, 'debug output');
     assert.doesNotMatch(r.stderr, /runts-spawn: not loaded/, show(r));
+    // launch.cjs checks the code caches with it too: the packed addon is the size the build wrote
+    for (const [name, bin] of [['runts', 'runts'], ['create', 'oci-create'], ['run', 'oci-run'], ['exec', 'oci-exec']]) {
+      const v = spawnSync(process.execPath, [join(prefix(name), 'bin', bin), '--version'], { encoding: 'utf8', env: cleanEnv({ RUNTS_CODE_CACHE: 'report' }) });
+      assert.equal(v.status, 0, v.stderr);
+      assert.match(v.stderr, /^runts: code cache used \(checksum: native\)$/m, `${name}: ${v.stderr}`);
+    }
   });
 
   for (const [label, bundle] of [['no seccomp', () => plain], ['seccomp', () => filtered]]) {
@@ -134,7 +140,7 @@ describe('each command packed and installed alone with npm', () => {
       const r = spawnSync(node, [bin, '--root', join(dir, 'root'), 'nosuch'], { encoding: 'utf8', env: cleanEnv({ RUNTS_CODE_CACHE: 'report' }) });
       assert.equal(r.status, 1, r.stderr);
       assert.match(r.stderr, /container does not exist/);
-      return /^runts: code cache (\S+)$/m.exec(r.stderr)?.[1];
+      return /^runts: code cache (\S+)/m.exec(r.stderr)?.[1];
     };
     // installed by this Node's npm: the build's caches, kept
     assert.equal(said(process.execPath, join(prefix('state'), 'bin/oci-state')), 'used');

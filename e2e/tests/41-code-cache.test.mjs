@@ -13,13 +13,16 @@ import { REPO, RUN_DIR, NODE, cleanEnv, nodesAtHand, nodeVersion } from '../lib/
 
 const dir = join(RUN_DIR, 'code-cache');
 const copy = join(dir, 'dist'); // a copy of packages/runts/dist, damaged one way per test
+const REPORT = /^runts: code cache (\S+)(?: \(checksum: (\w+)\))?$/;
 /** `runts state <missing>`, `runts --version`, `runts list` and `runts delete <missing>` with the
  *  copy; stderr without the report line. `cache`: what the first command's launcher said, `caches`:
- *  each command's. */
+ *  each command's, `checkers`: which checksum each took over its cache (native: runts-spawn.node's;
+ *  wasm; js; none when it took none). */
 function runs(node, report = true) {
   const env = cleanEnv(report ? { RUNTS_CODE_CACHE: 'report' } : {});
   const out = [];
   const caches = [];
+  const checkers = [];
   let cache;
   for (const args of [['--root', join(dir, 'root'), 'state', 'nosuch'], ['--version'], ['--root', join(dir, 'root'), 'list'], ['--root', join(dir, 'root'), 'delete', 'nosuch']]) {
     const r = spawnSync(node, [join(copy, 'launch.cjs'), ...args], { encoding: 'utf8', env });
@@ -27,12 +30,14 @@ function runs(node, report = true) {
     const said = lines.filter((l) => l.startsWith('runts: code cache '));
     if (report) {
       assert.equal(said.length, 1, `one report line\n${r.stderr}`);
-      cache ??= said[0].replace('runts: code cache ', '');
-      caches.push(said[0].replace('runts: code cache ', ''));
+      const [, state, checker] = REPORT.exec(said[0]) ?? assert.fail(`a report line: ${said[0]}`);
+      cache ??= state;
+      caches.push(state);
+      checkers.push(checker ?? 'none');
     }
     out.push({ code: r.status, signal: r.signal, stdout: r.stdout, stderr: lines.filter((l) => !l.startsWith('runts: code cache ')).join('\n').replace(/time="[^"]*"/g, 'time=T') });
   }
-  return { cache, caches, out };
+  return { cache, caches, checkers, out };
 }
 
 describe('code cache', () => {
@@ -50,14 +55,25 @@ describe('code cache', () => {
   test('the Node that built it uses it, and says nothing about it unless asked', () => {
     const r = runs(process.execPath);
     assert.equal(r.cache, 'used', 'a fresh build’s cache is used (launch.cjs and codecache.cjs agree on the checksum)');
-    assert.deepEqual(r.caches, ['used', 'used', 'used', 'used'], 'every command’s, small (checked in JS) and large (in WebAssembly)');
-    assert.ok(statSync(join(copy, 'verb-delete.cjs.cache')).size > 128 * 1024, 'delete’s cache is one that launch.cjs checks in WebAssembly');
-    assert.ok(statSync(join(copy, 'verb-state.cjs.cache')).size < 128 * 1024, 'state’s cache is one that launch.cjs checks in JS');
+    assert.deepEqual(r.caches, ['used', 'used', 'used', 'used'], 'every command’s');
+    assert.deepEqual(r.checkers, ['native', 'native', 'native', 'native'], 'checked by runts-spawn.node, which this package ships');
     expected = r.out;
     assert.equal(expected[0].code, 1);
     assert.match(expected[0].stderr, /container does not exist/);
     assert.equal(expected[1].code, 0);
     assert.deepEqual(runs(process.execPath, false).out, expected);
+  });
+
+  test('without runts-spawn.node, or with one not whole, the caches are checked in WebAssembly and used', () => {
+    for (const [what, damage] of [['removed', () => rmSync(join(copy, 'runts-spawn.node'))], ['truncated', () => truncateSync(join(copy, 'runts-spawn.node'), 4096)], ['another size', () => writeFileSync(join(copy, 'runts-spawn.node'), Buffer.concat([readFileSync(join(copy, 'runts-spawn.node')), Buffer.alloc(16)]))]]) {
+      restore();
+      damage();
+      const r = runs(process.execPath);
+      assert.deepEqual(r.caches, ['used', 'used', 'used', 'used'], what);
+      assert.deepEqual(r.checkers, ['wasm', 'wasm', 'wasm', 'wasm'], `${what}: every cache here is 64 KB or more`);
+      assert.deepEqual(r.out, expected, what);
+    }
+    restore();
   });
 
   test('every other Node at hand starts correctly without it, silently', () => {
@@ -101,7 +117,7 @@ describe('code cache', () => {
       for (const [f, text] of texts) assert.equal(readFileSync(join(dist, f), 'utf8'), text, `${f}: the bundle is not changed`);
       for (const args of [['--root', join(dir, 'root'), 'state', 'nosuch'], ['--version'], ['--root', join(dir, 'root'), 'delete', 'nosuch']]) {
         const r = reported(node, args);
-        assert.match(r.stderr, /^runts: code cache used$/m, `${nodeVersion(node)} ${args.join(' ')}: the cache made at install is used\n${r.stderr}`);
+        assert.match(r.stderr, /^runts: code cache used \(checksum: native\)$/m, `${nodeVersion(node)} ${args.join(' ')}: the cache made at install is used\n${r.stderr}`);
       }
       const r = reported(process.execPath, ['--version']);
       assert.match(r.stderr, /^runts: code cache other-node$/m, `the build's Node ignores what ${nodeVersion(node)} made`);
@@ -110,7 +126,7 @@ describe('code cache', () => {
     // and back: the build's Node makes its own again
     postinstall(process.execPath);
     const r = reported(process.execPath, ['--version']);
-    assert.match(r.stderr, /^runts: code cache used$/m);
+    assert.match(r.stderr, /^runts: code cache used \(checksum: native\)$/m);
     // a cache that can be neither read nor replaced (a dir in its place): said, and the install
     // still succeeds; that command runs without a cache
     rmSync(join(dist, 'verb-kill.cjs.cache'), { force: true });
@@ -159,15 +175,17 @@ describe('code cache', () => {
     }
   });
 
-  // state's cache is checked by launch.cjs in JS, delete's (larger) in WebAssembly
-  for (const [verb, at] of [['state', 0], ['delete', 3]]) {
+  // state's cache checked by runts-spawn.node, delete's in WebAssembly (the addon removed)
+  for (const [verb, at, checker] of [['state', 0, 'native'], ['delete', 3, 'wasm']]) {
     for (const [what, [said, damage]] of Object.entries(damages)) {
-      test(`${verb}: a cache ${what}: ignored (${said}), the same result`, () => {
+      test(`${verb}: a cache ${what}: ignored (${said}), the same result (checked: ${checker})`, () => {
         restore();
+        if (checker === 'wasm') rmSync(join(copy, 'runts-spawn.node'));
         target = verb;
         damage();
         const r = runs(process.execPath);
         assert.equal(r.caches[at], said);
+        if (said === 'corrupt') assert.equal(r.checkers[at], checker);
         assert.deepEqual(r.out[at], expected[at]);
         assert.deepEqual(runs(process.execPath, false).out[at], expected[at], 'and nothing said');
       });

@@ -8,7 +8,7 @@
 // (dist/cli.cjs.cache): the ESM loader and compiling the bundle cost ~10 ms of every command.
 // dist/cli.js stays as an ESM alias of the command for scripts that run it by that name.
 import { build } from 'esbuild';
-import { existsSync, readFileSync, writeFileSync, mkdirSync, copyFileSync, chmodSync, rmSync, renameSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync, mkdirSync, copyFileSync, chmodSync, rmSync, renameSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -133,6 +133,15 @@ if (pkg.runts?.native) {
   const spawner = resolve(dir, '../../native/nsenter/build/runts-spawn.node');
   if (!existsSync(spawner)) throw new Error(`${spawner}: runts-spawn.node not built (build @runts/nsenter first)`);
   copyFileSync(spawner, join(out, 'runts-spawn.node'));
+  // launch.cjs checks the code caches with the addon's checksum (not WebAssembly) when the file
+  // beside it has this size
+  const launch = join(out, 'launch.cjs');
+  if (existsSync(launch)) {
+    const text = readFileSync(launch, 'utf8');
+    const sized = text.replace(/^const SPAWNER_SIZE = 0;$/m, `const SPAWNER_SIZE = ${statSync(spawner).size};`);
+    if (sized === text) throw new Error(`${launch}: no SPAWNER_SIZE line to set`);
+    writeFileSync(launch, sized);
+  }
 }
 
 rmSync(final, { recursive: true, force: true });

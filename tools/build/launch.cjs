@@ -10,7 +10,7 @@
 // Nothing here writes a file, and nothing is said about the cache (unless asked, below).
 // The single executable (tools/build/sea-main.ts) runs this same file, bundled, with its bundles
 // and caches read from its assets instead of this dir: `bundles` below.
-const { readFileSync, existsSync } = require('node:fs');
+const { readFileSync, existsSync, statSync } = require('node:fs');
 const { Script, constants } = require('node:vm');
 /** Where the command bundles come from: this dir, unless the single executable set its own. */
 const embedded = globalThis[Symbol.for('runts.bundles')];
@@ -77,10 +77,41 @@ function checksum(buf, start) {
  *  module has 8 copies of the loop, a to h, each run over at most 128 KB: V8 counts that budget per
  *  function, and one over a whole 500 KB cache was compiled again too. */
 const CHECKSUM_WASM = '0061736d0100000001060160027f7f00020801016d016d020001030908000000000000000007210801610000016200010163000201640003016500040166000501670006016800070aa90808830101047f410028020021024100280204210341002802082104410028020c210502400340200020014f0d01200220002802006a2102200320026a2103200420002802047320002802082005736a21042005200028020c6a20046a2105200041106a21000c000b0b4100200236020041002003360204410020043602084100200536020c0b830101047f410028020021024100280204210341002802082104410028020c210502400340200020014f0d01200220002802006a2102200320026a2103200420002802047320002802082005736a21042005200028020c6a20046a2105200041106a21000c000b0b4100200236020041002003360204410020043602084100200536020c0b830101047f410028020021024100280204210341002802082104410028020c210502400340200020014f0d01200220002802006a2102200320026a2103200420002802047320002802082005736a21042005200028020c6a20046a2105200041106a21000c000b0b4100200236020041002003360204410020043602084100200536020c0b830101047f410028020021024100280204210341002802082104410028020c210502400340200020014f0d01200220002802006a2102200320026a2103200420002802047320002802082005736a21042005200028020c6a20046a2105200041106a21000c000b0b4100200236020041002003360204410020043602084100200536020c0b830101047f410028020021024100280204210341002802082104410028020c210502400340200020014f0d01200220002802006a2102200320026a2103200420002802047320002802082005736a21042005200028020c6a20046a2105200041106a21000c000b0b4100200236020041002003360204410020043602084100200536020c0b830101047f410028020021024100280204210341002802082104410028020c210502400340200020014f0d01200220002802006a2102200320026a2103200420002802047320002802082005736a21042005200028020c6a20046a2105200041106a21000c000b0b4100200236020041002003360204410020043602084100200536020c0b830101047f410028020021024100280204210341002802082104410028020c210502400340200020014f0d01200220002802006a2102200320026a2103200420002802047320002802082005736a21042005200028020c6a20046a2105200041106a21000c000b0b4100200236020041002003360204410020043602084100200536020c0b830101047f410028020021024100280204210341002802082104410028020c210502400340200020014f0d01200220002802006a2102200320026a2103200420002802047320002802082005736a21042005200028020c6a20046a2105200041106a21000c000b0b4100200236020041002003360204410020043602084100200536020c0b';
+/** runts-spawn.node's size, when this package ships it beside this file (build.mjs writes it here
+ *  as it copies this file; 0: no addon). Its `checksum` is the same function in C: ~0.05 ms for a
+ *  500 KB cache, where the WebAssembly module costs ~1-1.5 ms to compile and run and the addon ~0.5
+ *  ms to load; create, run and exec load it anyway, and take it from here (@runts/nsenter's
+ *  spawn.ts: globalThis[Symbol.for('runts.spawner.loaded')]). A file of another size is not
+ *  loaded: dlopen maps a truncated one, and touching a page past its end kills the process
+ *  (SIGBUS). */
+const SPAWNER_SIZE = 0;
+/** The addon's exports, or null (not shipped, not whole, or not loadable here: then WebAssembly). */
+function spawner() {
+  if (embedded || !SPAWNER_SIZE) return null;
+  try {
+    const file = __dirname + '/runts-spawn.node';
+    if (statSync(file).size !== SPAWNER_SIZE) return null;
+    const m = { exports: {} };
+    process.dlopen(m, file);
+    if (typeof m.exports.checksum !== 'function') return null;
+    globalThis[Symbol.for('runts.spawner.loaded')] = m.exports;
+    return m.exports;
+  } catch {
+    return null;
+  }
+}
+/** Which checksum ran over the cache: 'native', 'wasm' or 'js' (RUNTS_CODE_CACHE=report says). */
+let checker = 'js';
 const CHECKSUM_CHUNK = 128 * 1024;
 const CHECKSUM_WINDOW = 64 * 1024;
 function checksumLarge(buf, start) {
+  const native = spawner();
+  if (native) {
+    checker = 'native';
+    return native.checksum(buf, start);
+  }
   if (buf.length - start < 64 * 1024 || typeof WebAssembly !== 'object') return checksum(buf, start);
+  checker = 'wasm';
   const n = (buf.length - start) >>> 4;
   // the blocks go through the module's memory 64 KB at a time (a, b, c, d at 0..15, the window
   // after them): two pages, not a copy of the whole cache (~0.45 MB less peak RSS for create's)
@@ -197,10 +228,11 @@ const script = new Script(Module.wrap(src.toString('utf8')), {
   cachedData,
   importModuleDynamically: constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
 });
-// RUNTS_CODE_CACHE=report: one line on stderr saying what became of the cache (for tests)
+// RUNTS_CODE_CACHE=report: one line on stderr saying what became of the cache and, when its
+// checksum was taken, which one took it (for tests)
 if (process.env.RUNTS_CODE_CACHE === 'report') {
   if (report === 'used' && script.cachedDataRejected) report = 'rejected';
-  process.stderr.write(`runts: code cache ${report}\n`);
+  process.stderr.write(`runts: code cache ${report}${/^(used|rejected|corrupt)$/.test(report) ? ` (checksum: ${checker})` : ''}\n`);
 }
 const mod = new Module(file, bundles.parent);
 mod.filename = file;

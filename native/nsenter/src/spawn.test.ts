@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, openSync, closeSync, rmSync, writeFileSync, readlinkSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { spawnExecutor, sealedExecutor, elfDefect, type Stage0, type Channel } from './spawn.ts';
 
 const PY = '/usr/bin/python3';
@@ -175,5 +176,40 @@ describe('runts-spawn', () => {
     const obj = Buffer.from(good);
     obj.writeUInt16LE(1, 16); // ET_REL
     assert.equal(elfDefect(obj, obj.length), 'not a shared object');
+  });
+
+  it('checksums as launch.cjs does, in JS and in WebAssembly, for every length and start (it checks the code caches with it)', () => {
+    const m = { exports: {} as { checksum(b: Uint8Array, start: number): string } };
+    process.dlopen(m, fileURLToPath(new URL('../build/runts-spawn.node', import.meta.url)));
+    // launch.cjs's own functions (its SPAWNER_SIZE is 0 in the source: no addon, as in a package without one)
+    const src = readFileSync(new URL('../../../tools/build/launch.cjs', import.meta.url), 'latin1');
+    const from = src.indexOf('function checksum(');
+    const to = src.indexOf('const name = pick(');
+    assert.ok(from > 0 && to > from, 'launch.cjs has checksum() and checksumLarge()');
+    const launch = new Function('Buffer', 'embedded', 'statSync', '__dirname', `${src.slice(from, to)}\nreturn { checksum, checksumLarge };`)(Buffer, undefined, undefined, '') as {
+      checksum(b: Uint8Array, start: number): string;
+      checksumLarge(b: Uint8Array, start: number): string;
+    };
+    let seed = 7;
+    const bytes = (n: number): Buffer => {
+      const b = Buffer.alloc(n);
+      for (let i = 0; i < n; i++) b[i] = (seed = (seed * 1103515245 + 12345) >>> 0) >>> 24;
+      return b;
+    };
+    for (const n of [0, 1, 15, 16, 17, 31, 72, 73, 88, 4096, 65535 + 72, 65536 + 72, 65536 + 73, 131072 + 72 + 16 * 3 + 5, 300001]) {
+      for (const start of [0, 1, 72]) {
+        if (start > n) continue;
+        const b = bytes(n);
+        const want = launch.checksum(b, start);
+        assert.match(want, /^[0-9a-f]{16}$/);
+        assert.equal(m.exports.checksum(b, start), want, `${n} bytes from ${start}`);
+        assert.equal(launch.checksumLarge(b, start), want, `${n} bytes from ${start}: JS and WebAssembly agree`);
+        // on a view into a larger buffer too (readFileSync's buffers are often pooled)
+        const wide = Buffer.concat([bytes(13), b, bytes(5)]).subarray(13, 13 + n);
+        assert.equal(m.exports.checksum(wide, start), want, `${n} bytes from ${start}, a view`);
+      }
+    }
+    assert.throws(() => m.exports.checksum(bytes(10), 11), TypeError);
+    assert.throws(() => m.exports.checksum('text' as unknown as Uint8Array, 0), TypeError);
   });
 });

@@ -20,10 +20,16 @@ interface Addon {
   /** A sealed memfd (close-on-exec) of the file at a path, or of bytes: its fd. Throws an Error
    *  with .errno. (Absent from an addon built before it.) */
   sealed?(source: string | Uint8Array): number;
+  /** launch.cjs's code cache checksum of bytes[start..], 16 hex digits (absent before it). */
+  checksum?(bytes: Uint8Array, start: number): string;
 }
 
 /** Set by the single executable (tools/build/sea-hooks.ts): the addon's bytes, carried inside it. */
 export const EMBEDDED_SPAWNER = Symbol.for('runts.spawner');
+
+/** Set by launch.cjs when it loaded ./runts-spawn.node to check a code cache with it (the file of
+ *  the size the build shipped): the addon's exports, not loaded a second time. */
+export const LOADED_SPAWNER = Symbol.for('runts.spawner.loaded');
 
 let addon: Addon | null | undefined;
 
@@ -70,6 +76,8 @@ function headOf(file: string): { head: Buffer; size: number } {
  *  file is not whole. */
 function spawner(): Addon | null {
   if (addon !== undefined) return addon;
+  const loaded = (globalThis as Record<symbol, unknown>)[LOADED_SPAWNER] as Addon | undefined;
+  if (loaded) return (addon = loaded);
   try {
     const embedded = (globalThis as Record<symbol, unknown>)[EMBEDDED_SPAWNER] as (() => Uint8Array) | undefined;
     let file: string;
