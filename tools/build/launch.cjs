@@ -83,19 +83,22 @@ const CHECKSUM_WASM = '0061736d0100000001060160027f7f00020801016d016d02000103090
  *  ms to load; create, run and exec load it anyway, and take it from here (@runts/nsenter's
  *  spawn.ts: globalThis[Symbol.for('runts.spawner.loaded')]). A file of another size is not
  *  loaded: dlopen maps a truncated one, and touching a page past its end kills the process
- *  (SIGBUS). */
+ *  (SIGBUS). The single executable offers its own copy (sea-main.ts: `spawner`) to the verbs
+ *  that start the executor. */
 const SPAWNER_SIZE = 0;
 /** The addon's exports, or null (not shipped, not whole, or not loadable here: then WebAssembly). */
 function spawner() {
-  if (embedded || !SPAWNER_SIZE) return null;
   try {
-    const file = __dirname + '/runts-spawn.node';
-    if (statSync(file).size !== SPAWNER_SIZE) return null;
-    const m = { exports: {} };
-    process.dlopen(m, file);
-    if (typeof m.exports.checksum !== 'function') return null;
-    globalThis[Symbol.for('runts.spawner.loaded')] = m.exports;
-    return m.exports;
+    let lib = null;
+    if (embedded) lib = embedded.spawner?.(name) ?? null;
+    else if (SPAWNER_SIZE && statSync(__dirname + '/runts-spawn.node').size === SPAWNER_SIZE) {
+      const m = { exports: {} };
+      process.dlopen(m, __dirname + '/runts-spawn.node');
+      lib = m.exports;
+    }
+    if (typeof lib?.checksum !== 'function') return null;
+    globalThis[Symbol.for('runts.spawner.loaded')] = lib;
+    return lib;
   } catch {
     return null;
   }

@@ -10,6 +10,7 @@ import { getRawAsset } from 'node:sea';
 import type ModuleType from 'node:module';
 import { Script } from 'node:vm';
 import { installHooks } from './sea-hooks.ts';
+import { loadSpawner } from '../../native/nsenter/src/index.ts';
 
 installHooks();
 
@@ -60,6 +61,10 @@ function bundleRequire(id: string): unknown {
   require: () => Object.assign(bundleRequire, { resolve: base.resolve, cache: base.cache }),
   parent: undefined,
   Module,
+  // runts-spawn.node, for launch.cjs to check the cache with (its checksum): only for the verbs
+  // that start the executor, which load it anyway (from an unnamed copy: ~1 ms, more than the
+  // WebAssembly checksum of a small verb's cache)
+  spawner: (name: string) => (/^verb-(create|run|exec)\.cjs$/.test(name) ? loadSpawner() : null),
 };
 
 require('./launch.cjs');

@@ -12,7 +12,7 @@ import { sealedExecutor, spawnExecutor, type Stage0, type Channel } from './spaw
 
 export * from './program.ts';
 export { executableCopy, isExecutable, runnable } from './executable.ts';
-export { EMBEDDED_SPAWNER } from './spawn.ts';
+export { EMBEDDED_SPAWNER, spawner as loadSpawner } from './spawn.ts';
 
 /** The executor rejects a message (the program included) over this size (PROTOCOL.md): runc has no
  *  cap on its config, so a 10 MB config.json (annotations, env, mounts) must fit with room to spare. */

@@ -27,8 +27,9 @@ interface Addon {
 /** Set by the single executable (tools/build/sea-hooks.ts): the addon's bytes, carried inside it. */
 export const EMBEDDED_SPAWNER = Symbol.for('runts.spawner');
 
-/** Set by launch.cjs when it loaded ./runts-spawn.node to check a code cache with it (the file of
- *  the size the build shipped): the addon's exports, not loaded a second time. */
+/** The addon's exports once loaded in this process, by launch.cjs (which checks the code cache with
+ *  it: the file of the size the build shipped, or the single executable's copy) or by spawner():
+ *  every bundle has its own copy of this module, and the addon is loaded once. */
 export const LOADED_SPAWNER = Symbol.for('runts.spawner.loaded');
 
 let addon: Addon | null | undefined;
@@ -74,7 +75,7 @@ function headOf(file: string): { head: Buffer; size: number } {
  *  ./runts-spawn.node beside this module (bundled verbs have it copied into dist/), else
  *  native/nsenter/build/ of the repository. null (and --debug says why) when none loads, or the
  *  file is not whole. */
-function spawner(): Addon | null {
+export function spawner(): Addon | null {
   if (addon !== undefined) return addon;
   const loaded = (globalThis as Record<symbol, unknown>)[LOADED_SPAWNER] as Addon | undefined;
   if (loaded) return (addon = loaded);
@@ -95,6 +96,7 @@ function spawner(): Addon | null {
     const m = { exports: {} as Addon };
     process.dlopen(m, file);
     addon = m.exports;
+    (globalThis as Record<symbol, unknown>)[LOADED_SPAWNER] = addon;
   } catch (e) {
     debug(`runts-spawn: not loaded (${(e as Error).message}): the executor is started with child_process`);
     addon = null;
