@@ -549,6 +549,9 @@ function fmt(v, unit) {
   return v >= 1000 ? v.toFixed(0) : v >= 100 ? v.toFixed(1) : v.toFixed(2);
 }
 
+/** The Node binary inside the single executable, as tools/build/node.mjs fetched it (v26.12.1). */
+const seaNodePath = (version) => path.join(os.homedir(), '.cache/runts/node', version.slice(1), 'bin/node');
+
 function figBaseline(rts, bundles) {
   console.log('\n[baseline] process-spawn floors (not runtime comparisons)');
   const pseudo = (name, argv) => ({ name, live: new Set(), cmd: (args) => [...argv, ...args] });
@@ -559,7 +562,7 @@ function figBaseline(rts, bundles) {
   ];
   if (rts.some((r) => r.name === 'runts')) items.push(['runts --version', pseudo('runts', [process.execPath, RUNTS_BIN, '--version'])]);
   const sea = rts.find((r) => r.name === 'sea');
-  const seaNode = sea?.node ? path.join(os.homedir(), '.cache/runts/node', sea.node.slice(1), 'bin/node') : null;
+  const seaNode = sea?.node ? seaNodePath(sea.node) : null;
   if (sea) items.push(['sea --version', pseudo('sea', [SEA, '--version'])]);
   if (seaNode && existsSync(seaNode)) items.push([`node ${sea.node} -e 0 (the single executable's Node)`, pseudo('node-sea', [seaNode, '-e', '0'])]);
   const out = {};
@@ -659,7 +662,14 @@ function figVerbs(rts, bundles) {
   const SYS = {};
   for (const v of Object.keys(V)) SYS[v] = figure(`sys-${v}`, 'sys', `CPU sys: ${V[v].title}`, 'ms', 1, 'mean of cstime differences (10 ms ticks)');
   for (const f of Object.values(SYS)) f.mean = true;
-  loop([...Object.values(V), rss, ...Object.values(C), ...Object.values(SYS)], rts, ITER.n, ITER.warm, (rt, keep) => {
+  // `node -e 0` of the Node each runts runs on, in the same iterations as its verbs: the floor the
+  // goals subtract from them (the baseline's is taken minutes earlier, and this VM's speed drifts
+  // by more than runc's whole call between the two)
+  const FW = figure('floor-verbs', 'verbs', 'node -e 0, amid the verbs (its Node)', 'ms', 0, 'the Node start floor taken in the verbs\' iterations');
+  const FC = figure('cpu-floor-verbs', 'cpu', 'CPU user+sys: node -e 0, amid the verbs', 'ms', 0, 'mean of cutime+cstime differences (10 ms ticks)');
+  FC.mean = true;
+  const floorCmd = (rt) => (rt.name === 'runts' ? [process.execPath] : rt.name === 'sea' && rt.node ? [seaNodePath(rt.node)] : null);
+  loop([...Object.values(V), rss, ...Object.values(C), ...Object.values(SYS), FW, FC], rts, ITER.n, ITER.warm, (rt, keep) => {
     const id = newId(rt, 'verb');
     try {
       const c = run(rt, ['create', '--bundle', bundles.sleep, id]);
@@ -678,6 +688,15 @@ function figVerbs(rts, bundles) {
         for (const [v, r] of Object.entries(rs)) {
           add(C[v], rt, cpuOf(r));
           add(SYS[v], rt, r.sysMs);
+        }
+      }
+      const node = floorCmd(rt);
+      if (node && existsSync(node[0])) {
+        const p = { name: `${rt.name} node`, live: new Set(), cmd: () => [...node, '-e', '0'] };
+        const f = must(p, [], exec(p, []));
+        if (keep) {
+          add(FW, rt, f.ms);
+          add(FC, rt, cpuOf(f));
         }
       }
     } finally {
@@ -952,14 +971,22 @@ function markdown(results) {
 
 const VERB_FIGS = [['run', 'run `true`'], ['verb-create', 'create'], ['seccomp-create', 'create with a seccomp profile'], ['verb-state', 'state'], ['verb-start', 'start'], ['verb-exec', 'exec `true`'], ['verb-kill', 'kill 9'], ['verb-delete', 'delete'], ['list-empty', 'list']];
 
-/** The floor of a runtime's calls: `node -e 0` of the Node it runs on (for sea, its own Node). */
-function floorOf(results, rt) {
+/** The floor of a runtime's calls: `node -e 0` of the Node it runs on (for sea, its own Node),
+ *  from the baseline; `amid`: the one taken in the verbs' iterations, where there is one (wall
+ *  median, CPU mean). */
+function floorOf(results, rt, amid = false) {
   const b = results.baseline;
   if (!b) return null;
   const label = rt === 'sea' && b.seaNodeLabel ? b.seaNodeLabel : 'node -e 0 (Node start floor)';
   const jsLabel = rt === 'sea' ? 'sea --version' : 'runts --version';
-  return { label, wall: b.stats[label]?.median, cpu: b.cpuMs[label], rss: b.maxRssKiB?.[label], version: b.stats[jsLabel]?.median };
+  const floor = { label, wall: b.stats[label]?.median, cpu: b.cpuMs[label], rss: b.maxRssKiB?.[label], version: b.stats[jsLabel]?.median };
+  const fw = results.figures.find((f) => f.key === 'floor-verbs')?.stats[rt];
+  const fc = results.figures.find((f) => f.key === 'cpu-floor-verbs')?.stats[rt];
+  if (amid && fw && fc) return { ...floor, label: `${label}, amid the verbs`, wall: fw.median, cpu: { user: fc.median, sys: 0 } };
+  return floor;
 }
+/** The goals whose figures come from the verbs' iterations (their floor is taken there too). */
+const AMID_VERBS = new Set(['verb-create', 'verb-state', 'verb-start', 'verb-exec', 'verb-kill', 'verb-delete']);
 
 /** Issue 11's goals, as ratios (value <= target is met). */
 function goals(results) {
@@ -971,15 +998,17 @@ function goals(results) {
     const floor = floorOf(results, rt);
     if (!floor?.wall) continue;
     const push = (goal, value, target) => value !== null && Number.isFinite(value) && out.push({ runtime: rt, goal, value: r3(value), target, met: value <= target });
+    const amid = floorOf(results, rt, true);
     for (const [k, label] of VERB_FIGS) {
       const f = fig(k);
-      if (f?.stats[rt] && f.stats.runc) push(`${label}: (wall − node -e 0) / runc wall`, (f.stats[rt].median - floor.wall) / f.stats.runc.median, 1);
+      const fl = AMID_VERBS.has(k) ? amid : floor;
+      if (f?.stats[rt] && f.stats.runc) push(`${label}: (wall − node -e 0) / runc wall`, (f.stats[rt].median - fl.wall) / f.stats.runc.median, 1);
     }
     const lc = fig('lifecycle');
     if (lc?.stats[rt] && lc.stats.runc) push('create + start + delete: wall / runc', lc.stats[rt].median / lc.stats.runc.median, 0.8);
     const par = fig('par20');
     if (par?.stats[rt] && par.stats.runc) push('20 parallel creates: wall / runc', par.stats[rt].median / par.stats.runc.median, 2);
-    const floorCpu = floor.cpu ? floor.cpu.user + floor.cpu.sys : 0;
+    const floorCpu = amid.cpu ? amid.cpu.user + amid.cpu.sys : 0;
     for (const v of ['create', 'state', 'start', 'exec', 'kill', 'delete']) {
       const f = fig(`cpu-${v}`);
       if (f?.stats[rt] && f.stats.runc?.median > 0) push(`CPU ${v}: (user+sys − node -e 0's) / runc`, (f.stats[rt].median - floorCpu) / f.stats.runc.median, 1);
