@@ -207,7 +207,9 @@ describe(`linux.resources (${uut.name} vs runc)`, () => {
   });
 
   test(`events --interval prints stats until the container stops, then exits 0 (${uut.name})`, async (t) => {
-    const c = await detached(uut, 'ev-int', {}, ['sleep', '2']);
+    // the container outlives a few intervals even in the guest under TCG, where the events
+    // command's own start takes a second or more (with `sleep 2` it once saw a single interval)
+    const c = await detached(uut, 'ev-int', {}, ['sleep', '6']);
     t.after(() => uut.forceDelete(c.id));
     const r = await verb(uut, 'events', ['--interval', '500ms', c.id], { timeout: 20_000 });
     assert.equal(r.code, 0, show(r));
