@@ -86,14 +86,17 @@ const CHECKSUM_WASM = '0061736d0100000001060160027f7f00020801016d016d02000103090
  *  (SIGBUS). The single executable offers its own copy (sea-main.ts: `spawner`) to the verbs
  *  that start the executor. */
 const SPAWNER_SIZE = 0;
+const SPAWNER_FILE = __dirname + '/runts-spawn.node';
 /** The addon's exports, or null (not shipped, not whole, or not loadable here: then WebAssembly). */
 function spawner() {
   try {
     let lib = null;
-    if (embedded) lib = embedded.spawner?.(name) ?? null;
-    else if (SPAWNER_SIZE && statSync(__dirname + '/runts-spawn.node').size === SPAWNER_SIZE) {
+    // the single executable's copy costs more than the WebAssembly checksum of a small verb's
+    // cache (an unnamed file, then dlopen): only for the verbs that load it anyway
+    if (embedded) lib = startsExecutor ? (embedded.spawner?.() ?? null) : null;
+    else if (SPAWNER_SIZE && statSync(SPAWNER_FILE).size === SPAWNER_SIZE) {
       const m = { exports: {} };
-      process.dlopen(m, __dirname + '/runts-spawn.node');
+      process.dlopen(m, SPAWNER_FILE);
       lib = m.exports;
     }
     if (typeof lib?.checksum !== 'function') return null;
@@ -139,6 +142,8 @@ function checksumLarge(buf, start) {
 }
 
 const name = pick(process.argv.slice(2)) + '.cjs';
+/** The verbs that start the executor (and so load runts-spawn.node, and move a process into cgroups). */
+const startsExecutor = /^verb-(create|run|exec)\.cjs$/.test(name);
 const file = bundles.filename(name);
 
 /** `runts [global options] <verb> ...` starts the verb's own bundle (verb-<verb>.cjs) when the
@@ -193,7 +198,7 @@ function warmCgroupMigration() {
     // no warm-up: the verb's migration waits the whole grace period, as without it
   }
 }
-if (/^verb-(create|run|exec)\.cjs$/.test(name) && process.geteuid?.() === 0) warmCgroupMigration();
+if (startsExecutor && process.geteuid?.() === 0) warmCgroupMigration();
 
 let src;
 try {

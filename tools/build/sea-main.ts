@@ -61,10 +61,9 @@ function bundleRequire(id: string): unknown {
   require: () => Object.assign(bundleRequire, { resolve: base.resolve, cache: base.cache }),
   parent: undefined,
   Module,
-  // runts-spawn.node, for launch.cjs to check the cache with (its checksum): only for the verbs
-  // that start the executor, which load it anyway (from an unnamed copy: ~1 ms, more than the
-  // WebAssembly checksum of a small verb's cache)
-  spawner: (name: string) => (/^verb-(create|run|exec)\.cjs$/.test(name) ? loadSpawner() : null),
+  // runts-spawn.node, for launch.cjs to check the cache with (its checksum); launch.cjs asks only
+  // for the verbs that start the executor, which load it anyway
+  spawner: loadSpawner,
 };
 
 require('./launch.cjs');
