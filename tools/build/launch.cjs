@@ -161,22 +161,21 @@ function pick(args) {
   }
   return 'cli';
 }
-/** For the verbs that move a process into cgroups (create, run, exec) as root, where one moves (a
- *  v1 or hybrid host, or systemd's driver): starts the wait
- *  for the RCU grace period the first cgroup migration needs (10-20 ms), before the bundle is read
- *  and compiled, by writing this process's pid to the cgroup.procs of the cgroup2 cgroup it is
- *  already in (nothing moves; the kernel's migration lock then has its fast path open when the
- *  executor joins the container's cgroups; @runts/cgroups' warmCgroupMigration says more). Only
- *  the cgroup2 hierarchy, found from mountinfo and /proc/self/cgroup; anything unexpected skips
- *  it; errors are ignored. */
+/** For create and run as root with --systemd-cgroup, whose systemd moves the init into its scope:
+ *  starts the wait for the RCU grace period that migration needs when the kernel's migration lock
+ *  was idle (5-25 ms here), before the bundle is read and compiled, by writing this process's pid
+ *  to the cgroup.procs of the cgroup2 cgroup it is already in (nothing moves; the lock then has its
+ *  fast path open when systemd moves the init; @runts/cgroups' warmCgroupMigration says more).
+ *  Not with the cgroupfs driver: there nothing waits for a grace period any more (the executor
+ *  joins v1 dirs by their tasks file and is cloned into cgroup2 ones), and a warm-up would hold
+ *  cgroup_mutex through its own, keeping every mkdir of a cgroup waiting. Only the cgroup2
+ *  hierarchy, found from mountinfo and /proc/self/cgroup; anything unexpected skips it; errors are
+ *  ignored. */
 function warmCgroupMigration() {
   try {
     const self = /^0::(\/.*)$/m.exec(readFileSync('/proc/self/cgroup', 'latin1'));
     if (!self) return;
     const mountinfo = readFileSync('/proc/self/mountinfo', 'latin1');
-    // a pure v2 host: the init (or exec's process) is cloned straight into its cgroup, nothing
-    // migrates, unless systemd moves it (--systemd-cgroup: systemd's own migration waits too)
-    if (!mountinfo.includes(' - cgroup ') && !process.argv.some((a) => /^--systemd-cgroup(=true)?$/.test(a))) return;
     for (const line of mountinfo.split('\n')) {
       const sep = line.indexOf(' - cgroup2 ');
       if (sep < 0) continue;
@@ -198,7 +197,7 @@ function warmCgroupMigration() {
     // no warm-up: the verb's migration waits the whole grace period, as without it
   }
 }
-if (startsExecutor && process.geteuid?.() === 0) warmCgroupMigration();
+if (/^verb-(create|run)\.cjs$/.test(name) && process.geteuid?.() === 0 && process.argv.some((a) => /^--systemd-cgroup(=true)?$/.test(a))) warmCgroupMigration();
 
 let src;
 try {

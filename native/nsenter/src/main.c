@@ -46,6 +46,32 @@ static int join_cgroup_fd(int dirfd)
 	return n == 1 ? 0 : (errno = e, -1);
 }
 
+/* The file that moves this process into a cgroup v1 dir (CgroupJoin), opened for writing: its
+ * tasks file, where "0" moves the calling thread only. Stage 0 has no other thread, so that is the
+ * whole process, and the kernel can skip cgroup_threadgroup_rwsem, whose writer side (cgroup.procs,
+ * or any pid but 0) waits for an RCU grace period when it was idle (5-25 ms here; measured on
+ * Linux 6.18: a kernel without that shortcut takes the lock as for cgroup.procs). cgroup.procs
+ * where tasks cannot be opened (a delegated dir that chowned only cgroup.procs). Opened in pass 1,
+ * before any setns, like every host path. */
+static int open_cgroup_v1(const char *dir)
+{
+	int d = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (d < 0)
+		return -1;
+	int fd = openat(d, "tasks", O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		fd = openat(d, "cgroup.procs", O_WRONLY | O_CLOEXEC);
+	int e = errno;
+	close(d);
+	return fd >= 0 ? fd : (errno = e, -1);
+}
+
+static int write_zero(int fd)
+{
+	ssize_t n = write(fd, "0", 1);
+	return n == 1 ? 0 : -1;
+}
+
 /* The init cloned into the new namespaces, or (join mode) the exec'd process forked. */
 static pid_t clone_init(uint64_t nsflags, int join)
 {
@@ -257,8 +283,12 @@ int main(int argc, char **argv)
 	const struct step *uid_tool = NULL, *gid_tool = NULL, *cgstep = NULL;
 	int cgfd = -1, cghome = -1;
 	int *nsfd = calloc(prog.count + 1, sizeof(int));
-	if (!nsfd)
+	/* CgroupJoin's home files, by step: where a waiting stage 0 goes back to after the clone */
+	int *v1home = malloc((prog.count + 1) * sizeof(int));
+	if (!nsfd || !v1home)
 		die(ENOMEM, "alloc");
+	for (uint32_t i = 0; i <= prog.count; i++)
+		v1home[i] = -1;
 	for (uint32_t i = 0; i < prog.count; i++) {
 		const struct step *s = &prog.steps[i];
 		if (!is_stage0_op(s->op))
@@ -314,6 +344,20 @@ int main(int argc, char **argv)
 				die(errno, "open %s", s->a[1].s);
 			cgstep = s;
 			break;
+		case OP_CGROUP_JOIN: {
+			int fd = open_cgroup_v1(s->a[0].s);
+			if (fd < 0)
+				die(errno, "open %s", s->a[0].s);
+			if (write_zero(fd) < 0)
+				die(errno, "join cgroup %s", s->a[0].s);
+			close(fd);
+			if (s->a[1].n > 0) {
+				v1home[i] = open_cgroup_v1(s->a[1].s);
+				if (v1home[i] < 0)
+					die(errno, "open %s", s->a[1].s);
+			}
+			break;
+		}
 		case OP_FIFO:
 			if (g.fifo_fd >= 0)
 				close(g.fifo_fd);
@@ -415,6 +459,16 @@ int main(int argc, char **argv)
 		close(cgfd); /* neither the init nor stage 0 keeps the host cgroup dirs */
 	if (cghome >= 0)
 		close(cghome);
+	/* a waiting stage 0 leaves the v1 cgroups the clone needed it in; the init keeps no host file */
+	for (uint32_t i = 0; i < prog.count; i++) {
+		if (v1home[i] < 0)
+			continue;
+		g.step = prog.steps[i].index;
+		if (pid > 0 && write_zero(v1home[i]) < 0)
+			die(errno, "return to cgroup %s", prog.steps[i].a[1].s); /* the init sees mapsync close */
+		close(v1home[i]);
+	}
+	free(v1home);
 	g.step = nsnew ? nsnew->index : NO_STEP;
 	if (pid == 0) {
 		g.stage0 = 0;

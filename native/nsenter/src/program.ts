@@ -148,6 +148,12 @@ export const Op = {
    *  lock. Without clone3 or its cgroup field (ENOSYS, E2BIG, EINVAL), stage 0 joins the dir itself,
    *  clones as before and then goes back to home when one is given. */
   CgroupClone: 90,
+  /** Stage 0, pass 1 (before any setns): str cgroup v1 dir, str home dir ("" = none). Stage 0
+   *  joins the dir by writing "0" to its tasks file (cgroup.procs where tasks cannot be opened):
+   *  it has one thread, so that moves all of it, and the kernel skips the migration lock whose
+   *  writer side waits for an RCU grace period. With a home, it goes back there the same way right
+   *  after the clone (Wait mode). One step per hierarchy. */
+  CgroupJoin: 91,
 } as const;
 export type OpCode = (typeof Op)[keyof typeof Op];
 
@@ -302,7 +308,8 @@ export type Step =
   | { op: typeof Op.OpenTree; path: string; recursive: bigint }
   | { op: typeof Op.DetachMount; path: string }
   | { op: typeof Op.DeviceFilter; dir: string; program: Uint8Array; license: string; flags: bigint }
-  | { op: typeof Op.CgroupClone; dir: string; home: string };
+  | { op: typeof Op.CgroupClone; dir: string; home: string }
+  | { op: typeof Op.CgroupJoin; dir: string; home: string };
 
 /** A step with the config.json field it came from, so an error can name it:
  *  `mounts[2] (/data): mount: no such file or directory`. */
@@ -388,4 +395,5 @@ export const Signatures: { [K in Step['op']]: ReadonlyArray<readonly [string, Ar
   [Op.DetachMount]: [['path', 'str']],
   [Op.DeviceFilter]: [['dir', 'str'], ['program', 'bytes'], ['license', 'str'], ['flags', 'u64']],
   [Op.CgroupClone]: [['dir', 'str'], ['home', 'str']],
+  [Op.CgroupJoin]: [['dir', 'str'], ['home', 'str']],
 };

@@ -66,6 +66,7 @@ static const char *const signatures[OP_MAX + 1] = {
 	[OP_DETACH_MOUNT] = "s",
 	[OP_DEVICE_FILTER] = "sbsu",
 	[OP_CGROUP_CLONE] = "ss",
+	[OP_CGROUP_JOIN] = "ss",
 };
 
 const char *op_signature(unsigned op)

@@ -31,7 +31,7 @@ enum {
 	/* ebpf block (80-89): stage-0 ops numbered above OP_FIRST_INIT */
 	OP_DEVICE_FILTER = 80,
 	/* cgroup block (90-99): stage-0 ops */
-	OP_CGROUP_CLONE = 90,
+	OP_CGROUP_CLONE = 90, OP_CGROUP_JOIN = 91,
 	/* systemd block (100-109): stage-0 ops numbered above the init's */
 	OP_UID_MAP_TOOL = 100, OP_GID_MAP_TOOL = 101,
 	OP_MAX = 101,
@@ -156,11 +156,11 @@ int send_listener_main(int argc, char **argv);
 /* devfilter.c */
 void op_device_filter(const struct step *s);
 /* stage-0 ops: below OP_FIRST_INIT, mountsec's OpenTree, the ebpf block's DeviceFilter, the
- * systemd block's map tools and the cgroup block's CgroupClone */
+ * systemd block's map tools and the cgroup block's CgroupClone and CgroupJoin */
 static inline int is_stage0_op(unsigned op)
 {
 	return op < OP_FIRST_INIT || op == OP_OPEN_TREE || op == OP_DEVICE_FILTER || op == OP_UID_MAP_TOOL ||
-	       op == OP_GID_MAP_TOOL || op == OP_CGROUP_CLONE;
+	       op == OP_GID_MAP_TOOL || op == OP_CGROUP_CLONE || op == OP_CGROUP_JOIN;
 }
 
 /* steps.c */

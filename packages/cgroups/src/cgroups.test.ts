@@ -4,7 +4,8 @@ import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, existsSync, rmSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
-import { parseLayout, containerCgroupPaths, createCgroups, joinCgroups, removeCgroups, cgroupPids, setFrozen, isFrozenPaths, ownCgroupDirs, removeEmptyCgroups, hasPidsLimit, hostLayout, killInCreatedCgroups } from './index.ts';
+import { parseLayout, containerCgroupPaths, createCgroups, joinCgroups, removeCgroups, cgroupPids, setFrozen, isFrozenPaths, ownCgroupDirs, removeEmptyCgroups, hasPidsLimit, hostLayout, killInCreatedCgroups, earlyJoin } from './index.ts';
+import { Op } from '@runts/nsenter';
 
 const HYBRID = `31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755
 32 31 0:29 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu
@@ -128,6 +129,38 @@ test('removeEmptyCgroups: one rmdir each, deepest first; false at a dir that wil
     assert.equal(removeEmptyCgroups({ cpu: own }, []), false, 'a dir create did not make is never removed');
   } finally {
     rmSync(base, { recursive: true, force: true });
+  }
+});
+
+test('earlyJoin: v1 dirs are CgroupJoin steps (home in Wait mode, only where joined); a cgroup2 dir makes it this process’s job', async () => {
+  const paths = { cpu: '/sys/fs/cgroup/cpu/c1', 'name=systemd': '/sys/fs/cgroup/systemd/c1' };
+  const home = { cpu: '/sys/fs/cgroup/cpu', 'name=systemd': '/sys/fs/cgroup/systemd', memory: '/sys/fs/cgroup/memory/x' };
+  const waiting = earlyJoin(paths, home, 1);
+  assert.equal(waiting.joining, undefined);
+  assert.equal(waiting.leave, undefined);
+  assert.deepEqual(waiting.steps, [
+    { step: { op: Op.CgroupJoin, dir: '/sys/fs/cgroup/cpu/c1', home: '/sys/fs/cgroup/cpu' }, field: 'linux.cgroupsPath' },
+    { step: { op: Op.CgroupJoin, dir: '/sys/fs/cgroup/systemd/c1', home: '/sys/fs/cgroup/systemd' }, field: 'linux.cgroupsPath' },
+  ]);
+  assert.deepEqual(earlyJoin(paths, undefined, 1).steps.map((s) => (s.step as { home: string }).home), ['', '']);
+  // a cgroup2 dir: this process writes the executor's pid (here: to a fixture file), and moves it back
+  const dir = mkdtempSync(join(tmpdir(), 'runts-earlyjoin-'));
+  try {
+    for (const d of ['v2/c1', 'v2/own', 'cpu/c1', 'cpu/own']) {
+      mkdirSync(join(dir, d), { recursive: true });
+      writeFileSync(join(dir, d, 'cgroup.procs'), '');
+    }
+    const j = earlyJoin({ unified: join(dir, 'v2/c1'), cpu: join(dir, 'cpu/c1') }, { unified: join(dir, 'v2/own'), cpu: join(dir, 'cpu/own') }, 4242);
+    assert.deepEqual(j.steps, []);
+    await j.joining;
+    assert.equal(readFileSync(join(dir, 'v2/c1/cgroup.procs'), 'utf8'), '4242');
+    assert.equal(readFileSync(join(dir, 'cpu/c1/cgroup.procs'), 'utf8'), '4242');
+    await j.leave!();
+    assert.equal(readFileSync(join(dir, 'v2/own/cgroup.procs'), 'utf8'), '4242');
+    assert.equal(readFileSync(join(dir, 'cpu/own/cgroup.procs'), 'utf8'), '4242');
+    assert.equal(earlyJoin({ unified: join(dir, 'v2/c1') }, undefined, 1).leave, undefined);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 

@@ -4,9 +4,10 @@
 //
 //   resolve  where the container's cgroups are (systemd rootless asks the user manager)
 //   prepare  before the init exists: cgroupfs makes the dirs and writes the limits
-//   joinEarly cgroupfs only: the executor joins before it clones the init (which inherits them),
-//            on a libuv thread while the verb compiles; prepare then leaves pids.max to apply (the
-//            executor is one more task in the cgroup when it clones)
+//   joinEarly cgroupfs only: the executor joins before it clones the init (which inherits them):
+//            earlyJoin's steps (v1) or this process on a libuv thread (a cgroup2 dir); prepare
+//            then leaves pids.max to apply (the executor is one more task in the cgroup when it
+//            clones)
 //   apply    once the init's pid is known: cgroupfs joins it; systemd starts the scope with the pid
 //            in it, then makes the other dirs, writes the limits and joins (runc's Apply + Set)
 //   update   new limits: systemd SetUnitProperties, then the files (both drivers)
@@ -16,7 +17,7 @@
 // given (a limit then fails naming its field, from applyResources); device rules are not written.
 import { mkdirSync, readFileSync } from 'node:fs';
 import { RuntimeError, rootlessCgroups, warn as logWarn } from '@runts/core';
-import { createCgroups, joinCgroups, joinCgroupsAsync, removeCgroups, type CgroupLayout } from './index.ts';
+import { createCgroups, joinCgroups, earlyJoin, removeCgroups, type CgroupLayout, type EarlyJoin } from './index.ts';
 import { resolveCgroups, type DriverName, type ResolvedCgroups } from './paths.ts';
 import { applyResources, type LinuxResources, type ResourceWrite } from './resources.ts';
 import { deviceRules, applyDeviceRules } from './devices.ts';
@@ -43,8 +44,9 @@ export interface CgroupDriver {
   resolve(layout: CgroupLayout, spec: CgroupSpec, id: string): Promise<ResolvedCgroups>;
   /** returns the dirs it made (for rollback); with `deferPids`, pids.max is left to apply */
   prepare(layout: CgroupLayout, r: ResolvedCgroups, spec: CgroupSpec, o?: { deferPids?: boolean }): string[];
-  /** cgroupfs: puts `pid` (the executor, before it clones the init) in the prepared cgroups */
-  joinEarly?(r: ResolvedCgroups, pid: number): Promise<void>;
+  /** cgroupfs: puts the executor (`pid`), before it clones the init, in the prepared cgroups
+   *  `paths`, and (Wait mode) back in `home` after (earlyJoin) */
+  joinEarly?(paths: Record<string, string>, home: Record<string, string> | undefined, pid: number): EarlyJoin;
   /** returns more dirs it made, and the systemd unit when there is one; `joined`: the init is in
    *  the cgroups already (joinEarly), only what prepare deferred is left */
   apply(layout: CgroupLayout, r: ResolvedCgroups, spec: CgroupSpec, id: string, pid: number, o?: { joined?: boolean }): Promise<{ created: string[]; systemd?: SystemdRecord }>;
@@ -142,8 +144,8 @@ class CgroupfsDriver implements CgroupDriver {
     return created;
   }
 
-  joinEarly(r: ResolvedCgroups, pid: number): Promise<void> {
-    return joinCgroupsAsync(r.paths, pid);
+  joinEarly(paths: Record<string, string>, home: Record<string, string> | undefined, pid: number): EarlyJoin {
+    return earlyJoin(paths, home, pid);
   }
 
   async apply(layout: CgroupLayout, r: ResolvedCgroups, spec: CgroupSpec, _id: string, pid: number, o: { joined?: boolean } = {}): Promise<{ created: string[] }> {

@@ -137,10 +137,9 @@ export function joinCgroups(paths: Record<string, string>, pid: number): void {
 }
 
 /** joinCgroups, the first write on a libuv thread. The first migration of a burst waits for an
- *  RCU grace period (cgroup_threadgroup_rwsem's writer side: 10-20 ms on this VM, the same for
+ *  RCU grace period (cgroup_threadgroup_rwsem's writer side: 5-25 ms on this VM, the same for
  *  runc); the ones right after it do not, and are written here at once (a thread hop each would
- *  cost more than the write). create and exec have the executor join this way before it clones or
- *  forks (the process inherits the cgroups) and compile the program meanwhile. */
+ *  cost more than the write). */
 export function joinCgroupsAsync(paths: Record<string, string>, pid: number): Promise<void> {
   const entries = Object.entries(paths);
   if (entries.length === 0) return Promise.resolve();
@@ -160,6 +159,42 @@ export function joinCgroupsAsync(paths: Record<string, string>, pid: number): Pr
   });
 }
 
+/** How the executor joins `paths` before it clones the init or forks an exec'd process, which
+ *  inherit them (cgroupfs; runc's bootstrap process joins the same way). */
+export interface EarlyJoin {
+  /** CgroupJoin steps, one per v1 hierarchy, to put after Config */
+  steps: SourcedStep[];
+  /** the join this process does instead (a cgroup2 dir in `paths`), to await before the program */
+  joining?: Promise<void>;
+  /** Wait mode, with `joining`: moves the executor back to `home` once the init's pid is known */
+  leave?: () => Promise<void>;
+}
+
+/** The v1 hierarchies (all of `paths` on this hybrid host once cgroup2 is cloned into) are joined
+ *  by stage 0 itself, CgroupJoin: "0" to each dir's tasks file moves its one thread, which the
+ *  kernel does without its migration lock, so nothing waits for an RCU grace period (5-25 ms here,
+ *  where the executor's pid written to cgroup.procs waited for one, as runc's does); with `home`
+ *  (Wait mode) it goes back right after the clone. A cgroup2 dir in `paths` (one the executor is
+ *  not cloned into: an existing cgroup or user namespace joined first, see cloneIntoCgroup) has no
+ *  such shortcut: there this process writes the executor's pid, on a libuv thread while the
+ *  program is compiled, and `leave` moves it back, as before. */
+export function earlyJoin(paths: Record<string, string>, home: Record<string, string> | undefined, executorPid: number): EarlyJoin {
+  const back = home ? Object.fromEntries(Object.entries(home).filter(([k]) => k in paths)) : undefined;
+  if ('unified' in paths) {
+    return {
+      steps: [],
+      joining: joinCgroupsAsync(paths, executorPid),
+      ...(back && Object.keys(back).length > 0 ? { leave: () => joinCgroupsAsync(back, executorPid) } : {}),
+    };
+  }
+  return {
+    steps: Object.entries(paths).map(([key, dir]) => {
+      debug(`cgroup ${key}: the executor joins ${dir}${back?.[key] ? `, back to ${back[key]} after the clone` : ''}`);
+      return { step: { op: Op.CgroupJoin, dir, home: back?.[key] ?? '' }, field: 'linux.cgroupsPath' };
+    }),
+  };
+}
+
 /** The cgroup2 part of a join that the executor's clone does instead (clone3 CLONE_INTO_CGROUP:
  *  stage 0's CgroupClone, as crun does): the hierarchies the executor still joins itself (v1, on a
  *  hybrid host) and the step to put right after Config; undefined without a cgroup2 dir. `home`:
@@ -174,9 +209,11 @@ export function cloneIntoCgroup(paths: Record<string, string>, home: string | un
  *  for, by "moving" this process to the cgroup it is in (the kernel takes the migration lock,
  *  cgroup_threadgroup_rwsem, whose writer side waits for a grace period when it was idle, then
  *  finds nothing to move). The real migration soon after finds the lock's fast path already
- *  passed, or waits for the same grace period: create and exec then pay what is left of it rather
- *  than all of it (10-20 ms on this VM). Only where this process may write its own cgroup.procs;
- *  any error is ignored: nothing changes either way. */
+ *  passed, or waits for the same grace period, and pays what is left of it rather than all of it.
+ *  Only for a migration this process will make (exec: a paused container, one whose cgroups the
+ *  executor cannot leave): the kernel holds cgroup_mutex through that wait, so every mkdir, rmdir,
+ *  clone into a cgroup and CgroupJoin waits behind it. Only where this process may write its own
+ *  cgroup.procs; any error is ignored: nothing changes either way. */
 export function warmCgroupMigration(layout: CgroupLayout): void {
   if (process.geteuid?.() !== 0) return; // a user's own cgroup.procs is not theirs to write
   const first = layout.v2 ? 'unified' : layout.v1[0] ? hierarchyKey(layout.v1[0]) : undefined;

@@ -21,7 +21,7 @@ import {
   type ContainerRecord,
   type ContainerPaths,
 } from '@runts/core';
-import { hostLayout, cgroupDriver, cloneIntoCgroup, hierarchyKey, ownCgroupDirs, joinCgroupsAsync, warmCgroupMigration, hasPidsLimit, deviceRules, deviceFilterStep, deviceFilterTarget, attachDeviceFilter, warnNonEmptyCgroup, refuseFrozenCgroup, undoInterruptedCreate, discardCreate, killInCreatedCgroups, missingCgroupDirs, refuseHierarchyRoots, type CgroupSpec, type SystemdRecord } from '@runts/cgroups';
+import { hostLayout, cgroupDriver, cloneIntoCgroup, hierarchyKey, ownCgroupDirs, hasPidsLimit, deviceRules, deviceFilterStep, deviceFilterTarget, attachDeviceFilter, warnNonEmptyCgroup, refuseFrozenCgroup, undoInterruptedCreate, discardCreate, killInCreatedCgroups, missingCgroupDirs, refuseHierarchyRoots, type CgroupSpec, type SystemdRecord } from '@runts/cgroups';
 import { loadBundle } from '@runts/spec';
 import { compileCreate, runHooks, killRunningHooks } from '@runts/init';
 import { compileSeccomp, compileSeccompCached, seccompCache } from '@runts/seccomp';
@@ -60,8 +60,6 @@ export function writePidFile(path: string, pid: number): void {
 export async function launch(o: CreateOptions, mode: { wait: boolean; stdio?: Array<'inherit' | 'pipe' | 'ignore' | number> }): Promise<Launched> {
   validateId(o.id);
   checkPreservedFds(o.preserveFds ?? 0);
-  // the cgroupfs driver's migration wait starts now (warmCgroupMigration), under the work below
-  if (o.systemdCgroup !== true) warmCgroupMigration(hostLayout());
   const { bundle, spec, rootfs } = loadBundle(o.bundle ?? process.cwd(), { forStart: true });
   checkNamespacePaths((spec.linux as { namespaces?: unknown } | undefined)?.namespaces);
   const { paths, lock } = reserveId(o.root, o.id, undoInterruptedCreate);
@@ -100,8 +98,8 @@ export async function launch(o: CreateOptions, mode: { wait: boolean; stdio?: Ar
     // seccomp notify: the init passes its listener up once the filter is loaded; it goes to the agent
     // with the container process state (config-linux.md), as runc sends it
     let notifyState: Record<string, unknown> | undefined;
-    // the executor starts first (exec, its sealed re-exec) and waits for its program; meanwhile
-    // the cgroups are made (after the warm-up's grace period) and the program compiled
+    // the executor starts first and waits for its program; meanwhile the cgroups are made and the
+    // program compiled
     init = InitProcess.spawn({
       preserveFds: o.preserveFds ?? 0,
       detached: mode.wait && !relay,
@@ -115,16 +113,12 @@ export async function launch(o: CreateOptions, mode: { wait: boolean; stdio?: Ar
     createdCgroups = missingCgroupDirs(cgroupPaths);
     writeCreating(paths, { pid: 0, startTime: '', cgroupPaths, createdCgroups });
     // cgroupfs: the executor joins the v1 cgroups before it clones the init (which inherits them), as
-    // runc's bootstrap process does. Its first migration waits for an RCU grace period (10-20 ms
-    // here): that runs on a libuv thread while the program is compiled. In Wait mode (run) the
-    // executor stays as the init's parent, so it goes back to our own cgroups after the clone;
-    // where those cannot be placed (a cgroup namespace), the init joins after the clone instead.
+    // runc's bootstrap process does: stage 0 moves itself (CgroupJoin, @runts/cgroups' earlyJoin),
+    // which waits for no RCU grace period. In Wait mode (run) the executor stays as the init's
+    // parent, so it goes back to our own cgroups after the clone; where those cannot be placed (a
+    // cgroup namespace), the init joins after the clone instead.
     const leaveTo = mode.wait ? ownCgroupDirs(layout, Object.keys(cgroupPaths)) : undefined;
     const early = driver.joinEarly !== undefined && (!mode.wait || leaveTo !== undefined);
-    // once more: if the first warm-up's grace period is over, this keeps the migration lock's fast
-    // path open (it closes one grace period after the last migration) until the executor's join
-    // (not on a pure v2 host: the init is cloned into its cgroup there, nothing migrates)
-    if (early && layout.mode !== 'v2') warmCgroupMigration(layout);
     createdCgroups = driver.prepare(layout, resolved, cg, { deferPids: early });
     writeCreating(paths, { pid: 0, startTime: '', cgroupPaths, createdCgroups });
     refuseFrozenCgroup(cgroupPaths);
@@ -139,9 +133,9 @@ export async function launch(o: CreateOptions, mode: { wait: boolean; stdio?: Ar
     const joinsNs = (linux.namespaces ?? []).some((n) => (n.type === 'cgroup' || n.type === 'user') && n.path !== undefined);
     const into = early && !joinsNs && executorPid !== undefined && (!mode.wait || leaveTo?.['unified'] !== undefined) ? cloneIntoCgroup(resolved.paths, leaveTo?.['unified']) : undefined;
     const joinPaths = into ? into.join : resolved.paths;
-    const joining = early && executorPid !== undefined && Object.keys(joinPaths).length > 0 ? driver.joinEarly!({ ...resolved, paths: joinPaths }, executorPid) : undefined;
-    const joined = joining !== undefined || into !== undefined;
-    joining?.catch(() => {}); // awaited below; a compile error first must not leave it unhandled
+    const join = early && executorPid !== undefined && Object.keys(joinPaths).length > 0 ? driver.joinEarly!(joinPaths, leaveTo, executorPid) : undefined;
+    const joined = join !== undefined || into !== undefined;
+    join?.joining?.catch(() => {}); // awaited below; a compile error first must not leave it unhandled
     // the cgroup v2 device filter: attached by stage 0 before the init exists (cgroupfs), or once
     // the systemd scope (and so the cgroup) exists, after the driver's apply
     const deviceRuleList = deviceRules(cg.resources?.devices, cg.devices);
@@ -166,6 +160,7 @@ export async function launch(o: CreateOptions, mode: { wait: boolean; stdio?: Ar
     // Stage 0 attaches the eBPF device filter before the init exists (right after Config).
     if (deviceFilter) steps.splice(1, 0, deviceFilter);
     if (into) steps.splice(1, 0, into.step);
+    if (join) steps.splice(1, 0, ...join.steps);
     if (seccomp?.listener) {
       const l = seccomp.listener;
       init.setSeccompListener((fd: number, initPid: number) => {
@@ -173,16 +168,16 @@ export async function launch(o: CreateOptions, mode: { wait: boolean; stdio?: Ar
         sendSeccompListener({ pid: initPid, fd, listenerPath: l.path, state: JSON.stringify(state) });
       });
     }
-    if (joining) await joining;
+    if (join?.joining) await join.joining;
     init.sendProgram(steps);
     pid = await init.pid();
     startTime = procStat(pid)?.startTime ?? '';
     writeCreating(paths, { pid, startTime, cgroupPaths, createdCgroups });
     if (joined) {
-      // the executor leaves the container's cgroups (run: it waits for the init from ours) or exits
-      // (create); before the deferred pids limit, which counts it while it is there
-      // (only the hierarchies it joined and still in use: rootless prepare may have dropped some)
-      if (leaveTo && joining) await joinCgroupsAsync(Object.fromEntries(Object.entries(leaveTo).filter(([k]) => k in joinPaths && k in cgroupPaths)), executorPid!);
+      // the executor leaves the container's cgroups (run: it waits for the init from ours; stage 0
+      // did so right after the clone unless this process moved it) or exits (create); before the
+      // deferred pids limit, which counts it while it is there
+      if (join?.leave) await join.leave();
       else if (!leaveTo && hasPidsLimit(cg.resources)) await init.exit();
     }
     const applied = await driver.apply(layout, resolved, cg, o.id, pid, { joined });

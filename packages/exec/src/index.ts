@@ -3,7 +3,7 @@
 // process ever runs inside the container.
 import { readFileSync } from 'node:fs';
 import { loadContainer, RuntimeError, toRuntimeError, signalPid, waitGone, hookState, signalNumbers, checkPreservedFds } from '@runts/core';
-import { cloneIntoCgroup, confineToInit, joinCgroups, joinCgroupsAsync, ownCgroupDirs, hostLayout, warmCgroupMigration } from '@runts/cgroups';
+import { cloneIntoCgroup, confineToInit, earlyJoin, joinCgroups, ownCgroupDirs, hostLayout, warmCgroupMigration } from '@runts/cgroups';
 import { parseConfig, type LinuxSeccomp } from '@runts/spec';
 import { compileExec } from '@runts/init';
 import { compileSeccomp, compileSeccompCached, seccompCache } from '@runts/seccomp';
@@ -99,10 +99,6 @@ export function buildProcess(base: ExecProcess | undefined, o: ExecOptions): Exe
 
 export async function exec(o: ExecOptions): Promise<number> {
   const { record, status } = loadContainer(o.root, o.id);
-  // the cgroup migration's wait starts now, under the work below (warmCgroupMigration); on a pure
-  // v2 host the process is forked straight into its cgroup (below) and nothing migrates, unless
-  // the container is paused
-  if (status !== 'stopped' && (hostLayout().mode !== 'v2' || status === 'paused')) warmCgroupMigration(hostLayout());
   if (status === 'stopped') throw new RuntimeError('ENOTRUNNING', 'cannot exec in a stopped container');
   if (status === 'paused' && !o.ignorePaused) throw new RuntimeError('EBADSTATE', 'cannot exec in a paused container (use --ignore-paused to override)');
   const spec = record.config as { process?: ExecProcess };
@@ -112,9 +108,9 @@ export async function exec(o: ExecOptions): Promise<number> {
   // (state.json is read losslessly: the profile's uint64 values are exact)
   // only the cgroups the init is in (state.json is data, and may have been edited)
   const cgroups = subCgroups(confineToInit(o.id, record.cgroupPaths, undefined, record.pid, 'not executed'), o.cgroup);
-  // As create does: the executor starts first and joins the container's cgroups (on a libuv thread:
-  // the migration waits for an RCU grace period) while the program is compiled; the process it
-  // forks inherits them, and a waiting executor goes back to our own cgroups once it has forked.
+  // As create does: the executor starts first and joins the container's cgroups (earlyJoin: stage 0
+  // moves itself, which waits for no RCU grace period) while the program is compiled; the process
+  // it forks inherits them, and a waiting executor goes back to our own cgroups once it has forked.
   // Not into a paused container (a frozen executor could not fork), nor where our own cgroups
   // cannot be placed: there the process joins after the fork.
   const leaveTo = o.detach ? {} : ownCgroupDirs(hostLayout(), Object.keys(cgroups));
@@ -133,8 +129,11 @@ export async function exec(o: ExecOptions): Promise<number> {
   const ownNs = ((record.config as { linux?: { namespaces?: Array<{ type?: string }> } }).linux?.namespaces ?? []).some((n) => n.type === 'cgroup' || n.type === 'user');
   const into = early && !ownNs && executorPid !== undefined && (o.detach || leaveTo?.['unified'] !== undefined) ? cloneIntoCgroup(cgroups, leaveTo?.['unified']) : undefined;
   const joinPaths = into ? into.join : cgroups;
-  const joining = early && executorPid !== undefined && Object.keys(joinPaths).length > 0 ? joinCgroupsAsync(joinPaths, executorPid) : undefined;
-  joining?.catch(() => {}); // awaited below
+  const join = early && executorPid !== undefined && Object.keys(joinPaths).length > 0 ? earlyJoin(joinPaths, leaveTo, executorPid) : undefined;
+  join?.joining?.catch(() => {}); // awaited below
+  // the process joins after the fork (a paused container, no cgroups of ours to go back to): this
+  // process's migration waits for an RCU grace period, which starts now, under the compile
+  if (!join && !into && Object.keys(cgroups).length > 0) warmCgroupMigration(hostLayout());
   const seccompConfig = (record.config as { linux?: { seccomp?: LinuxSeccomp } }).linux?.seccomp;
   let steps: ReturnType<typeof compileExec>;
   let seccomp: ReturnType<typeof compileSeccomp> | undefined;
@@ -150,6 +149,7 @@ export async function exec(o: ExecOptions): Promise<number> {
       wait: !o.detach,
     });
     if (into) steps.splice(1, 0, into.step);
+    if (join) steps.splice(1, 0, ...join.steps);
   } catch (err) {
     init.kill();
     throw toRuntimeError(err);
@@ -165,11 +165,11 @@ export async function exec(o: ExecOptions): Promise<number> {
   }
   let pid = 0;
   try {
-    if (joining) await joining;
+    if (join?.joining) await join.joining;
     init.sendProgram(steps);
     pid = await init.pid();
-    if (!joining && !into) joinCgroups(cgroups, pid);
-    else if (joining && leaveTo && Object.keys(leaveTo).length > 0) await joinCgroupsAsync(Object.fromEntries(Object.entries(leaveTo).filter(([k]) => k in joinPaths)), executorPid!);
+    if (!join && !into) joinCgroups(cgroups, pid);
+    else if (join?.leave) await join.leave();
     init.go(JSON.stringify({ ociVersion: record.ociVersion, id: record.id, status, pid: record.pid, bundle: record.bundle }));
     await init.ready();
   } catch (err) {
