@@ -290,6 +290,21 @@ const WORK = mkdtempSync('/run/runts-bench-');
 chmodSync(WORK, 0o711);
 const LOG = path.join(WORK, 'cmd.log');
 const TIMEFILE = path.join(WORK, 'time.out');
+const RUFILE = path.join(WORK, 'rusage.out');
+
+/** tools/bench/rusage.c, built here with cc: every command runs under it, which times it from
+ *  fork to wait4 and reads wait4's rusage (CPU to the microsecond, peak RSS). Without cc: wall time
+ *  around spawnSync, CPU from /proc/self/stat's cutime/cstime (10 ms ticks), peak RSS from GNU time. */
+const RUSAGE = (() => {
+  const out = path.join(WORK, 'rusage');
+  const r = spawnSync('cc', ['-O2', '-o', out, path.join(HERE, 'rusage.c')], { encoding: 'utf8' });
+  if (r.status === 0) return out;
+  console.log(`cc could not build tools/bench/rusage.c (${r.error ? r.error.message : firstLine(r.stderr)}): wall time from spawnSync, CPU in 10 ms ticks, peak RSS from ${TIME_BIN}`);
+  return null;
+})();
+/** Peak RSS can be measured (rusage, or GNU time). */
+const HAVE_RSS = RUSAGE !== null || existsSync(TIME_BIN);
+const CPU_HOW = RUSAGE ? 'wait4 rusage of the command (µs)' : 'mean of cutime+cstime differences (10 ms ticks)';
 
 const CRUN_WRAPPER = [`umount ${CGROUP2_UNIFIED}; exec crun "$@"`];
 
@@ -369,7 +384,10 @@ function makeRuntimes() {
  *  inherits the stdio of `create`, and a pipe would keep spawnSync waiting for the container. */
 function exec(rt, args, { capture = false, timeout = 60000, time = false } = {}) {
   let full = rt.cmd(args);
-  if (time) full = [TIME_BIN, '-f', '%M', '-o', TIMEFILE, ...full];
+  if (RUSAGE) {
+    full = [RUSAGE, RUFILE, ...full];
+    rmSync(RUFILE, { force: true });
+  } else if (time) full = [TIME_BIN, '-f', '%M', '-o', TIMEFILE, ...full];
   const opts = { env: ENV, timeout, killSignal: 'SIGKILL', maxBuffer: 256 << 20 };
   let fd = null;
   if (capture) opts.stdio = ['ignore', 'pipe', 'pipe'];
@@ -385,7 +403,11 @@ function exec(rt, args, { capture = false, timeout = 60000, time = false } = {})
   if (fd !== null) closeSync(fd);
   const res = { ms, userMs: c1.user - c0.user, sysMs: c1.sys - c0.sys, status: r.status, signal: r.signal, error: r.error, stdout: capture ? r.stdout.toString() : '', stderr: capture ? r.stderr.toString() : '' };
   if (res.status !== 0 && !capture) res.stderr = readFileSync(LOG, 'utf8');
-  if (time && res.status === 0) {
+  if (RUSAGE) {
+    // the command's own figures (spawnSync's include this process's spawn and the helper's exec)
+    const m = existsSync(RUFILE) ? /^(\d+) (\d+) (\d+) (\d+)/.exec(readFileSync(RUFILE, 'latin1')) : null;
+    if (m) Object.assign(res, { ms: Number(m[1]) / 1e6, userMs: Number(m[2]) / 1000, sysMs: Number(m[3]) / 1000, maxrssKiB: Number(m[4]) });
+  } else if (time && res.status === 0) {
     const m = /(\d+)\s*$/.exec(readFileSync(TIMEFILE, 'utf8'));
     res.maxrssKiB = m ? Number(m[1]) : null;
   }
@@ -587,7 +609,7 @@ function figBaseline(rts, bundles) {
   for (const [label, p] of items) {
     const c = cpu[label] ?? [];
     cpuMean[label] = { user: c.reduce((a, x) => a + x.user, 0) / (c.length || 1), sys: c.reduce((a, x) => a + x.sys, 0) / (c.length || 1) };
-    if (existsSync(TIME_BIN) && /node|--version/.test(label)) {
+    if (HAVE_RSS && /node|--version/.test(label)) {
       const m = [];
       for (let k = 0; k < 5; k++) m.push(exec(p, [], { time: true }).maxrssKiB);
       rss[label] = stats(m.filter((x) => x > 0))?.median ?? null;
@@ -656,18 +678,18 @@ function figVerbs(rts, bundles) {
   }
   const rss = figure('rss-init', 'rss', 'init RSS, waiting between create and start', 'KiB', 0, 'VmRSS of the state pid');
   const C = {};
-  for (const v of Object.keys(V)) C[v] = figure(`cpu-${v}`, 'cpu', `CPU user+sys: ${V[v].title}`, 'ms', 1, 'mean of cutime+cstime differences (10 ms ticks)');
-  for (const f of Object.values(C)) f.mean = true;
+  for (const v of Object.keys(V)) C[v] = figure(`cpu-${v}`, 'cpu', `CPU user+sys: ${V[v].title}`, 'ms', 1, '${CPU_HOW}');
+  for (const f of Object.values(C)) f.mean = !RUSAGE;
   const cpuOf = (r) => r.userMs + r.sysMs;
   const SYS = {};
-  for (const v of Object.keys(V)) SYS[v] = figure(`sys-${v}`, 'sys', `CPU sys: ${V[v].title}`, 'ms', 1, 'mean of cstime differences (10 ms ticks)');
-  for (const f of Object.values(SYS)) f.mean = true;
+  for (const v of Object.keys(V)) SYS[v] = figure(`sys-${v}`, 'sys', `CPU sys: ${V[v].title}`, 'ms', 1, RUSAGE ? 'wait4 rusage of the command, ru_stime (µs)' : 'mean of cstime differences (10 ms ticks)');
+  for (const f of Object.values(SYS)) f.mean = !RUSAGE;
   // `node -e 0` of the Node each runts runs on, in the same iterations as its verbs: the floor the
   // goals subtract from them (the baseline's is taken minutes earlier, and this VM's speed drifts
   // by more than runc's whole call between the two)
   const FW = figure('floor-verbs', 'verbs', 'node -e 0, amid the verbs (its Node)', 'ms', 0, 'the Node start floor taken in the verbs\' iterations');
-  const FC = figure('cpu-floor-verbs', 'cpu', 'CPU user+sys: node -e 0, amid the verbs', 'ms', 0, 'mean of cutime+cstime differences (10 ms ticks)');
-  FC.mean = true;
+  const FC = figure('cpu-floor-verbs', 'cpu', 'CPU user+sys: node -e 0, amid the verbs', 'ms', 0, CPU_HOW);
+  FC.mean = !RUSAGE;
   const floorCmd = (rt) => (rt.name === 'runts' ? [process.execPath] : rt.name === 'sea' && rt.node ? [seaNodePath(rt.node)] : null);
   loop([...Object.values(V), rss, ...Object.values(C), ...Object.values(SYS), FW, FC], rts, ITER.n, ITER.warm, (rt, keep) => {
     const id = newId(rt, 'verb');
@@ -712,14 +734,14 @@ function figVerbs(rts, bundles) {
 function figRss(rts, bundles) {
   console.log('\n[rss] init RSS between create and start; peak RSS of each verb (/usr/bin/time -f %M)');
   const rss = figure('rss-init', 'rss', 'init RSS, waiting between create and start', 'KiB', 0, 'VmRSS of the state pid');
-  if (!existsSync(TIME_BIN)) {
-    console.log(`  ${TIME_BIN} missing (apt-get install time): peak RSS of the verbs skipped`);
+  if (!HAVE_RSS) {
+    console.log(`  no cc and ${TIME_BIN} missing (apt-get install gcc or time): peak RSS of the verbs skipped`);
   }
   const P = {};
   for (const v of ['run', 'create', 'state', 'start', 'exec', 'kill', 'delete']) {
     P[v] = figure(`maxrss-${v}`, 'rss', `peak RSS: ${v}`, 'KiB', 1, 'wait4 ru_maxrss of the command (its exec chain and the children it reaped)');
   }
-  const T = existsSync(TIME_BIN);
+  const T = HAVE_RSS;
   // the init RSS figure is shared with [verbs]: a failure here only marks the peak-RSS figures
   loop(Object.values(P), rts, ITER.rssN, 1, (rt, keep) => {
     const id = newId(rt, 'rss');
@@ -907,7 +929,7 @@ function summarize(rts, baseline) {
   return figures.map((f) => {
     const st = {};
     for (const n of names) if (f.samples[n]?.length) st[n] = stats(f.samples[n]);
-    // CPU figures are 10 ms ticks: their mean is the estimate, reported as the figure's value
+    // CPU figures in 10 ms ticks (no rusage helper): their mean is the estimate, reported as the figure's value
     if (f.mean) for (const n of Object.keys(st)) st[n] = { ...st[n], median: st[n].mean, of: 'mean' };
     const ratio = (a, b) => (st[a] && st[b] && st[b].median > 0 ? Math.round((st[a].median / st[b].median) * 1000) / 1000 : null);
     const out = {
@@ -1060,7 +1082,7 @@ function breakdownSvg(results) {
   const x = (v) => labelW + (v / max) * plotW;
   const o = [`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="DejaVu Sans, Helvetica, Arial, sans-serif" font-size="12">`, `<rect width="${W}" height="${H}" fill="#fff"/>`];
   o.push(`<text x="12" y="22" font-size="15" font-weight="bold">Where each verb's time goes (medians, ms; grey: runc's whole call)</text>`);
-  o.push(`<text x="12" y="40" fill="#555">${esc(`${results.generated} · ${results.host.cpus} CPUs · Node ${results.host.node} · kernel share from cstime (10 ms ticks, mean)`)}</text>`);
+  o.push(`<text x="12" y="40" fill="#555">${esc(`${results.generated} · ${results.host.cpus} CPUs · Node ${results.host.node} · kernel share from ${RUSAGE ? 'wait4 rusage ru_stime' : 'cstime (10 ms ticks, mean)'}`)}</text>`);
   let lx = 12;
   for (const [name, c] of colors) {
     o.push(`<rect x="${lx}" y="50" width="12" height="12" fill="${c}"/><text x="${lx + 17}" y="60">${esc(name)}</text>`);
@@ -1213,11 +1235,13 @@ async function main() {
       cgroups: isMountpoint(CGROUP2_UNIFIED) ? `v1 hierarchies + cgroup2 at ${CGROUP2_UNIFIED}` : existsSync('/sys/fs/cgroup/cgroup.controllers') ? 'v2' : 'v1',
     },
     method: {
-      timing: 'child_process.spawnSync, process.hrtime.bigint() around each spawn; runtimes rotated every iteration; warm-up discarded; cleanup untimed',
+      timing: RUSAGE
+        ? 'each command under tools/bench/rusage (spawned with child_process.spawnSync): CLOCK_MONOTONIC from its fork to wait4, CPU user+sys and peak RSS from the rusage of wait4; runtimes rotated every iteration; warm-up discarded; cleanup untimed'
+        : 'child_process.spawnSync, process.hrtime.bigint() around each spawn, CPU from cutime/cstime (10 ms ticks); runtimes rotated every iteration; warm-up discarded; cleanup untimed',
       env: `${UNSET_ENV.join(', ')} unset for every runtime`,
       reaper: REAPER,
       bundle: `${bundles.how}; runc spec default config (tools/bench/config.template.json), terminal off, read-only rootfs`,
-      peakRss: 'GNU time -f %M: wait4 ru_maxrss of the command, i.e. the largest of its exec chain and of the children it reaped (for crun that includes unshare and sh)',
+      peakRss: RUSAGE ? 'tools/bench/rusage: wait4 ru_maxrss of the command, i.e. the largest of its exec chain and of the children it reaped (for crun that includes unshare and sh)' : 'GNU time -f %M: wait4 ru_maxrss of the command, i.e. the largest of its exec chain and of the children it reaped (for crun that includes unshare and sh)',
       initRss: 'VmRSS from /proc/<pid>/status of the pid `state` reports, between create and start',
       list1000: 'one real container is created per runtime; its state-dir files are copied 1,000 times with the id replaced and the init pid/start time zeroed (stopped containers), in the runtime\'s own format: runc <root>/<id>/state.json, crun <root>/<id>/{status,config.json}, runts <root>/<id>/state.json',
       iterations: ITER,
