@@ -375,18 +375,23 @@ export function removeCgroups(paths: Record<string, string>, created?: string[])
  *  caller then looks at what is in it. */
 export function removeEmptyCgroups(paths: Record<string, string>, created: string[]): boolean {
   const own = new Set(Object.values(paths));
+  const gone = new Set<string>(); // (no access(2) after each rmdir that said so)
   for (const dir of [...created].reverse()) {
     try {
       rmdirSync(dir);
+      gone.add(dir);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') continue;
+      if (code === 'ENOENT') {
+        gone.add(dir);
+        continue;
+      }
       if (own.has(dir)) return false;
       if (code === 'EBUSY' || code === 'ENOTEMPTY') continue; // a parent another container uses
       return false;
     }
   }
-  return [...own].every((d) => !existsSync(d));
+  return [...own].every((d) => gone.has(d) || !existsSync(d));
 }
 
 function removeIfEmpty(dir: string): void {
