@@ -732,7 +732,7 @@ function figVerbs(rts, bundles) {
 
 /** Peak RSS (wait4 ru_maxrss via /usr/bin/time -f %M) of each verb, and the waiting init's VmRSS. */
 function figRss(rts, bundles) {
-  console.log('\n[rss] init RSS between create and start; peak RSS of each verb (/usr/bin/time -f %M)');
+  console.log(`\n[rss] init RSS between create and start; peak RSS of each verb (${RUSAGE ? 'wait4 ru_maxrss' : '/usr/bin/time -f %M'})`);
   const rss = figure('rss-init', 'rss', 'init RSS, waiting between create and start', 'KiB', 0, 'VmRSS of the state pid');
   if (!HAVE_RSS) {
     console.log(`  no cc and ${TIME_BIN} missing (apt-get install gcc or time): peak RSS of the verbs skipped`);
