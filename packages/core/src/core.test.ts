@@ -147,6 +147,10 @@ test('a pid is the container init only with its start time and namespaces', () =
   assert.ok(!belongsToContainer(4242, { pid: 4242, startTime: '777', nsIds: ns }, dying('R', '778')), 'another start time: a reused pid');
   assert.ok(!belongsToContainer(4242, { pid: 4242, startTime: '', nsIds: ns }, dying('Z', '777')), 'no start time: not ours');
   assert.ok(!belongsToContainer(4242, { pid: 4242, startTime: '777', nsIds: ns }, links({ '/proc/4242/ns/pid': 'pid:[9]', '/proc/4242/ns/mnt': 'mnt:[2]' })), 'alive in other namespaces: a stranger');
+  // past exit_task_namespaces: no mount namespace, its pid namespace still readable
+  const exiting = (pidLink: string): Sys => ({ readFile: (p) => (p === '/proc/4242/stat' ? stat('R', '777') : undefined), exists: () => false, readLink: (p) => (p === '/proc/4242/ns/pid' ? pidLink : undefined) });
+  assert.ok(belongsToContainer(4242, { pid: 4242, startTime: '777', nsIds: ns }, exiting(ns.pid)), 'exiting: mount namespace released, pid namespace the recorded one');
+  assert.ok(!belongsToContainer(4242, { pid: 4242, startTime: '777', nsIds: ns }, exiting('pid:[9]')), 'no mount namespace but another pid namespace: not the init');
 });
 
 test('a state dir that is a symlink is refused, never followed', () => {

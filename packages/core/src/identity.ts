@@ -80,14 +80,20 @@ export function isContainerInit(rec: Identity, sys: Sys = realSys): boolean {
  *  without namespace ids (nothing to check against) owns only its verified init. */
 export function belongsToContainer(pid: number, rec: Identity, sys: Sys = realSys): boolean {
   if (pid === rec.pid) {
-    // the init, also on its way out: a zombie, or exiting with its namespaces already released
-    // (they can no longer be read). It is still in its cgroups and no one else's, so delete waits
-    // for it to go: a run whose process fails to exec deletes the container while its init exits
-    // (e2e 30 once found the init in that window taken for a stranger, and the cgroups left)
+    // the init, also on its way out: a zombie, or exiting with its namespaces already released.
+    // It is still in its cgroups and no one else's, so delete waits for it to go: a run whose
+    // process fails to exec deletes the container while its init exits (e2e 30 found the init in
+    // that window taken for a stranger, and the cgroups left, twice). In do_exit the mount, uts,
+    // ipc, net, cgroup and time namespaces go at once (exit_task_namespaces: no task but an exiting
+    // one is without them) well before the task is a zombie, while its pid namespace can be read
+    // until it is reaped: no mount namespace left, and the pid namespace (if it can still be read)
+    // the recorded one, is the init exiting. Its pid and start time name it alone meanwhile.
     const st = recordedInitStat(rec, sys);
     if (!st) return false;
     if (st.state === 'Z' || st.state === 'X') return true;
-    return initNamespacesMatch(rec, sys) || (readNsId(pid, 'pid', sys) === undefined && readNsId(pid, 'mnt', sys) === undefined);
+    if (initNamespacesMatch(rec, sys)) return true;
+    const pidNs = readNsId(pid, 'pid', sys);
+    return readNsId(pid, 'mnt', sys) === undefined && (pidNs === undefined || rec.nsIds?.pid === undefined || pidNs === rec.nsIds.pid);
   }
   const ns = rec.nsIds;
   if (ns?.pid !== undefined) return readNsId(pid, 'pid', sys) === ns.pid;
