@@ -395,13 +395,14 @@ function exec(rt, args, { capture = false, timeout = 60000, time = false } = {})
     fd = openSync(LOG, 'w');
     opts.stdio = ['ignore', fd, fd];
   }
-  const c0 = childCpu();
+  // (CPU from cutime/cstime only without the rusage helper, which reports the command's own)
+  const c0 = RUSAGE ? null : childCpu();
   const t0 = now();
   const r = spawnSync(full[0], full.slice(1), opts);
   const ms = msSince(t0);
-  const c1 = childCpu();
+  const c1 = RUSAGE ? null : childCpu();
   if (fd !== null) closeSync(fd);
-  const res = { ms, userMs: c1.user - c0.user, sysMs: c1.sys - c0.sys, status: r.status, signal: r.signal, error: r.error, stdout: capture ? r.stdout.toString() : '', stderr: capture ? r.stderr.toString() : '' };
+  const res = { ms, userMs: c1 ? c1.user - c0.user : 0, sysMs: c1 ? c1.sys - c0.sys : 0, status: r.status, signal: r.signal, error: r.error, stdout: capture ? r.stdout.toString() : '', stderr: capture ? r.stderr.toString() : '' };
   if (res.status !== 0 && !capture) res.stderr = readFileSync(LOG, 'utf8');
   if (RUSAGE) {
     // the command's own figures (spawnSync's include this process's spawn and the helper's exec)

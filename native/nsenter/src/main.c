@@ -33,6 +33,13 @@ struct runts_clone_args {
 	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size, cgroup;
 };
 
+/* Writes "0" (this process, or with a tasks file this thread) to the open cgroup file. */
+static int write_zero(int fd)
+{
+	ssize_t n = write(fd, "0", 1);
+	return n == 1 ? 0 : -1;
+}
+
 /* Writes "0" (this process) to cgroup.procs in the dir fd (opened in pass 1, before any setns:
  * after an NsJoin of a mount namespace, a host path would resolve in the container's): joins it. */
 static int join_cgroup_fd(int dirfd)
@@ -40,10 +47,10 @@ static int join_cgroup_fd(int dirfd)
 	int fd = openat(dirfd, "cgroup.procs", O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
-	ssize_t n = write(fd, "0", 1);
+	int r = write_zero(fd);
 	int e = errno;
 	close(fd);
-	return n == 1 ? 0 : (errno = e, -1);
+	return r < 0 ? (errno = e, -1) : 0;
 }
 
 /* The file that moves this process into a cgroup v1 dir (CgroupJoin), opened for writing: its
@@ -64,12 +71,6 @@ static int open_cgroup_v1(const char *dir)
 	int e = errno;
 	close(d);
 	return fd >= 0 ? fd : (errno = e, -1);
-}
-
-static int write_zero(int fd)
-{
-	ssize_t n = write(fd, "0", 1);
-	return n == 1 ? 0 : -1;
 }
 
 /* The init cloned into the new namespaces, or (join mode) the exec'd process forked. */

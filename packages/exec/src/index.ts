@@ -131,9 +131,10 @@ export async function exec(o: ExecOptions): Promise<number> {
   const joinPaths = into ? into.join : cgroups;
   const join = early && executorPid !== undefined && Object.keys(joinPaths).length > 0 ? earlyJoin(joinPaths, leaveTo, executorPid) : undefined;
   join?.joining?.catch(() => {}); // awaited below
-  // the process joins after the fork (a paused container, no cgroups of ours to go back to): this
-  // process's migration waits for an RCU grace period, which starts now, under the compile
-  if (!join && !into && Object.keys(cgroups).length > 0) warmCgroupMigration(hostLayout());
+  // neither: the process joins after the fork (a paused container, no cgroups of ours to go back
+  // to); this process's migration waits for an RCU grace period, which starts now, under the compile
+  const joinsAfterFork = !join && !into;
+  if (joinsAfterFork && Object.keys(cgroups).length > 0) warmCgroupMigration(hostLayout());
   const seccompConfig = (record.config as { linux?: { seccomp?: LinuxSeccomp } }).linux?.seccomp;
   let steps: ReturnType<typeof compileExec>;
   let seccomp: ReturnType<typeof compileSeccomp> | undefined;
@@ -168,7 +169,7 @@ export async function exec(o: ExecOptions): Promise<number> {
     if (join?.joining) await join.joining;
     init.sendProgram(steps);
     pid = await init.pid();
-    if (!join && !into) joinCgroups(cgroups, pid);
+    if (joinsAfterFork) joinCgroups(cgroups, pid);
     else if (join?.leave) await join.leave();
     init.go(JSON.stringify({ ociVersion: record.ociVersion, id: record.id, status, pid: record.pid, bundle: record.bundle }));
     await init.ready();
