@@ -255,4 +255,51 @@ describe('hooks: working directory and a failing poststart', () => {
       b.cleanup();
     }
   });
+
+  // start's destroy after a failed poststart hook is a chunk of its own (tools/build/build.mjs:
+  // lazy-delete.cjs beside the bundle, an asset of the single executable), loaded only then: it
+  // must log as start was told to (--log-format json: every line JSON, the poststop hook's
+  // warning too) and fail start as the bundle's own code would. runts, and oci-start installed
+  // alone as its package builds it.
+  test('a failing poststart hook with --log-format json: the destroy (a lazily loaded chunk) logs JSON lines too', async () => {
+    for (const n of ['runts', 'oci']) {
+      const rt = runtime(n);
+      const b = await makeBundle({ name: `poststartjson${n}`, args: ['sleep', '1000'] });
+      const log = b.path('hooks.log');
+      b.config.hooks = {
+        poststart: [{ path: '/bin/false' }],
+        poststop: [
+          { path: '/bin/sh', args: ['sh', '-c', 'exit 7'] },
+          { path: '/bin/sh', args: ['sh', '-c', `echo poststop >> ${log}`] },
+        ],
+      };
+      b.write();
+      const id = newId(`psjson${n}`);
+      try {
+        assert.equal((await rt.create(id, { bundle: b.dir })).code, 0, n);
+        const pid = (await rt.stateJson(id)).pid;
+        // runc's global flags go before the verb; oci-start takes them anywhere
+        const s = n === 'oci' ? await spawnCapture([...rt.argv('start'), '--log-format', 'json', id]) : await raw(rt, ['--log-format', 'json'], 'start', [id]);
+        assert.equal(s.code, 1, `${n}: ${show(s)}`);
+        const lines = s.stderr.trim().split('\n').map((l) => {
+          try {
+            return JSON.parse(l);
+          } catch {
+            assert.fail(`${n}: a line on stderr that is not JSON: ${l}\n${show(s)}`);
+          }
+        });
+        const warning = lines.find((l) => l.level === 'warning');
+        assert.match(warning?.msg ?? '', new RegExp(`^container ${id}: hooks\\.poststop\\[0\\] \\(/bin/sh\\): exit status 7`), `${n}: ${show(s)}`);
+        assert.match(lines.at(-1).msg, /hooks\.poststart\[0\] \(\/bin\/false\): exit status 1/, `${n}: ${show(s)}`);
+        assert.equal(lines.at(-1).level, 'error', n);
+        assert.ok(await waitPidExit(pid), `${n}: the container was stopped`);
+        assert.equal(readFileSync(log, 'utf8'), 'poststop\n', `${n}: the other poststop hook ran`);
+        assert.ok(!existsSync(join(rt.root, id)), `${n}: its state is gone`);
+        assert.deepEqual(cgroupsOf(id), [], `${n}: no cgroup left`);
+      } finally {
+        await rt.forceDelete(id);
+        b.cleanup();
+      }
+    }
+  });
 });

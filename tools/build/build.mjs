@@ -46,6 +46,30 @@ const lazyPlugin = {
   },
 };
 
+// In a command bundle, a dynamic import() of a workspace package (start's `import('@runts/delete')`,
+// taken only when a poststart hook fails) is a chunk of its own, ./lazy-<name>.cjs beside the
+// bundle, bundled here as CommonJS: the verb's bundle and its eager code cache (codecache.cjs)
+// then hold only what every run needs (start's went from 86 to 54 KB, its cache from 168 to 101
+// KB: ~0.6 ms less reading and deserializing of every start). A chunk has its own copies of the
+// modules it shares with the bundle; what those keep for the whole process (the log settings, the
+// output state) lives on globalThis, and RuntimeError and UsageError are recognized across copies
+// (@runts/core). A chunk is compiled without a cache, when its path is taken.
+const chunks = new Map(); // chunk file -> resolved entry
+const chunkPlugin = {
+  name: 'runts-chunks',
+  setup(b) {
+    b.onResolve({ filter: /^@runts\// }, async (args) => {
+      if (args.kind !== 'dynamic-import' || args.pluginData?.chunk) return undefined;
+      const r = await b.resolve(args.path, { kind: 'import-statement', resolveDir: args.resolveDir, pluginData: { chunk: true } });
+      if (r.errors.length > 0) return { errors: r.errors };
+      const file = `lazy-${args.path.slice('@runts/'.length).replace(/[^a-z0-9]+/g, '-')}.cjs`;
+      if (chunks.has(file) && chunks.get(file) !== r.path) throw new Error(`${file}: two modules would be this chunk`);
+      chunks.set(file, r.path);
+      return { path: `./${file}`, external: true };
+    });
+  },
+};
+
 const common = {
   plugins: [lazyPlugin],
   bundle: true,
@@ -65,23 +89,34 @@ const common = {
 const commands = command ? { cli: command } : {};
 for (const [name, src] of Object.entries(pkg.runts?.commands ?? {})) commands[name] = join(dir, src);
 
+/** The options of a CommonJS command bundle (a verb's, or a chunk's). */
+const cjs = {
+  ...common,
+  plugins: [lazyPlugin, chunkPlugin],
+  outdir: out,
+  outExtension: { '.js': '.cjs' },
+  format: 'cjs',
+  // import() of a lazy external (./dbus-native.cjs, a chunk) becomes require(): launch.cjs runs the
+  // bundle as a vm.Script, where a real import() has no loader on every Node
+  supported: { 'dynamic-import': false },
+  // import.meta.dirname (the executor is found next to the bundle) and .url without the ESM
+  // loader, the URL computed only when asked
+  define: { 'import.meta': '__runtsImportMeta' },
+  banner: {
+    js: "var __runtsImportMeta = { dirname: __dirname, filename: __filename, get url() { return require('node:url').pathToFileURL(__filename).href; } };",
+  },
+};
+
 if (command) {
-  await build({
-    ...common,
-    entryPoints: commands,
-    outdir: out,
-    outExtension: { '.js': '.cjs' },
-    format: 'cjs',
-    // import() of a lazy external (./dbus-native.cjs) becomes require(): launch.cjs runs the
-    // bundle as a vm.Script, where a real import() has no loader on every Node
-    supported: { 'dynamic-import': false },
-    // import.meta.dirname (the executor is found next to the bundle) and .url without the ESM
-    // loader, the URL computed only when asked
-    define: { 'import.meta': '__runtsImportMeta' },
-    banner: {
-      js: "var __runtsImportMeta = { dirname: __dirname, filename: __filename, get url() { return require('node:url').pathToFileURL(__filename).href; } };",
-    },
-  });
+  await build({ ...cjs, entryPoints: commands });
+  // the chunks, and the chunks of chunks
+  for (const built = new Set(); built.size < chunks.size; ) {
+    for (const [file, entry] of [...chunks]) {
+      if (built.has(file)) continue;
+      built.add(file);
+      await build({ ...cjs, entryPoints: { [file.slice(0, -'.cjs'.length)]: entry } });
+    }
+  }
   copyFileSync(join(import.meta.dirname, 'launch.cjs'), join(out, 'launch.cjs'));
   // shipped for the package's npm postinstall (`codecache.cjs --postinstall`): an installing Node
   // other than this one makes the caches again for itself

@@ -1,6 +1,6 @@
 // The main script of the single executable runts (dist/runts, made by sea.mjs): a Node single
 // executable application carrying, as assets, the same command bundles as packages/runts/dist
-// (cli.cjs, verb-<verb>.cjs, dbus-native.cjs; one asset) with V8 code caches made by its own Node, the native
+// (cli.cjs, verb-<verb>.cjs, lazy-<name>.cjs, dbus-native.cjs; one asset) with V8 code caches made by its own Node, the native
 // executor and koffi's native part, so that it runs on a host without Node and with no file
 // beside it. (sea-hooks.ts says how the executor and koffi get out of the executable.)
 // The start is launch.cjs's, bundled in: it picks the verb's bundle from argv, checks its cache
@@ -39,18 +39,20 @@ const asset = (name: string): Buffer => {
   return pack.subarray(at, at + length);
 };
 const base = Module.createRequire(process.execPath);
-let dbus: unknown;
-/** The bundles' require: Node's builtins and koffi (sea-hooks), and the D-Bus client the systemd
- *  driver loads lazily (`./dbus-native.cjs`, an asset: compiled only when that path is taken). */
+const loaded = new Map<string, unknown>();
+/** The bundles' require: Node's builtins and koffi (sea-hooks), and what a bundle loads lazily,
+ *  an asset compiled only when that path is taken: the D-Bus client of the systemd driver
+ *  (`./dbus-native.cjs`) and the chunks (`./lazy-<name>.cjs`, build.mjs: start's destroy). */
 function bundleRequire(id: string): unknown {
-  if (id !== './dbus-native.cjs') return base(id);
-  if (!dbus) {
+  const name = /^\.\/((?:lazy-[a-z0-9-]+|dbus-native)\.cjs)$/.exec(id)?.[1];
+  if (!name || !has(name)) return base(id);
+  if (!loaded.has(name)) {
     const mod = { exports: {} as unknown };
-    const fn = new Script(Module.wrap(asset('dbus-native.cjs').toString('utf8')), { filename: `${process.execPath}/dbus-native.cjs` }).runInThisContext() as (...a: unknown[]) => void;
-    fn(mod.exports, base, mod, process.execPath, process.execPath.replace(/\/[^/]*$/, ''));
-    dbus = mod.exports;
+    const fn = new Script(Module.wrap(asset(name).toString('utf8')), { filename: `${process.execPath}/${name}` }).runInThisContext() as (...a: unknown[]) => void;
+    fn(mod.exports, bundleRequire, mod, process.execPath, process.execPath.replace(/\/[^/]*$/, ''));
+    loaded.set(name, mod.exports);
   }
-  return dbus;
+  return loaded.get(name);
 }
 
 (globalThis as Record<symbol, unknown>)[Symbol.for('runts.bundles')] = {

@@ -60,7 +60,7 @@ if (!existsSync(koffiNode)) throw new Error(`${koffiNode}: koffi has no native p
 // The command bundles, as packages/runts/dist has them (without their build tag: codecache.cjs
 // adds it again with a cache for the executable's Node)
 const dist = join(REPO, 'packages/runts/dist');
-const bundles = snapshot ? [] : readdirSync(dist).filter((f) => /^(cli|verb-[a-z]+|dbus-native)\.cjs$/.test(f)).sort();
+const bundles = snapshot ? [] : readdirSync(dist).filter((f) => /^(cli|verb-[a-z]+|lazy-[a-z0-9-]+|dbus-native)\.cjs$/.test(f)).sort();
 if (!snapshot && !bundles.includes('cli.cjs')) throw new Error(`${dist}: runts not built (pnpm build first)`);
 const codecache = join(import.meta.dirname, 'codecache.cjs');
 // Node's options for every start of the executable (sea-config's execArgv; a Node that does not
@@ -102,8 +102,8 @@ const assets = { 'runts-init': exe, 'runts-spawn.node': spawner, 'koffi.node': k
 const packed = [];
 for (const b of bundles) {
   writeFileSync(join(work, b), readFileSync(join(dist, b), 'utf8').replace(/\/\/# runtsBuild=[0-9a-f]{40}\n$/, ''));
-  if (b === 'dbus-native.cjs') {
-    packed.push(b); // loaded only by the systemd driver, and then compiled
+  if (b === 'dbus-native.cjs' || b.startsWith('lazy-')) {
+    packed.push(b); // loaded only on one path (the systemd driver, a chunk's), and then compiled
     continue;
   }
   const name = b.slice(0, -'.cjs'.length);

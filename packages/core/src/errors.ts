@@ -11,7 +11,15 @@ export type ErrorCode =
   | 'EHOOK' // a hook failed
   | 'EEXEC'; // the user's executable could not be found or run
 
+/** Marks a RuntimeError of any copy of this module: a command's lazily loaded chunk (build.mjs)
+ *  has its own, and what it throws must still be one for the command's `instanceof`. */
+const BRAND = Symbol.for('runts.RuntimeError');
+
 export class RuntimeError extends Error {
+  static override [Symbol.hasInstance](v: unknown): boolean {
+    return typeof v === 'object' && v !== null && (v as Record<symbol, unknown>)[BRAND] === true;
+  }
+  readonly [BRAND] = true;
   readonly code: ErrorCode;
   readonly errno: string | undefined;
   /** The process exit code the CLI uses for this error (1 unless a verb says otherwise, e.g. exec's 255). */

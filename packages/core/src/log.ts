@@ -14,12 +14,16 @@ export interface LogOptions {
   debug?: boolean | undefined;
 }
 
-let current: Required<Pick<LogOptions, 'logFormat'>> & LogOptions = { logFormat: 'text' };
+type Settings = Required<Pick<LogOptions, 'logFormat'>> & LogOptions;
+/** The settings of the whole process, on globalThis: a command's lazily loaded chunk (build.mjs:
+ *  start's destroy after a failed poststart hook) has its own copy of this module and must log
+ *  as the command was told to. */
+const shared = ((globalThis as Record<symbol, unknown>)[Symbol.for('runts.log')] ??= { current: { logFormat: 'text' } }) as { current: Settings };
 
 export function configureLog(o: LogOptions): void {
   const logFormat = o.logFormat ?? 'text';
   if (logFormat !== 'text' && logFormat !== 'json') throw new Error(`invalid log format: ${String(logFormat)}`);
-  current = { ...o, logFormat };
+  shared.current = { ...o, logFormat };
   if (o.log) closeSync(openSync(o.log, 'a', 0o644)); // create it now, like runc (an unwritable path fails early)
 }
 
@@ -39,11 +43,11 @@ export function formatLine(level: LogLevel, msg: string, format: LogFormat, time
 }
 
 export function log(level: LogLevel, msg: string): void {
-  if (level === 'debug' && !current.debug) return;
-  const line = formatLine(level, msg, current.logFormat);
-  if (current.log) {
+  if (level === 'debug' && !shared.current.debug) return;
+  const line = formatLine(level, msg, shared.current.logFormat);
+  if (shared.current.log) {
     try {
-      appendFileSync(current.log, line);
+      appendFileSync(shared.current.log, line);
       return;
     } catch {
       // fall through to stderr
@@ -55,10 +59,10 @@ export function log(level: LogLevel, msg: string): void {
 /** Reports a fatal error the way runc does. */
 export function logFatal(msg: string): void {
   log('error', msg);
-  if (current.log) writeErr(msg + '\n');
+  if (shared.current.log) writeErr(msg + '\n');
 }
 
 export const debug = (msg: string): void => log('debug', msg);
 /** True with --debug: for debug lines that cost something to build. */
-export const debugEnabled = (): boolean => current.debug === true;
+export const debugEnabled = (): boolean => shared.current.debug === true;
 export const warn = (msg: string): void => log('warning', msg);

@@ -5,14 +5,19 @@
 // fd, to process.stdout/stderr, so the order holds and nothing is cut.
 import { writeSync } from 'node:fs';
 
-const handedOver: [boolean, boolean, boolean] = [false, false, false];
-let sink: ((fd: 1 | 2, text: string) => void) | undefined;
+/** Which fds went over to process.stdout/stderr, and the test sink: one state for the process, on
+ *  globalThis, shared with the copy of this module in a command's lazily loaded chunk (build.mjs). */
+const state = ((globalThis as Record<symbol, unknown>)[Symbol.for('runts.output')] ??= { handedOver: [false, false, false], sink: undefined }) as {
+  handedOver: [boolean, boolean, boolean];
+  sink: ((fd: 1 | 2, text: string) => void) | undefined;
+};
+const handedOver = state.handedOver;
 
 /** For tests: output goes to `fn` instead of the fds until the returned function is called. */
 export function captureOutput(fn: (fd: 1 | 2, text: string) => void): () => void {
-  sink = fn;
+  state.sink = fn;
   return () => {
-    sink = undefined;
+    state.sink = undefined;
   };
 }
 
@@ -28,6 +33,7 @@ function stream(fd: 1 | 2): NodeJS.WriteStream {
 /** Writes all of `text` to fd 1 or 2. A closed reader (EPIPE) drops the output, as a write to a
  *  closed pipe does in runc (its stdout is gone; the exit code still says how the verb went). */
 export function writeFd(fd: 1 | 2, text: string | Uint8Array): void {
+  const sink = state.sink;
   if (sink) {
     sink(fd, typeof text === 'string' ? text : Buffer.from(text).toString());
     return;
