@@ -691,7 +691,6 @@ function figVerbs(rts, bundles) {
   const FW = figure('floor-verbs', 'verbs', 'node -e 0, amid the verbs (its Node)', 'ms', 0, 'the Node start floor taken in the verbs\' iterations');
   const FC = figure('cpu-floor-verbs', 'cpu', 'CPU user+sys: node -e 0, amid the verbs', 'ms', 0, CPU_HOW);
   FC.mean = !RUSAGE;
-  const floorCmd = (rt) => (rt.name === 'runts' ? [process.execPath] : rt.name === 'sea' && rt.node ? [seaNodePath(rt.node)] : null);
   loop([...Object.values(V), rss, ...Object.values(C), ...Object.values(SYS), FW, FC], rts, ITER.n, ITER.warm, (rt, keep) => {
     const id = newId(rt, 'verb');
     try {
@@ -713,14 +712,10 @@ function figVerbs(rts, bundles) {
           add(SYS[v], rt, r.sysMs);
         }
       }
-      const node = floorCmd(rt);
-      if (node && existsSync(node[0])) {
-        const p = { name: `${rt.name} node`, live: new Set(), cmd: () => [...node, '-e', '0'] };
-        const f = must(p, [], exec(p, []));
-        if (keep) {
-          add(FW, rt, f.ms);
-          add(FC, rt, cpuOf(f));
-        }
+      const f = nodeFloorRun(rt);
+      if (f && keep) {
+        add(FW, rt, f.ms);
+        add(FC, rt, cpuOf(f));
       }
     } finally {
       cleanup(rt, id);
@@ -879,15 +874,32 @@ function fabricate(rt, tmpl, count, ids) {
   }
 }
 
+/** The Node a runtime's calls start (runts: this one; sea: its own), or null (runc, crun). */
+const floorCmd = (rt) => (rt.name === 'runts' ? [process.execPath] : rt.name === 'sea' && rt.node ? [seaNodePath(rt.node)] : null);
+/** One `node -e 0` of that Node, timed as the runtime's commands are; null when it has none. */
+function nodeFloorRun(rt) {
+  const node = floorCmd(rt);
+  if (!node || !existsSync(node[0])) return null;
+  const p = { name: `${rt.name} node`, live: new Set(), cmd: () => [...node, '-e', '0'] };
+  return must(p, [], exec(p, []));
+}
+
 function figList(rts, bundles) {
   const N = ITER.listCount;
   console.log(`\n[list1000] \`list\` with ${N} (fabricated, stopped) containers in the state dir; and with none`);
   const empty = figure('list-empty', 'list', '`list`, empty state dir', 'ms', 1);
   const full = figure('list1000', 'list', `\`list\`, ${N} stopped containers`, 'ms', 1,
     'state dirs fabricated in each runtime\'s own format from a real container\'s, with the init pid zeroed');
-  loop([empty], rts, ITER.listN, ITER.listWarm, (rt, keep) => {
+  // `node -e 0` in the same iterations, the floor of list's goal (as the verbs' is taken amid
+  // them: the baseline's, minutes earlier, moved that goal by ±1 between runs on a drifting VM)
+  const FL = figure('floor-list', 'list', 'node -e 0, amid the list calls (its Node)', 'ms', 0, 'the Node start floor taken in the empty list\'s iterations');
+  loop([empty, FL], rts, ITER.listN, ITER.listWarm, (rt, keep) => {
     const r = run(rt, ['list'], { capture: true });
-    if (keep) add(empty, rt, r.ms);
+    const f = nodeFloorRun(rt);
+    if (keep) {
+      add(empty, rt, r.ms);
+      if (f) add(FL, rt, f.ms);
+    }
   });
   const fab = new Map();
   try {
@@ -1005,6 +1017,10 @@ function floorOf(results, rt, amid = false) {
   const floor = { label, wall: b.stats[label]?.median, cpu: b.cpuMs[label], rss: b.maxRssKiB?.[label], version: b.stats[jsLabel]?.median };
   const fw = results.figures.find((f) => f.key === 'floor-verbs')?.stats[rt];
   const fc = results.figures.find((f) => f.key === 'cpu-floor-verbs')?.stats[rt];
+  if (amid === 'list') {
+    const fl = results.figures.find((f) => f.key === 'floor-list')?.stats[rt];
+    return fl ? { ...floor, label: `${label}, amid the list calls`, wall: fl.median } : floor;
+  }
   if (amid && fw && fc) return { ...floor, label: `${label}, amid the verbs`, wall: fw.median, cpu: { user: fc.median, sys: 0 } };
   return floor;
 }
@@ -1024,7 +1040,7 @@ function goals(results) {
     const amid = floorOf(results, rt, true);
     for (const [k, label] of VERB_FIGS) {
       const f = fig(k);
-      const fl = AMID_VERBS.has(k) ? amid : floor;
+      const fl = AMID_VERBS.has(k) ? amid : k === 'list-empty' ? floorOf(results, rt, 'list') : floor;
       if (f?.stats[rt] && f.stats.runc) push(`${label}: (wall − node -e 0) / runc wall`, (f.stats[rt].median - fl.wall) / f.stats.runc.median, 1);
     }
     const lc = fig('lifecycle');
