@@ -1006,26 +1006,28 @@ function markdown(results) {
 
 const VERB_FIGS = [['run', 'run `true`'], ['verb-create', 'create'], ['seccomp-create', 'create with a seccomp profile'], ['verb-state', 'state'], ['verb-start', 'start'], ['verb-exec', 'exec `true`'], ['verb-kill', 'kill 9'], ['verb-delete', 'delete'], ['list-empty', 'list']];
 
+/** Where a `node -e 0` was run amid a figure's own calls: its wall figure and its CPU figure. */
+const AMID_FLOORS = { verbs: ['floor-verbs', 'cpu-floor-verbs', 'amid the verbs'], list: ['floor-list', null, 'amid the list calls'] };
+
 /** The floor of a runtime's calls: `node -e 0` of the Node it runs on (for sea, its own Node),
- *  from the baseline; `amid`: the one taken in the verbs' iterations, where there is one (wall
- *  median, CPU mean). */
-function floorOf(results, rt, amid = false) {
+ *  from the baseline; `amid` ('verbs', 'list': AMID_FLOORS): the one taken in those iterations,
+ *  where there is one (wall median; CPU mean, where taken). */
+function floorOf(results, rt, amid) {
   const b = results.baseline;
   if (!b) return null;
   const label = rt === 'sea' && b.seaNodeLabel ? b.seaNodeLabel : 'node -e 0 (Node start floor)';
   const jsLabel = rt === 'sea' ? 'sea --version' : 'runts --version';
   const floor = { label, wall: b.stats[label]?.median, cpu: b.cpuMs[label], rss: b.maxRssKiB?.[label], version: b.stats[jsLabel]?.median };
-  const fw = results.figures.find((f) => f.key === 'floor-verbs')?.stats[rt];
-  const fc = results.figures.find((f) => f.key === 'cpu-floor-verbs')?.stats[rt];
-  if (amid === 'list') {
-    const fl = results.figures.find((f) => f.key === 'floor-list')?.stats[rt];
-    return fl ? { ...floor, label: `${label}, amid the list calls`, wall: fl.median } : floor;
-  }
-  if (amid && fw && fc) return { ...floor, label: `${label}, amid the verbs`, wall: fw.median, cpu: { user: fc.median, sys: 0 } };
-  return floor;
+  if (!amid) return floor;
+  const [wallKey, cpuKey, where] = AMID_FLOORS[amid];
+  const fw = results.figures.find((f) => f.key === wallKey)?.stats[rt];
+  const fc = cpuKey && results.figures.find((f) => f.key === cpuKey)?.stats[rt];
+  if (!fw || (cpuKey && !fc)) return floor;
+  return { ...floor, label: `${label}, ${where}`, wall: fw.median, ...(fc ? { cpu: { user: fc.median, sys: 0 } } : {}) };
 }
-/** The goals whose figures come from the verbs' iterations (their floor is taken there too). */
-const AMID_VERBS = new Set(['verb-create', 'verb-state', 'verb-start', 'verb-exec', 'verb-kill', 'verb-delete']);
+/** The goals whose figures come from iterations that also ran a `node -e 0` (AMID_FLOORS): their
+ *  floor is that one. */
+const AMID_OF = { 'verb-create': 'verbs', 'verb-state': 'verbs', 'verb-start': 'verbs', 'verb-exec': 'verbs', 'verb-kill': 'verbs', 'verb-delete': 'verbs', 'list-empty': 'list' };
 
 /** Issue 11's goals, as ratios (value <= target is met). */
 function goals(results) {
@@ -1037,10 +1039,10 @@ function goals(results) {
     const floor = floorOf(results, rt);
     if (!floor?.wall) continue;
     const push = (goal, value, target) => value !== null && Number.isFinite(value) && out.push({ runtime: rt, goal, value: r3(value), target, met: value <= target });
-    const amid = floorOf(results, rt, true);
+    const amid = floorOf(results, rt, 'verbs');
     for (const [k, label] of VERB_FIGS) {
       const f = fig(k);
-      const fl = AMID_VERBS.has(k) ? amid : k === 'list-empty' ? floorOf(results, rt, 'list') : floor;
+      const fl = AMID_OF[k] ? floorOf(results, rt, AMID_OF[k]) : floor;
       if (f?.stats[rt] && f.stats.runc) push(`${label}: (wall − node -e 0) / runc wall`, (f.stats[rt].median - fl.wall) / f.stats.runc.median, 1);
     }
     const lc = fig('lifecycle');
