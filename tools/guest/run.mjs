@@ -19,7 +19,7 @@
 // and RUNTS_GUEST=1. The guest's disk is a throwaway snapshot: nothing it writes outside the
 // checkout survives the run. Exit codes: CMD's, 124 on timeout, 125 when the guest cannot boot.
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, existsSync, openSync, readSync, closeSync, fstatSync, rmSync, realpathSync, accessSync, constants, copyFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, existsSync, openSync, readSync, closeSync, fstatSync, statSync, rmSync, realpathSync, accessSync, constants, copyFileSync } from 'node:fs';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { release } from 'node:os';
@@ -96,6 +96,8 @@ ${mount9p('repo', REPO, ',cache=loose')} || { echo 'guest: cannot mount the chec
 ${mount9p('node', '/opt/host-node', ',cache=loose,ro')} && ln -sf /opt/host-node/node /usr/local/bin/node
 mkdir -p /var/tmp/runts-e2e && chmod 1777 /var/tmp/runts-e2e
 export RUNTS_GUEST=1 E2E_WORK_DIR=/var/tmp/runts-e2e
+# a heartbeat every 30 s, for a run that times out: was the guest alive, and what was it running
+(while :; do { echo "at $(cut -d' ' -f1 /proc/uptime) s of uptime; load $(cut -d' ' -f1-4 /proc/loadavg); $(grep MemAvailable /proc/meminfo)"; ps -N --ppid 2 -o pid,ppid,stat,etimes,time,rss,args --sort=etimes | cut -c1-160 | head -n 16; dmesg 2>/dev/null | tail -n 5; } > /run/ctl/heartbeat.tmp 2>&1 && mv /run/ctl/heartbeat.tmp /run/ctl/heartbeat; sleep 30; done) &
 cd ${q(opts.cwd)} && ${asUser}${cmd.map(q).join(' ')} > /run/ctl/out 2> /run/ctl/err < /dev/null
 echo $? > /run/ctl/rc.tmp && mv /run/ctl/rc.tmp /run/ctl/rc
 sync
@@ -168,6 +170,18 @@ function pump() {
   }
 }
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+/** The guest's last heartbeat (job.sh writes one every 30 s: uptime, load, memory, the newest
+ *  processes, the kernel's last lines) and how long ago it came: after a timeout, it tells a guest
+ *  that stopped answering from a command that hung in a live guest. */
+function lastHeartbeat() {
+  try {
+    const f = join(ctl, 'heartbeat');
+    const age = ((Date.now() - statSync(f).mtimeMs) / 1000).toFixed(0);
+    return `the guest's last heartbeat, ${age} s ago:\n${readFileSync(f, 'utf8').trimEnd()}`;
+  } catch {
+    return 'no heartbeat from the guest';
+  }
+}
 function consoleTail() {
   try {
     const text = readFileSync(join(ctl, 'console.log'), 'utf8').trim();
@@ -251,11 +265,11 @@ while (true) {
   if (booted.exited() !== null) {
     pump();
     cleanup();
-    die(`the guest stopped (${booted.exited()}) before the command finished; last console lines:\n${consoleTail()}`, 125);
+    die(`the guest stopped (${booted.exited()}) before the command finished; ${lastHeartbeat()}\nlast console lines:\n${consoleTail()}`, 125);
   }
   if (Date.now() - tRun > opts.timeout * 1000) {
     pump();
-    process.stderr.write(`guest: timeout: the command ran longer than ${opts.timeout} s; killing the guest\n`);
+    process.stderr.write(`guest: timeout: the command ran longer than ${opts.timeout} s; killing the guest\n${lastHeartbeat()}\nlast console lines:\n${consoleTail()}\n`);
     qemu.kill('SIGKILL');
     cleanup();
     process.exit(124);
