@@ -14,8 +14,15 @@
  * exports:
  *   spawn(path, argv1, fds[], setsid) -> [pid, fd]   fd: our end (close-on-exec, blocking);
  *                                                     throws an Error with .errno on failure
- *   wait(pid, cb)         waitpid on a libuv thread; cb(status) with the raw wait status
- *   shutdown(fd)          shutdown(SHUT_RDWR): wakes a read pending on another thread
+ *   wait(pid, cb)         cb(status) with the raw wait status (or -errno) once pid has exited:
+ *                            a pidfd polled on Node's own loop, or (no pidfd_open: Linux < 5.3)
+ *                            waitpid on a libuv thread
+ *   poll(fd, cb) -> id    cb(status) whenever fd is readable (or has hung up), on Node's own loop
+ *                            (a libuv poll handle: no thread); status < 0 is libuv's error
+ *   unpoll(id)            stops that poll and forgets it (an id already stopped: nothing)
+ *   recv(fd, buf) -> n    recv(MSG_DONTWAIT) into buf: bytes read, 0 at end of file, -errno
+ * spawn.ts reads the socket with poll and recv and waits with wait: no libuv thread is started
+ * for either (fs.read and an async waitpid started libuv's four, ~0.2-0.4 ms of every create).
  *   sealed(source)        -> fd: a memfd (close-on-exec) holding the file at path `source`, or the
  *                            bytes of `source` (a Uint8Array), sealed as main.c's ensure_sealed
  *                            asks; run as /proc/<pid>/fd/<fd>, the executor starts sealed and does
@@ -38,10 +45,29 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #define MAX_FDS 1024
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+
+/* libuv as Node exports it to addons (its ABI is stable across 1.x; Node 20 to 26 ship 1.4x-1.5x):
+ * only what a poll handle needs, declared here so that no libuv header is vendored. The handle is
+ * allocated at its run-time size (uv_handle_size), and its first field is libuv's `data`. */
+typedef struct uv_handle_s uv_handle_t;
+typedef struct uv_poll_s uv_poll_t;
+typedef void (*uv_poll_cb)(uv_poll_t *handle, int status, int events);
+typedef void (*uv_close_cb)(uv_handle_t *handle);
+extern size_t uv_handle_size(int type);
+extern int uv_poll_init(struct uv_loop_s *loop, uv_poll_t *handle, int fd);
+extern int uv_poll_start(uv_poll_t *handle, int events, uv_poll_cb cb);
+extern int uv_poll_stop(uv_poll_t *handle);
+extern void uv_close(uv_handle_t *handle, uv_close_cb cb);
+enum { RUNTS_UV_POLL = 8 /* UV_POLL in uv_handle_type */, RUNTS_UV_READABLE = 1, RUNTS_UV_DISCONNECT = 4 };
 
 static napi_value throw_errno(napi_env env, const char *what, int err)
 {
@@ -201,6 +227,199 @@ static void wait_complete(napi_env env, napi_status status, void *data)
 	napi_call_function(env, global, cb, 1, &arg, &ignored);
 }
 
+/* A poll of an fd (poll) or of a pidfd (wait) on Node's loop. Its id is what JS holds: a watch is
+ * freed when its handle has closed, and unpoll of an id no longer listed does nothing. */
+struct watch {
+	struct watch *next;
+	uint32_t id;
+	napi_env env;
+	napi_ref cb;
+	napi_async_context ctx;
+	uv_poll_t *handle;
+	pid_t pid; /* > 0: fd is a pidfd of this child, closed with the handle */
+	int fd;
+	int stopped;
+};
+static struct watch *watches;
+static uint32_t last_id;
+
+static void watch_closed(uv_handle_t *h)
+{
+	struct watch *w = *(struct watch **)h;
+	for (struct watch **p = &watches; *p; p = &(*p)->next)
+		if (*p == w) {
+			*p = w->next;
+			break;
+		}
+	if (w->pid > 0)
+		close(w->fd);
+	napi_delete_reference(w->env, w->cb);
+	napi_async_destroy(w->env, w->ctx);
+	free(w->handle);
+	free(w);
+}
+
+static void watch_stop(struct watch *w)
+{
+	if (w->stopped)
+		return;
+	w->stopped = 1;
+	uv_poll_stop(w->handle);
+	uv_close((uv_handle_t *)w->handle, watch_closed);
+}
+
+/* cb(arg) from the loop, as Node calls into JS from its own callbacks (the microtasks run after
+ * it); a throw is an uncaught exception, as it would be from an fs callback */
+static void watch_call(struct watch *w, int32_t arg)
+{
+	napi_env env = w->env;
+	napi_handle_scope scope;
+	napi_value cb, global, v, ignored;
+	napi_open_handle_scope(env, &scope);
+	napi_get_reference_value(env, w->cb, &cb);
+	napi_get_global(env, &global);
+	napi_create_int32(env, arg, &v);
+	if (napi_make_callback(env, w->ctx, global, cb, 1, &v, &ignored) == napi_pending_exception) {
+		napi_value e;
+		napi_get_and_clear_last_exception(env, &e);
+		napi_fatal_exception(env, e);
+	}
+	napi_close_handle_scope(env, scope);
+}
+
+static void watch_ready(uv_poll_t *h, int status, int events)
+{
+	(void)events;
+	struct watch *w = *(struct watch **)h;
+	if (w->stopped)
+		return;
+	if (w->pid <= 0) {
+		watch_call(w, status < 0 ? status : 0);
+		return;
+	}
+	int st = 0;
+	pid_t r;
+	do
+		r = waitpid(w->pid, &st, WNOHANG);
+	while (r < 0 && errno == EINTR);
+	if (r == 0)
+		return; /* not exited yet (a pidfd is readable only once it has) */
+	int err = r < 0 ? errno : 0;
+	watch_stop(w);
+	watch_call(w, err ? -err : st);
+}
+
+/* a watch of fd, polled for reading; NULL with errno set */
+static struct watch *watch_start(napi_env env, napi_value fn, int fd, pid_t pid)
+{
+	struct uv_loop_s *loop = NULL;
+	napi_value name;
+	struct watch *w = calloc(1, sizeof *w);
+	uv_poll_t *h = malloc(uv_handle_size(RUNTS_UV_POLL));
+	if (!w || !h) {
+		free(w);
+		free(h);
+		errno = ENOMEM;
+		return NULL;
+	}
+	*(struct watch **)h = w;
+	w->env = env;
+	w->handle = h;
+	w->fd = fd;
+	w->pid = pid;
+	napi_create_string_utf8(env, pid > 0 ? "runts-spawn:wait" : "runts-spawn:poll", NAPI_AUTO_LENGTH, &name);
+	int e = napi_get_uv_event_loop(env, &loop) != napi_ok ? -EINVAL : uv_poll_init(loop, h, fd);
+	if (e != 0) {
+		free(w);
+		free(h);
+		errno = -e;
+		return NULL;
+	}
+	/* uv_poll_init made fd non-blocking; the socket's writes are blocking (spawn.ts writes a
+	 * message whole, and a program can be larger than the socket's buffer), reads use MSG_DONTWAIT */
+	int fl = fcntl(fd, F_GETFL);
+	if (fl >= 0 && (fl & O_NONBLOCK))
+		fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+	napi_create_reference(env, fn, 1, &w->cb);
+	napi_async_init(env, NULL, name, &w->ctx);
+	w->id = ++last_id;
+	w->next = watches;
+	watches = w;
+	e = uv_poll_start(h, RUNTS_UV_READABLE | (pid > 0 ? 0 : RUNTS_UV_DISCONNECT), watch_ready);
+	if (e != 0) {
+		w->pid = 0; /* the caller keeps (and closes) fd */
+		watch_stop(w);
+		errno = -e;
+		return NULL;
+	}
+	return w;
+}
+
+static napi_value poll_fd(napi_env env, napi_callback_info info)
+{
+	size_t argc = 2;
+	napi_value argv[2], fn;
+	napi_valuetype t;
+	int32_t fd = -1;
+	if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2 || napi_get_value_int32(env, argv[0], &fd) != napi_ok || fd < 0 ||
+	    napi_typeof(env, argv[1], &t) != napi_ok || t != napi_function) {
+		napi_throw_type_error(env, NULL, "poll(fd, cb)");
+		return NULL;
+	}
+	fn = argv[1];
+	struct watch *w = watch_start(env, fn, fd, 0);
+	if (!w)
+		return throw_errno(env, "poll", errno);
+	napi_value id;
+	napi_create_uint32(env, w->id, &id);
+	return id;
+}
+
+static napi_value unpoll(napi_env env, napi_callback_info info)
+{
+	size_t argc = 1;
+	napi_value argv[1];
+	uint32_t id = 0;
+	if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 || napi_get_value_uint32(env, argv[0], &id) != napi_ok) {
+		napi_throw_type_error(env, NULL, "unpoll(id)");
+		return NULL;
+	}
+	for (struct watch *w = watches; w; w = w->next)
+		if (w->id == id && w->pid <= 0) {
+			watch_stop(w);
+			break;
+		}
+	return NULL;
+}
+
+/* a Uint8Array's bytes (a Buffer's too); false for anything else */
+static bool u8_bytes(napi_env env, napi_value v, void **data, size_t *len)
+{
+	napi_typedarray_type t;
+	return napi_get_typedarray_info(env, v, &t, len, data, NULL, NULL) == napi_ok && t == napi_uint8_array;
+}
+
+static napi_value recv_fd(napi_env env, napi_callback_info info)
+{
+	size_t argc = 2;
+	napi_value argv[2];
+	void *data = NULL;
+	size_t len = 0;
+	int32_t fd = -1;
+	if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2 || napi_get_value_int32(env, argv[0], &fd) != napi_ok ||
+	    !u8_bytes(env, argv[1], &data, &len)) {
+		napi_throw_type_error(env, NULL, "recv(fd, buf)");
+		return NULL;
+	}
+	ssize_t n;
+	do
+		n = recv(fd, data, len, MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
+	napi_value r;
+	napi_create_int32(env, n < 0 ? -errno : (int32_t)n, &r);
+	return r;
+}
+
 static napi_value wait_pid(napi_env env, napi_callback_info info)
 {
 	size_t argc = 2;
@@ -209,6 +428,18 @@ static napi_value wait_pid(napi_env env, napi_callback_info info)
 	if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2 || napi_get_value_int32(env, argv[0], &pid) != napi_ok || pid <= 0) {
 		napi_throw_type_error(env, NULL, "wait(pid, cb)");
 		return NULL;
+	}
+	napi_valuetype t;
+	if (napi_typeof(env, argv[1], &t) != napi_ok || t != napi_function) {
+		napi_throw_type_error(env, NULL, "wait(pid, cb)");
+		return NULL;
+	}
+	/* a pidfd on Node's loop; without one (ENOSYS before Linux 5.3), waitpid on a libuv thread */
+	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pidfd >= 0) { /* close-on-exec, as every pidfd */
+		if (watch_start(env, argv[1], pidfd, pid))
+			return NULL;
+		close(pidfd);
 	}
 	struct waiter *w = calloc(1, sizeof *w);
 	if (!w)
@@ -219,19 +450,6 @@ static napi_value wait_pid(napi_env env, napi_callback_info info)
 		free(w);
 		return throw_errno(env, "wait", EINVAL);
 	}
-	return NULL;
-}
-
-static napi_value shutdown_fd(napi_env env, napi_callback_info info)
-{
-	size_t argc = 1;
-	napi_value argv[1];
-	int32_t fd = -1;
-	if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 || napi_get_value_int32(env, argv[0], &fd) != napi_ok) {
-		napi_throw_type_error(env, NULL, "shutdown(fd)");
-		return NULL;
-	}
-	shutdown(fd, SHUT_RDWR); /* ENOTCONN once the peer is gone: nothing to wake then */
 	return NULL;
 }
 
@@ -251,9 +469,8 @@ static napi_value sealed(napi_env env, napi_callback_info info)
 		if (!(path = get_string(env, argv[0])))
 			return throw_errno(env, "sealed", ENOMEM);
 	} else {
-		napi_typedarray_type t;
 		void *data = NULL;
-		if (napi_get_typedarray_info(env, argv[0], &t, &len, &data, NULL, NULL) != napi_ok || t != napi_uint8_array) {
+		if (!u8_bytes(env, argv[0], &data, &len)) {
 			napi_throw_type_error(env, NULL, "sealed: a path or a Uint8Array");
 			return NULL;
 		}
@@ -281,12 +498,10 @@ static napi_value checksum(napi_env env, napi_callback_info info)
 {
 	size_t argc = 2;
 	napi_value argv[2];
-	napi_typedarray_type t;
 	void *data = NULL;
 	size_t len = 0;
 	uint32_t start = 0;
-	if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2 ||
-	    napi_get_typedarray_info(env, argv[0], &t, &len, &data, NULL, NULL) != napi_ok || t != napi_uint8_array ||
+	if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2 || !u8_bytes(env, argv[0], &data, &len) ||
 	    napi_get_value_uint32(env, argv[1], &start) != napi_ok || start > len) {
 		napi_throw_type_error(env, NULL, "checksum(bytes, start)");
 		return NULL;
@@ -318,7 +533,7 @@ NAPI_MODULE_INIT()
 	static const struct {
 		const char *name;
 		napi_callback fn;
-	} fns[] = { { "spawn", spawn }, { "wait", wait_pid }, { "shutdown", shutdown_fd }, { "sealed", sealed }, { "checksum", checksum } };
+	} fns[] = { { "spawn", spawn }, { "wait", wait_pid }, { "poll", poll_fd }, { "unpoll", unpoll }, { "recv", recv_fd }, { "sealed", sealed }, { "checksum", checksum } };
 	for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
 		napi_value f;
 		napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH, fns[i].fn, NULL, &f);

@@ -7,6 +7,7 @@ import { mkdtempSync, openSync, closeSync, rmSync, writeFileSync, readlinkSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { spawnSync } from 'node:child_process';
 import { spawnExecutor, sealedExecutor, elfDefect, type Stage0, type Channel } from './spawn.ts';
 
 const PY = '/usr/bin/python3';
@@ -211,5 +212,42 @@ describe('runts-spawn', () => {
     }
     assert.throws(() => m.exports.checksum(bytes(10), 11), TypeError);
     assert.throws(() => m.exports.checksum('text' as unknown as Uint8Array, 0), TypeError);
+  });
+
+  it('reads the socket and waits for the exit on Node\'s own loop: no libuv thread is started, writes stay blocking, end-of-file and the exit status arrive', () => {
+    // a plain CommonJS child that loads only the addon: nothing in it uses libuv's threadpool, so
+    // its threads (/proc/self/task) are the same after a spawn, 4 MB each way and the wait
+    const child = `
+      const fs = require('node:fs');
+      const m = { exports: {} };
+      process.dlopen(m, ${JSON.stringify(fileURLToPath(new URL('../build/runts-spawn.node', import.meta.url)))});
+      const lib = m.exports;
+      const threads = () => fs.readdirSync('/proc/self/task').length;
+      const before = threads();
+      const [pid, fd] = lib.spawn('/bin/sh', ${JSON.stringify(join(dir, 'echo4m.sh'))}, [-1, -1, -1], false);
+      let got = 0, eof = false, status;
+      const id = lib.poll(fd, (st) => {
+        const buf = Buffer.allocUnsafe(65536);
+        const n = st < 0 ? st : lib.recv(fd, buf);
+        if (n === -11) return;
+        if (n > 0) return void (got += n);
+        eof = n === 0;
+        lib.unpoll(id);
+        lib.unpoll(id); // a second unpoll of the same id: nothing
+        fs.closeSync(fd);
+      });
+      lib.wait(pid, (st) => (status = st));
+      // still blocking once polled (libuv's poll makes an fd non-blocking): the whole 4 MB goes in
+      // one writeSync loop while sh's head drains it
+      const big = Buffer.alloc(4 << 20, 120);
+      for (let off = 0; off < big.length; ) off += fs.writeSync(fd, big, off);
+      process.on('exit', () => process.stdout.write(JSON.stringify({ before, after: threads(), got, eof, status })));
+    `;
+    // sh reads the whole message first (as the executor does), then sends it back and exits 7
+    writeFileSync(join(dir, 'echo4m.sh'), `head -c 4194304 <&3 > ${join(dir, 'echo4m.data')} && cat ${join(dir, 'echo4m.data')} >&3\nexit 7\n`);
+    const r = spawnSync(process.execPath, ['-e', child], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(r.status, 0, r.stderr);
+    const o = JSON.parse(r.stdout) as { before: number; after: number; got: number; eof: boolean; status: number };
+    assert.deepEqual(o, { before: o.before, after: o.before, got: 4 << 20, eof: true, status: 7 << 8 });
   });
 });

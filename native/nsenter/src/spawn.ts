@@ -1,22 +1,27 @@
 // Starting the executor without node:child_process: runts-spawn.node (spawn.c, a Node-API addon)
 // posix_spawns it (CLONE_VM | CLONE_VFORK: nothing of the Node process is copied) with the same
 // fds, signals, environment and session a child_process.spawn would give it, and this module
-// reads its end of the socket on a libuv thread (fs.read) and waits for its exit (waitpid, on a
-// libuv thread too). Loading child_process (~2 ms: net, the streams) and uv_spawn's fork of the
-// whole Node process (~2.3 ms, then a copy-on-write fault for every page written) were 4-5 ms of
-// every create, run and exec.
+// reads its end of the socket and waits for its exit with the addon's polls on Node's own loop
+// (the socket, and a pidfd of the executor: no libuv thread). Loading child_process (~2 ms: net,
+// the streams) and uv_spawn's fork of the whole Node process (~2.3 ms, then a copy-on-write fault
+// for every page written) were 4-5 ms of every create, run and exec; fs.read and an async waitpid
+// started libuv's four threads (~0.2-0.4 ms more).
 // Used where the executor's stdio slots are inherited fds or /dev/null; a 'pipe' slot (tests, a
 // caller that reads the container's output) and anything going wrong loading the addon take
 // child_process, as before: the same executor either way.
 import { EventEmitter } from 'node:events';
-import { closeSync, fstatSync, openSync, read, readSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
 import { debug, ERRNO_NAMES, signalNumbers } from '@runts/core';
 import { executableCopy, shippedFile } from './executable.ts';
 
 interface Addon {
   spawn(path: string, argv1: string, fds: number[], setsid: boolean): [number, number];
   wait(pid: number, cb: (status: number) => void): void;
-  shutdown(fd: number): void;
+  /** cb(status) whenever fd is readable or hung up (status < 0: libuv's error); an id for unpoll. */
+  poll(fd: number, cb: (status: number) => void): number;
+  unpoll(id: number): void;
+  /** A read that never blocks: bytes read, 0 at end of file, -errno. */
+  recv(fd: number, buf: Uint8Array): number;
   /** A sealed memfd (close-on-exec) of the file at a path, or of bytes: its fd. Throws an Error
    *  with .errno. (Absent from an addon built before it.) */
   sealed?(source: string | Uint8Array): number;
@@ -162,60 +167,57 @@ class SpawnedStage0 extends EventEmitter implements Stage0 {
   }
 }
 
-/** Our end of the socket: reads on a libuv thread until end-of-file, writes in place (the socket
- *  is blocking; the executor reads a message whole before it answers). */
-class SocketChannel extends EventEmitter implements Channel {
+const EAGAIN = 11;
+
+/** Our end of the socket, read when the addon's poll says it is readable (on Node's loop, no
+ *  thread), until end-of-file; written in place (the socket is blocking; the executor reads a
+ *  message whole before it answers). */
+class PolledChannel extends EventEmitter implements Channel {
   private closed = false;
-  private reading = false;
-  private ended = false;
+  private readonly id: number;
   constructor(
     private readonly fd: number,
     private readonly lib: Addon,
   ) {
     super();
-    this.readNext();
+    this.id = lib.poll(fd, (status) => this.readable(status));
   }
-  private readNext(): void {
-    this.reading = true;
+  private readable(status: number): void {
+    if (this.closed) return;
     const buf = Buffer.allocUnsafe(65536);
-    read(this.fd, buf, 0, buf.length, null, (err, n) => {
-      this.reading = false;
-      if (this.closed) return this.finish();
-      if (err || n === 0) {
-        this.ended = true;
-        return this.destroy();
-      }
+    const n = status < 0 ? status : this.lib.recv(this.fd, buf);
+    if (n === -EAGAIN) return;
+    if (n > 0) {
       this.emit('data', buf.subarray(0, n));
-      if (!this.closed) this.readNext();
-      else this.finish();
-    });
+      return;
+    }
+    // 0: end of file; < 0: the socket failed (ECONNRESET once the executor is gone): both end it
+    this.destroy();
   }
+  /** Writes a message whole (the socket is blocking); an error (EPIPE once the executor has gone)
+   *  is an 'error' event, and its end-of-file (and 'close') follows. */
   write(b: Uint8Array): boolean {
     if (this.closed) return false;
     try {
       for (let off = 0; off < b.length; ) off += writeSync(this.fd, b, off);
       return true;
     } catch (e) {
-      // EPIPE once the executor has gone: its end-of-file (and 'close') follows
       this.emit('error', e as Error);
       return false;
     }
   }
-  /** Closes our end; a read pending on the libuv thread is woken first (shutdown), and the fd is
-   *  closed once it has returned (never under a read in progress). */
+  /** Stops the poll and closes our end; 'close' follows on the loop's next turn, as it does after
+   *  end-of-file on a libuv read. */
   destroy(): void {
     if (this.closed) return;
     this.closed = true;
-    if (this.reading && !this.ended) this.lib.shutdown(this.fd);
-    else this.finish();
-  }
-  private finish(): void {
+    this.lib.unpoll(this.id);
     try {
       closeSync(this.fd);
     } catch {
       // already gone
     }
-    this.emit('close');
+    setImmediate(() => this.emit('close'));
   }
 }
 
@@ -226,7 +228,7 @@ export function spawnExecutor(path: string, stdio: number[], setsid: boolean): {
   // spawn.c takes at most 1,024 fds (MAX_FDS); more (a large --preserve-fds): child_process
   if (stdio.length > 1024) return undefined;
   const lib = spawner();
-  if (!lib) return undefined;
+  if (typeof lib?.poll !== 'function') return undefined;
   let pid: number;
   let fd: number;
   try {
@@ -258,5 +260,5 @@ export function spawnExecutor(path: string, stdio: number[], setsid: boolean): {
     }
     child.emit('exit', child.exitCode, child.signalCode);
   });
-  return { child, sock: new SocketChannel(fd, lib) };
+  return { child, sock: new PolledChannel(fd, lib) };
 }
