@@ -227,6 +227,22 @@ static void wait_complete(napi_env env, napi_status status, void *data)
 	napi_call_function(env, global, cb, 1, &arg, &ignored);
 }
 
+/* waitpid(pid) on a libuv thread, cb(status) when it returns; 0 or an errno */
+static int wait_on_thread(napi_env env, napi_value cb, pid_t pid)
+{
+	napi_value name;
+	struct waiter *w = calloc(1, sizeof *w);
+	if (!w)
+		return ENOMEM;
+	w->pid = pid;
+	napi_create_string_utf8(env, "runts-spawn:wait", NAPI_AUTO_LENGTH, &name);
+	if (napi_create_reference(env, cb, 1, &w->cb) != napi_ok || napi_create_async_work(env, NULL, name, wait_execute, wait_complete, w, &w->work) != napi_ok || napi_queue_async_work(env, w->work) != napi_ok) {
+		free(w);
+		return EINVAL;
+	}
+	return 0;
+}
+
 /* A poll of an fd (poll) or of a pidfd (wait) on Node's loop. Its id is what JS holds: a watch is
  * freed when its handle has closed, and unpoll of an id no longer listed does nothing. */
 struct watch {
@@ -295,6 +311,20 @@ static void watch_ready(uv_poll_t *h, int status, int events)
 		return;
 	if (w->pid <= 0) {
 		watch_call(w, status < 0 ? status : 0);
+		return;
+	}
+	if (status < 0) {
+		/* libuv stopped the poll on an error (POLLERR; not seen from a pidfd): the wait goes on on
+		 * a libuv thread, so that the exit is never lost */
+		napi_handle_scope scope;
+		napi_value cb;
+		napi_open_handle_scope(w->env, &scope);
+		napi_get_reference_value(w->env, w->cb, &cb);
+		int err = wait_on_thread(w->env, cb, w->pid);
+		napi_close_handle_scope(w->env, scope);
+		watch_stop(w);
+		if (err)
+			watch_call(w, -err);
 		return;
 	}
 	int st = 0;
@@ -423,7 +453,7 @@ static napi_value recv_fd(napi_env env, napi_callback_info info)
 static napi_value wait_pid(napi_env env, napi_callback_info info)
 {
 	size_t argc = 2;
-	napi_value argv[2], name;
+	napi_value argv[2];
 	int32_t pid = 0;
 	if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2 || napi_get_value_int32(env, argv[0], &pid) != napi_ok || pid <= 0) {
 		napi_throw_type_error(env, NULL, "wait(pid, cb)");
@@ -441,16 +471,8 @@ static napi_value wait_pid(napi_env env, napi_callback_info info)
 			return NULL;
 		close(pidfd);
 	}
-	struct waiter *w = calloc(1, sizeof *w);
-	if (!w)
-		return throw_errno(env, "wait", ENOMEM);
-	w->pid = pid;
-	napi_create_string_utf8(env, "runts-spawn:wait", NAPI_AUTO_LENGTH, &name);
-	if (napi_create_reference(env, argv[1], 1, &w->cb) != napi_ok || napi_create_async_work(env, NULL, name, wait_execute, wait_complete, w, &w->work) != napi_ok || napi_queue_async_work(env, w->work) != napi_ok) {
-		free(w);
-		return throw_errno(env, "wait", EINVAL);
-	}
-	return NULL;
+	int err = wait_on_thread(env, argv[1], pid);
+	return err ? throw_errno(env, "wait", err) : NULL;
 }
 
 static napi_value sealed(napi_env env, napi_callback_info info)

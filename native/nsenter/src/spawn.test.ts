@@ -214,7 +214,7 @@ describe('runts-spawn', () => {
     assert.throws(() => m.exports.checksum('text' as unknown as Uint8Array, 0), TypeError);
   });
 
-  it('reads the socket and waits for the exit on Node\'s own loop: no libuv thread is started, writes stay blocking, end-of-file and the exit status arrive', () => {
+  it('reads the socket and waits for the exit on Node\'s own loop: no libuv thread is started, writes stay blocking, end-of-file and the exit status arrive; without pidfd_open, on a libuv thread', () => {
     // a plain CommonJS child that loads only the addon: nothing in it uses libuv's threadpool, so
     // its threads (/proc/self/task) are the same after a spawn, 4 MB each way and the wait
     const child = `
@@ -245,9 +245,18 @@ describe('runts-spawn', () => {
     `;
     // sh reads the whole message first (as the executor does), then sends it back and exits 7
     writeFileSync(join(dir, 'echo4m.sh'), `head -c 4194304 <&3 > ${join(dir, 'echo4m.data')} && cat ${join(dir, 'echo4m.data')} >&3\nexit 7\n`);
-    const r = spawnSync(process.execPath, ['-e', child], { encoding: 'utf8', timeout: 60_000 });
-    assert.equal(r.status, 0, r.stderr);
-    const o = JSON.parse(r.stdout) as { before: number; after: number; got: number; eof: boolean; status: number };
+    type Seen = { before: number; after: number; got: number; eof: boolean; status: number };
+    const run = (argv: string[]): Seen => {
+      const r = spawnSync(argv[0]!, [...argv.slice(1), process.execPath, '-e', child], { encoding: 'utf8', timeout: 60_000 });
+      assert.equal(r.status, 0, `${argv.join(' ')}: ${r.error?.message ?? r.stderr}`);
+      return JSON.parse(r.stdout) as Seen;
+    };
+    const o = run(['env']);
     assert.deepEqual(o, { before: o.before, after: o.before, got: 4 << 20, eof: true, status: 7 << 8 });
+    // a kernel without pidfd_open (before 5.3): strace makes it fail with ENOSYS; the exit still
+    // comes, waited for on a libuv thread (the pool's threads are there at the end)
+    const old = run(['strace', '-f', '-qq', '-o', '/dev/null', '-e', 'trace=pidfd_open', '-e', 'inject=pidfd_open:error=ENOSYS']);
+    assert.deepEqual({ ...old, after: undefined }, { before: old.before, after: undefined, got: 4 << 20, eof: true, status: 7 << 8 });
+    assert.ok(old.after > old.before, `threads ${old.before} -> ${old.after}: the wait took a libuv thread`);
   });
 });
