@@ -180,7 +180,16 @@ class PolledChannel extends EventEmitter implements Channel {
     private readonly lib: Addon,
   ) {
     super();
-    this.id = lib.poll(fd, (status) => this.readable(status));
+    let id = 0;
+    try {
+      id = lib.poll(fd, (status) => this.readable(status));
+    } catch (e) {
+      // (a fresh socket that libuv cannot poll: not seen) our end is closed, so the executor reads
+      // end-of-file and exits, and the caller sees the channel close before the pid
+      debug(`runts-spawn: ${(e as Error).message}`);
+      process.nextTick(() => this.destroy());
+    }
+    this.id = id;
   }
   private readable(status: number): void {
     if (this.closed) return;
@@ -206,8 +215,8 @@ class PolledChannel extends EventEmitter implements Channel {
       return false;
     }
   }
-  /** Stops the poll and closes our end; 'close' follows on the loop's next turn, as it does after
-   *  end-of-file on a libuv read. */
+  /** Stops the poll and closes our end; 'close' follows on the loop's next turn (after the 'data'
+   *  already emitted), for a destroy() from a 'data' listener as for end-of-file. */
   destroy(): void {
     if (this.closed) return;
     this.closed = true;
