@@ -264,8 +264,10 @@ while (true) {
   }
   if (booted.exited() !== null) {
     pump();
+    // read before cleanup() removes the control dir they are in
+    const why = `the guest stopped (${booted.exited()}) before the command finished; ${lastHeartbeat()}\nlast console lines:\n${consoleTail()}`;
     cleanup();
-    die(`the guest stopped (${booted.exited()}) before the command finished; ${lastHeartbeat()}\nlast console lines:\n${consoleTail()}`, 125);
+    die(why, 125);
   }
   if (Date.now() - tRun > opts.timeout * 1000) {
     pump();
