@@ -319,9 +319,10 @@ export class InitProcess {
       // Without a word on the socket, the pid or readiness never comes. What stage 0 wrote before
       // it exited may still be on its way: the socket and the exit are two sources (runts-spawn's
       // two polls, or child_process), and the socket stays open while the init holds its end, so
-      // no EOF tells that all has been read. Stage 0 exits 0 only after it has written the pid, so then it is
-      // waited for (5 s; a guest under TCG emulation took more than 50 ms, and create failed with a
-      // live init); after a failure, its error message (1 s; else the exit status is the error).
+      // no EOF tells that all has been read. Stage 0 exits 0 only after it has written the pid,
+      // so then it is waited for (5 s; a guest under TCG emulation took more than 50 ms, and
+      // create failed with a live init); after a failure, its error message (1 s; else the exit
+      // status is the error).
       if (!this.pidD.settled) {
         const late = setTimeout(() => this.pidD.settled || this.fail(this.exitError(code, signal, 'before reporting the init pid')), code === 0 ? 5000 : 1000);
         const stop = () => clearTimeout(late);

@@ -21,8 +21,6 @@
  *                            (a libuv poll handle: no thread); status < 0 is libuv's error
  *   unpoll(id)            stops that poll and forgets it (an id already stopped: nothing)
  *   recv(fd, buf) -> n    recv(MSG_DONTWAIT) into buf: bytes read, 0 at end of file, -errno
- * spawn.ts reads the socket with poll and recv and waits with wait: no libuv thread is started
- * for either (fs.read and an async waitpid started libuv's four, ~0.2-0.4 ms of every create).
  *   sealed(source)        -> fd: a memfd (close-on-exec) holding the file at path `source`, or the
  *                            bytes of `source` (a Uint8Array), sealed as main.c's ensure_sealed
  *                            asks; run as /proc/<pid>/fd/<fd>, the executor starts sealed and does
@@ -32,7 +30,9 @@
  *                            function as its JS and WebAssembly ones, and codecache.cjs's), ~0.05 ms
  *                            for 500 KB where the WebAssembly module costs ~1-1.5 ms in a new
  *                            process; launch.cjs loads the addon for it, and spawn.ts takes that
- * The rest (reading the socket, the messages) is TypeScript: spawn.ts. */
+ * The rest (reading the socket, the messages) is TypeScript: spawn.ts, with poll and recv on the
+ * socket and wait: no libuv thread is started for either (fs.read and an async waitpid started
+ * libuv's four, and handed each message between threads: ~1 ms of every create). */
 #define _GNU_SOURCE
 #define NAPI_VERSION 8
 #include <node_api.h>
@@ -388,7 +388,7 @@ static struct watch *watch_start(napi_env env, napi_value fn, int fd, pid_t pid)
 static napi_value poll_fd(napi_env env, napi_callback_info info)
 {
 	size_t argc = 2;
-	napi_value argv[2], fn;
+	napi_value argv[2];
 	napi_valuetype t;
 	int32_t fd = -1;
 	if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2 || napi_get_value_int32(env, argv[0], &fd) != napi_ok || fd < 0 ||
@@ -396,8 +396,7 @@ static napi_value poll_fd(napi_env env, napi_callback_info info)
 		napi_throw_type_error(env, NULL, "poll(fd, cb)");
 		return NULL;
 	}
-	fn = argv[1];
-	struct watch *w = watch_start(env, fn, fd, 0);
+	struct watch *w = watch_start(env, argv[1], fd, 0);
 	if (!w)
 		return throw_errno(env, "poll", errno);
 	napi_value id;
@@ -455,12 +454,9 @@ static napi_value wait_pid(napi_env env, napi_callback_info info)
 	size_t argc = 2;
 	napi_value argv[2];
 	int32_t pid = 0;
-	if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2 || napi_get_value_int32(env, argv[0], &pid) != napi_ok || pid <= 0) {
-		napi_throw_type_error(env, NULL, "wait(pid, cb)");
-		return NULL;
-	}
 	napi_valuetype t;
-	if (napi_typeof(env, argv[1], &t) != napi_ok || t != napi_function) {
+	if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2 || napi_get_value_int32(env, argv[0], &pid) != napi_ok || pid <= 0 ||
+	    napi_typeof(env, argv[1], &t) != napi_ok || t != napi_function) {
 		napi_throw_type_error(env, NULL, "wait(pid, cb)");
 		return NULL;
 	}

@@ -167,8 +167,6 @@ class SpawnedStage0 extends EventEmitter implements Stage0 {
   }
 }
 
-const EAGAIN = 11;
-
 /** Our end of the socket, read when the addon's poll says it is readable (on Node's loop, no
  *  thread), until end-of-file; written in place (the socket is blocking; the executor reads a
  *  message whole before it answers). */
@@ -195,7 +193,7 @@ class PolledChannel extends EventEmitter implements Channel {
     if (this.closed) return;
     const buf = Buffer.allocUnsafe(65536);
     const n = status < 0 ? status : this.lib.recv(this.fd, buf);
-    if (n === -EAGAIN) return;
+    if (n < 0 && ERRNO_NAMES[-n] === 'EAGAIN') return; // (a wake-up with nothing to read)
     if (n > 0) {
       this.emit('data', buf.subarray(0, n));
       return;
