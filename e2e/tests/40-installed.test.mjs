@@ -83,11 +83,12 @@ describe('each command packed and installed alone with npm', () => {
     assert.equal(r.code, 0, show(r));
     assert.match(r.stderr, /level=debug/, 'debug output');
     assert.doesNotMatch(r.stderr, /runts-spawn: not loaded/, show(r));
-    // launch.cjs checks the code caches with it too: the packed addon is the size the build wrote
+    // launch.cjs checks the code caches with it too (the packed addon is the size the build wrote),
+    // and maps the bundle and its cache with it
     for (const [name, bin] of [['runts', 'runts'], ['create', 'oci-create'], ['run', 'oci-run'], ['exec', 'oci-exec']]) {
       const v = spawnSync(process.execPath, [join(prefix(name), 'bin', bin), '--version'], { encoding: 'utf8', env: cleanEnv({ RUNTS_CODE_CACHE: 'report' }) });
       assert.equal(v.status, 0, v.stderr);
-      assert.match(v.stderr, /^runts: code cache used \(checksum: native\)$/m, `${name}: ${v.stderr}`);
+      assert.match(v.stderr, /^runts: code cache used \(checksum: native\) \(bundle mapped\)$/m, `${name}: ${v.stderr}`);
     }
   });
 

@@ -13,16 +13,18 @@ import { REPO, RUN_DIR, NODE, cleanEnv, nodesAtHand, nodeVersion } from '../lib/
 
 const dir = join(RUN_DIR, 'code-cache');
 const copy = join(dir, 'dist'); // a copy of packages/runts/dist, damaged one way per test
-const REPORT = /^runts: code cache (\S+)(?: \(checksum: (\w+)\))?$/;
+const REPORT = /^runts: code cache (\S+)(?: \(checksum: (\w+)\))?( \(bundle mapped\))?$/;
 /** `runts state <missing>`, `runts --version`, `runts list` and `runts delete <missing>` with the
  *  copy; stderr without the report line. `cache`: what the first command's launcher said, `caches`:
  *  each command's, `checkers`: which checksum each took over its cache (native: runts-spawn.node's;
- *  wasm; js; none when it took none). */
+ *  wasm; js; none when it took none), `mapped`: whether each one's bundle was mapped (runts-spawn.node's
+ *  map: an external string) rather than read. */
 function runs(node, report = true) {
   const env = cleanEnv(report ? { RUNTS_CODE_CACHE: 'report' } : {});
   const out = [];
   const caches = [];
   const checkers = [];
+  const mapped = [];
   let cache;
   for (const args of [['--root', join(dir, 'root'), 'state', 'nosuch'], ['--version'], ['--root', join(dir, 'root'), 'list'], ['--root', join(dir, 'root'), 'delete', 'nosuch']]) {
     const r = spawnSync(node, [join(copy, 'launch.cjs'), ...args], { encoding: 'utf8', env });
@@ -30,14 +32,15 @@ function runs(node, report = true) {
     const said = lines.filter((l) => l.startsWith('runts: code cache '));
     if (report) {
       assert.equal(said.length, 1, `one report line\n${r.stderr}`);
-      const [, state, checker] = REPORT.exec(said[0]) ?? assert.fail(`a report line: ${said[0]}`);
+      const [, state, checker, map] = REPORT.exec(said[0]) ?? assert.fail(`a report line: ${said[0]}`);
       cache ??= state;
       caches.push(state);
       checkers.push(checker ?? 'none');
+      mapped.push(Boolean(map));
     }
     out.push({ code: r.status, signal: r.signal, stdout: r.stdout, stderr: lines.filter((l) => !l.startsWith('runts: code cache ')).join('\n').replace(/time="[^"]*"/g, 'time=T') });
   }
-  return { cache, caches, checkers, out };
+  return { cache, caches, checkers, mapped, out };
 }
 
 describe('code cache', () => {
@@ -57,6 +60,7 @@ describe('code cache', () => {
     assert.equal(r.cache, 'used', 'a fresh build’s cache is used (launch.cjs and codecache.cjs agree on the checksum)');
     assert.deepEqual(r.caches, ['used', 'used', 'used', 'used'], 'every command’s');
     assert.deepEqual(r.checkers, ['native', 'native', 'native', 'native'], 'checked by runts-spawn.node, which this package ships');
+    assert.deepEqual(r.mapped, [true, true, true, true], 'every bundle mapped by it (cli.cjs and the verbs are ASCII)');
     expected = r.out;
     assert.equal(expected[0].code, 1);
     assert.match(expected[0].stderr, /container does not exist/);
@@ -117,16 +121,16 @@ describe('code cache', () => {
       for (const [f, text] of texts) assert.equal(readFileSync(join(dist, f), 'utf8'), text, `${f}: the bundle is not changed`);
       for (const args of [['--root', join(dir, 'root'), 'state', 'nosuch'], ['--version'], ['--root', join(dir, 'root'), 'delete', 'nosuch']]) {
         const r = reported(node, args);
-        assert.match(r.stderr, /^runts: code cache used \(checksum: native\)$/m, `${nodeVersion(node)} ${args.join(' ')}: the cache made at install is used\n${r.stderr}`);
+        assert.match(r.stderr, /^runts: code cache used \(checksum: native\) \(bundle mapped\)$/m, `${nodeVersion(node)} ${args.join(' ')}: the cache made at install is used\n${r.stderr}`);
       }
       const r = reported(process.execPath, ['--version']);
-      assert.match(r.stderr, /^runts: code cache other-node$/m, `the build's Node ignores what ${nodeVersion(node)} made`);
+      assert.match(r.stderr, /^runts: code cache other-node \(bundle mapped\)$/m, `the build's Node ignores what ${nodeVersion(node)} made`);
       assert.equal(r.status, 0);
     }
     // and back: the build's Node makes its own again
     postinstall(process.execPath);
     const r = reported(process.execPath, ['--version']);
-    assert.match(r.stderr, /^runts: code cache used \(checksum: native\)$/m);
+    assert.match(r.stderr, /^runts: code cache used \(checksum: native\) \(bundle mapped\)$/m);
     // a cache that can be neither read nor replaced (a dir in its place): said, and the install
     // still succeeds; that command runs without a cache
     rmSync(join(dist, 'verb-kill.cjs.cache'), { force: true });
@@ -136,7 +140,7 @@ describe('code cache', () => {
     assert.match(bad.stderr, /verb-kill\.cjs\.cache: no code cache made for Node v\S+ \(exit \d+\): the command runs without one\n$/);
     const kill = reported(process.execPath, ['--root', join(dir, 'root'), 'kill', 'nosuch', 'KILL']);
     assert.equal(kill.status, 1);
-    assert.match(kill.stderr, /^runts: code cache absent$/m);
+    assert.match(kill.stderr, /^runts: code cache absent \(bundle mapped\)$/m);
     assert.match(kill.stderr, /container does not exist/);
   });
 
@@ -173,6 +177,21 @@ describe('code cache', () => {
       assert.equal(r.stdout, '');
       assert.match(r.stderr, /^time="[^"]+" level=error msg=".*\/cli\.cjs: cannot read the command's bundle cli\.cjs \(ENOENT\): reinstall runts"\n$/);
     }
+  });
+
+  test('a bundle that is not all ASCII is read and decoded as UTF-8 instead of mapped: the same result', () => {
+    restore();
+    // a 2-byte character in a comment, in place of 2 ASCII bytes: the file keeps its size and its
+    // tag, its text is one character shorter, so V8 rejects the cache made for the other text
+    const f = join(copy, 'verb-state.cjs');
+    const text = readFileSync(f, 'latin1');
+    const at = text.indexOf('// ../core/src/');
+    assert.ok(at > 0, 'a path comment of esbuild\'s');
+    writeFileSync(f, Buffer.concat([Buffer.from(text.slice(0, at + 3), 'latin1'), Buffer.from('\u00e9', 'utf8'), Buffer.from(text.slice(at + 5), 'latin1')]));
+    const r = runs(process.execPath);
+    assert.equal(r.caches[0], 'rejected');
+    assert.deepEqual(r.mapped, [false, true, true, true], 'state read, the others mapped');
+    assert.deepEqual(r.out[0], expected[0]);
   });
 
   // state's cache checked by runts-spawn.node, delete's in WebAssembly (the addon removed)

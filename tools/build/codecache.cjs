@@ -1,5 +1,5 @@
 'use strict';
-// Build step for launch.cjs: ends <dist>/cli.cjs with `//# runtsBuild=<sha1 of the bundle>` and
+// Build step for launch.cjs: wraps <dist>/cli.cjs in the CommonJS function (as Module.wrap), ends it with `//# runtsBuild=<sha1 of the bundle>` and
 // writes <dist>/cli.cjs.cache: the same 40 hex digits, 16 + 16 hex digits of checksums (of this
 // Node's versions, and of the rest: launch.cjs), then
 // V8's code cache of cli.cjs, taken after
@@ -76,6 +76,8 @@ if (process.argv[2] === '--postinstall') {
   process.exit(0);
 }
 
+/** The CommonJS wrapper's start, as Module.wrap's (launch.cjs calls the function with its five). */
+const WRAP_HEAD = '(function (exports, require, module, __filename, __dirname) { ';
 const dir = path.resolve(process.argv[2]);
 const finalDir = path.resolve(process.argv[3] ?? dir);
 const name = process.argv[4] ?? 'cli';
@@ -89,11 +91,15 @@ if (tagged) {
   if (createHash('sha1').update(src.slice(0, tagged.index)).digest('hex') !== id) throw new Error(`${file}: its runtsBuild tag is not of its text`);
 } else {
   if (!src.endsWith('\n')) src += '\n';
+  // wrapped as a CommonJS module (what Module.wrap does) in the file itself: launch.cjs compiles
+  // the text as it is, mapped where it can (runts-spawn.node's map), with no copy joined to a
+  // wrapper (a bundle the single executable's build took from a dist is wrapped already)
+  if (!src.startsWith(WRAP_HEAD)) src = `${WRAP_HEAD}${src}\n});\n`;
   id = createHash('sha1').update(src).digest('hex');
   src += `//# runtsBuild=${id}\n`;
   writeFileSync(file, src);
 }
-// Same wrapper and options as launch.cjs: the cache is only valid for the same source string.
+// The same text and options as launch.cjs: the cache is only valid for the same source string.
 // Compiled eagerly (every function, not only those a --version run reaches): the cache then holds
 // the bytecode of the verb's own work too (create's compiler, the cgroup code), which a run would
 // otherwise compile lazily (create: ~10 ms; the cache grows from ~80 to ~490 KB, read and checked
@@ -101,7 +107,7 @@ if (tagged) {
 // runts runs with the default flags and must accept it (e2e 41-code-cache checks it is used).
 const v8 = require('node:v8');
 v8.setFlagsFromString('--no-lazy');
-const script = new Script(Module.wrap(src), { filename: path.join(finalDir, `${name}.cjs`), importModuleDynamically: constants.USE_MAIN_CONTEXT_DEFAULT_LOADER });
+const script = new Script(src, { filename: path.join(finalDir, `${name}.cjs`), importModuleDynamically: constants.USE_MAIN_CONTEXT_DEFAULT_LOADER });
 v8.setFlagsFromString('--lazy');
 process.stdout.write = () => true;
 process.argv = [process.argv[0], path.join(finalDir, `${name}.cjs`), '--version'];

@@ -199,25 +199,44 @@ function warmCgroupMigration() {
 }
 if (/^verb-(create|run)\.cjs$/.test(name) && process.geteuid?.() === 0 && process.argv.some((a) => /^--systemd-cgroup(=true)?$/.test(a))) warmCgroupMigration();
 
-let src;
-try {
-  src = bundles.read(name);
-} catch (err) {
-  // an installation with a file missing (or a damaged single executable): runc's form, exit 1
-  const msg = `${file}: cannot read the command's bundle ${name} (${err.code ?? err.message}): reinstall runts`;
-  process.stderr.write(`time="${new Date().toISOString().slice(0, 19)}Z" level=error msg="${msg.replace(/[\\"]/g, '\\$&')}"\n`);
-  process.exit(1);
+// The bundle and its cache, mapped by the addon where this package ships it (its map: the bundle's
+// text as an external string, read by V8 in place, and the cache's bytes as the page cache's own
+// pages; a create ~350 page faults and ~0.9 ms fewer than reading them into fresh memory), else
+// read. The bundle is already wrapped as a CommonJS module (codecache.cjs), so its text is the
+// script as it is, never copied again. The single executable's come from its assets.
+const lib = embedded ? null : spawner();
+/** The addon's map of a file of this dir (null: none, not ASCII, or an error: then read it). */
+function mapped(name, asText) {
+  try {
+    return lib?.map?.(__dirname + '/' + name, asText) ?? null;
+  } catch {
+    return null;
+  }
 }
-const end = src.length - 1; // the final newline
+let source = mapped(name, true);
+let src = null;
+if (source === null) {
+  try {
+    src = bundles.read(name);
+  } catch (err) {
+    // an installation with a file missing (or a damaged single executable): runc's form, exit 1
+    const msg = `${file}: cannot read the command's bundle ${name} (${err.code ?? err.message}): reinstall runts`;
+    process.stderr.write(`time="${new Date().toISOString().slice(0, 19)}Z" level=error msg="${msg.replace(/[\\"]/g, '\\$&')}"\n`);
+    process.exit(1);
+  }
+}
+/** latin1 text of the bundle from a to b (its tag: ASCII either way) */
+const text = (a, b) => (source !== null ? source.slice(a, b) : src.toString('latin1', a, b));
+const end = (source ?? src).length - 1; // the final newline
 let cachedData;
 let report = 'absent';
-if (src.toString('latin1', end - 40 - TAG.length, end - 40) === TAG) {
+if (text(end - 40 - TAG.length, end - 40) === TAG) {
   // the build id, for what keys on runts's own code (@runts/seccomp's cache of compiled filters)
-  globalThis[Symbol.for('runts.build')] = src.toString('latin1', end - 40, end);
+  globalThis[Symbol.for('runts.build')] = text(end - 40, end);
   try {
-    const cache = bundles.read(name + '.cache');
+    const cache = mapped(name + '.cache', false) ?? bundles.read(name + '.cache');
     report = 'stale';
-    if (cache.length > HEADER && cache.toString('latin1', 0, 40) === src.toString('latin1', end - 40, end)) {
+    if (cache.length > HEADER && cache.toString('latin1', 0, 40) === text(end - 40, end)) {
       const key = nodeKey();
       report = 'other-node';
       if (cache.toString('latin1', 40, 56) === checksum(key, 0)) report = 'corrupt';
@@ -230,7 +249,7 @@ if (src.toString('latin1', end - 40 - TAG.length, end - 40) === TAG) {
     // no cache: compile from source
   }
 }
-const script = new Script(Module.wrap(src.toString('utf8')), {
+const script = new Script(source ?? src.toString('utf8'), {
   filename: file,
   cachedData,
   importModuleDynamically: constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
@@ -239,7 +258,7 @@ const script = new Script(Module.wrap(src.toString('utf8')), {
 // checksum was taken, which one took it (for tests)
 if (process.env.RUNTS_CODE_CACHE === 'report') {
   if (report === 'used' && script.cachedDataRejected) report = 'rejected';
-  process.stderr.write(`runts: code cache ${report}${/^(used|rejected|corrupt)$/.test(report) ? ` (checksum: ${checker})` : ''}\n`);
+  process.stderr.write(`runts: code cache ${report}${/^(used|rejected|corrupt)$/.test(report) ? ` (checksum: ${checker})` : ''}${source !== null ? ' (bundle mapped)' : ''}\n`);
 }
 const mod = new Module(file, bundles.parent);
 mod.filename = file;

@@ -214,6 +214,35 @@ describe('runts-spawn', () => {
     assert.throws(() => m.exports.checksum('text' as unknown as Uint8Array, 0), TypeError);
   });
 
+  it('maps a file as launch.cjs reads a bundle and its cache: a Buffer, or an ASCII text as a string (null for any other byte); a missing file, a dir or an empty file throw with errno', () => {
+    const m = { exports: {} as { map(path: string, text: boolean): Buffer | string | null } };
+    process.dlopen(m, fileURLToPath(new URL('../build/runts-spawn.node', import.meta.url)));
+    const ascii = Buffer.alloc(300001);
+    for (let i = 0; i < ascii.length; i++) ascii[i] = 32 + ((i * 7) % 95);
+    writeFileSync(join(dir, 'ascii.cjs'), ascii);
+    const text = m.exports.map(join(dir, 'ascii.cjs'), true);
+    assert.equal(typeof text, 'string');
+    assert.equal(text, ascii.toString('latin1'));
+    const bytes = m.exports.map(join(dir, 'ascii.cjs'), false);
+    assert.ok(Buffer.isBuffer(bytes) && bytes.equals(ascii), 'the same bytes as a Buffer');
+    // one byte that is not ASCII anywhere (first, middle, last): the caller decodes it as UTF-8 instead
+    for (const at of [0, 150000, 300000]) {
+      const other = Buffer.from(ascii);
+      other[at] = 0xc3;
+      writeFileSync(join(dir, 'other.cjs'), other);
+      assert.equal(m.exports.map(join(dir, 'other.cjs'), true), null, `a byte 0xc3 at ${at}`);
+      assert.ok((m.exports.map(join(dir, 'other.cjs'), false) as Buffer).equals(other));
+    }
+    writeFileSync(join(dir, 'empty.cjs'), '');
+    for (const [path, errno] of [[join(dir, 'missing.cjs'), 2], [dir, 22], [join(dir, 'empty.cjs'), 61]] as const) {
+      for (const asText of [true, false]) {
+        assert.throws(() => m.exports.map(path, asText), (err: Error & { errno?: number }) => err.errno === errno, `${path} (${asText ? 'text' : 'bytes'})`);
+      }
+    }
+    assert.throws(() => m.exports.map(7 as unknown as string, true), TypeError);
+    assert.throws(() => m.exports.map(join(dir, 'ascii.cjs'), 'yes' as unknown as boolean), TypeError);
+  });
+
   it('reads the socket and waits for the exit on Node\'s own loop: no libuv thread is started, writes stay blocking, end-of-file and the exit status arrive; without pidfd_open, on a libuv thread', () => {
     // a plain CommonJS child that loads only the addon: nothing in it uses libuv's threadpool, so
     // its threads (/proc/self/task) are the same after a spawn, 4 MB each way and the wait

@@ -27,6 +27,9 @@ interface Addon {
   sealed?(source: string | Uint8Array): number;
   /** launch.cjs's code cache checksum of bytes[start..], 16 hex digits (absent before it). */
   checksum?(bytes: Uint8Array, start: number): string;
+  /** A regular file mapped read-only: a Buffer, or (text) an external string, null if a byte is not
+   *  ASCII. Only launch.cjs uses it (for the bundle and its code cache); absent before it. */
+  map?(path: string, text: boolean): Buffer | string | null;
 }
 
 /** Set by the single executable (tools/build/sea-hooks.ts): the addon's bytes, carried inside it. */

@@ -28,7 +28,7 @@ export interface Event {
 /** Go's time.ParseDuration for what people pass to --interval: 5s, 500ms, 1m30s, 1.5s. */
 export function parseDuration(s: string): number {
   const units: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-  const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/y;
+  const re = /(\d+(?:\.\d+)?)(ns|us|\u00b5s|ms|s|m|h)/y;
   let ms = 0;
   let i = 0;
   if (s === '0') return 0;
