@@ -8,7 +8,7 @@ demo=1
 
 need=()
 for p in gcc make libc6-dev busybox-static runc crun hyperfine strace time iproute2 python3 tmux libseccomp2 podman containerd docker.io uidmap \
-         mmdebstrap qemu-system-x86 e2fsprogs; do
+         mmdebstrap qemu-system-x86 e2fsprogs dbus-daemon; do
   dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then

@@ -143,12 +143,44 @@ if (Object.keys(entryPoints).length > 0) {
   });
 }
 
+// Node's builtins that the D-Bus client requires at its top level but calls only on paths the
+// systemd driver does not take (a bus it autolaunches, cookie authentication, a server): each is
+// a stand-in that requires the builtin at its first call. At load they cost ~4 ms (Node 20: crypto,
+// child_process with dgram, assert). Every function of the builtin, as this Node has it, stands in
+// (called or constructed); any other export is a getter that loads it.
+const LAZY_BUILTINS = ['assert', 'child_process', 'crypto'];
+const lazyBuiltinsPlugin = {
+  name: 'runts-lazy-builtins',
+  setup(b) {
+    // (the stand-in's own require of the builtin is left to Node)
+    b.onResolve({ filter: new RegExp(`^(node:)?(${LAZY_BUILTINS.join('|')})$`) }, (args) =>
+      args.namespace === 'runts-lazy-builtin' ? undefined : { path: args.path.replace(/^node:/, ''), namespace: 'runts-lazy-builtin' },
+    );
+    b.onLoad({ filter: /.*/, namespace: 'runts-lazy-builtin' }, async (args) => {
+      const real = createRequire(import.meta.url)(`node:${args.path}`);
+      const lines = [
+        `let real;`,
+        `const load = () => (real ??= require(${JSON.stringify(`node:${args.path}`)}));`,
+        `const call = (get) => function (...a) { const f = get(); return new.target ? Reflect.construct(f, a, new.target) : f.apply(this, a); };`,
+        typeof real === 'function' ? `module.exports = call(() => load());` : `module.exports = {};`,
+      ];
+      for (const k of Object.keys(real)) {
+        const key = JSON.stringify(k);
+        if (typeof real[k] === 'function') lines.push(`module.exports[${key}] = call(() => load()[${key}]);`);
+        else lines.push(`Object.defineProperty(module.exports, ${key}, { enumerable: true, get: () => load()[${key}] });`);
+      }
+      return { contents: lines.join('\n'), loader: 'js' };
+    });
+  },
+};
+
 for (const name of lazyUsed) {
   // resolved from the package that depends on it (pnpm: not hoisted)
   const owner = resolve(import.meta.dirname, '../../packages/cgroups/package.json');
   await build({
     entryPoints: [createRequire(owner).resolve(name)],
     outfile: join(out, LAZY[name]),
+    plugins: [lazyBuiltinsPlugin],
     bundle: true,
     platform: 'node',
     target: 'node20',
