@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { cpSync, readFileSync, writeFileSync, readdirSync, rmSync, mkdirSync, truncateSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO, RUN_DIR, NODE, cleanEnv, nodesAtHand, nodeVersion } from '../lib/index.mjs';
+import { REPO, RUN_DIR, NODE, cleanEnv, nodesAtHand, nodeVersion, makeBundle, newId, runtime } from '../lib/index.mjs';
 
 const dir = join(RUN_DIR, 'code-cache');
 const copy = join(dir, 'dist'); // a copy of packages/runts/dist, damaged one way per test
@@ -192,6 +192,52 @@ describe('code cache', () => {
     assert.equal(r.caches[0], 'rejected');
     assert.deepEqual(r.mapped, [false, true, true, true], 'state read, the others mapped');
     assert.deepEqual(r.out[0], expected[0]);
+  });
+
+  // What a command loads on one path only, through launch.cjs's moduleRequire: start's chunks
+  // (./lazy-init-hooks.cjs for a container with poststart hooks, ./lazy-delete.cjs to destroy it
+  // when one fails) and, on a systemd host, the D-Bus client: each compiled with its own cache,
+  // checked as a bundle's; damaged, it is not used, and start fails as it would with it.
+  test('a chunk start loads (its poststart hook fails) is compiled with its own cache; a damaged one is ignored', async () => {
+    const b = await makeBundle({ name: 'cc-chunk', args: ['sleep', '1000'] });
+    b.config.hooks = { poststart: [{ path: '/bin/false' }] };
+    b.write();
+    const rt = runtime('runts', { root: join(dir, 'root') });
+    const start = async (id) => {
+      assert.equal((await rt.create(id, { bundle: b.dir })).code, 0);
+      const r = spawnSync(process.execPath, [join(copy, 'launch.cjs'), '--root', join(dir, 'root'), 'start', id], { encoding: 'utf8', env: cleanEnv({ RUNTS_CODE_CACHE: 'report' }) });
+      await rt.forceDelete(id);
+      const said = Object.fromEntries([...r.stderr.matchAll(/^runts: code cache of (\S+): (\S+)$/gm)].map((m) => [m[1], m[2]]));
+      return { code: r.status, said, rest: r.stderr.split('\n').filter((l) => !l.startsWith('runts: code cache')).join('\n').replace(/time="[^"]*"/g, 'time=T').replaceAll(id, 'ID') };
+    };
+    try {
+      restore();
+      const good = await start(newId('ccchunk'));
+      assert.equal(good.code, 1, good.rest);
+      assert.deepEqual(good.said, { 'lazy-init-hooks.cjs': 'used', 'lazy-delete.cjs': 'used' });
+      assert.match(good.rest, /hooks\.poststart\[0\] \(\/bin\/false\): exit status 1/);
+      const c = readFileSync(join(copy, 'lazy-delete.cjs.cache'));
+      c[c.length >> 1] ^= 1;
+      writeFileSync(join(copy, 'lazy-delete.cjs.cache'), c);
+      const bad = await start(newId('ccchunk'));
+      assert.deepEqual(bad.said, { 'lazy-init-hooks.cjs': 'used', 'lazy-delete.cjs': 'corrupt' });
+      assert.deepEqual([bad.code, bad.rest], [good.code, good.rest], 'the same result');
+      rmSync(join(copy, 'lazy-delete.cjs.cache'));
+      const none = await start(newId('ccchunk'));
+      assert.deepEqual(none.said, { 'lazy-init-hooks.cjs': 'used', 'lazy-delete.cjs': 'absent' });
+      assert.deepEqual([none.code, none.rest], [good.code, good.rest], 'the same result');
+    } finally {
+      b.cleanup();
+    }
+  });
+  test('the D-Bus client and every chunk have a cache, this build\'s', () => {
+    const modules = readdirSync(join(REPO, 'packages/runts/dist')).filter((f) => /^(lazy-[a-z0-9-]+|dbus-native)\.cjs$/.test(f));
+    assert.ok(modules.includes('dbus-native.cjs') && modules.includes('lazy-delete.cjs'), modules.join(' '));
+    for (const f of modules) {
+      const tag = /\/\/# runtsBuild=([0-9a-f]{40})\n$/.exec(readFileSync(join(REPO, 'packages/runts/dist', f), 'latin1'))?.[1];
+      assert.ok(tag, `${f}: tagged`);
+      assert.equal(readFileSync(join(REPO, 'packages/runts/dist', `${f}.cache`)).toString('latin1', 0, 40), tag, `${f}.cache: of this build`);
+    }
   });
 
   // state's cache checked by runts-spawn.node, delete's in WebAssembly (the addon removed)

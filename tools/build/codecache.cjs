@@ -82,6 +82,10 @@ const dir = path.resolve(process.argv[2]);
 const finalDir = path.resolve(process.argv[3] ?? dir);
 const name = process.argv[4] ?? 'cli';
 const file = path.join(dir, `${name}.cjs`);
+/** A module that a command loads on one path only (launch.cjs's moduleRequire: a chunk, the D-Bus
+ *  client): a CommonJS file as Node loads it (the library builds import it too), so it is wrapped
+ *  in the script, not in the file, and its cache is taken after its compile alone. */
+const isModule = /^(lazy-[a-z0-9-]+|dbus-native)$/.test(name);
 let src = readFileSync(file, 'utf8');
 // a bundle that has its tag already (a cache made again, at install): the tag is of the rest
 const tagged = /\/\/# runtsBuild=([0-9a-f]{40})\n$/.exec(src);
@@ -94,7 +98,7 @@ if (tagged) {
   // wrapped as a CommonJS module (what Module.wrap does) in the file itself: launch.cjs compiles
   // the text as it is, mapped where it can (runts-spawn.node's map), with no copy joined to a
   // wrapper (a bundle the single executable's build took from a dist is wrapped already)
-  if (!src.startsWith(WRAP_HEAD)) src = `${WRAP_HEAD}${src}\n});\n`;
+  if (!isModule && !src.startsWith(WRAP_HEAD)) src = `${WRAP_HEAD}${src}\n});\n`;
   id = createHash('sha1').update(src).digest('hex');
   src += `//# runtsBuild=${id}\n`;
   writeFileSync(file, src);
@@ -107,7 +111,7 @@ if (tagged) {
 // runts runs with the default flags and must accept it (e2e 41-code-cache checks it is used).
 const v8 = require('node:v8');
 v8.setFlagsFromString('--no-lazy');
-const script = new Script(src, { filename: path.join(finalDir, `${name}.cjs`), importModuleDynamically: constants.USE_MAIN_CONTEXT_DEFAULT_LOADER });
+const script = new Script(isModule ? Module.wrap(src) : src, { filename: path.join(finalDir, `${name}.cjs`), importModuleDynamically: constants.USE_MAIN_CONTEXT_DEFAULT_LOADER });
 v8.setFlagsFromString('--lazy');
 process.stdout.write = () => true;
 process.argv = [process.argv[0], path.join(finalDir, `${name}.cjs`), '--version'];
@@ -123,4 +127,5 @@ process.on('exit', () => {
   writeFileSync(tmp, body, { mode: 0o644 });
   renameSync(tmp, file + '.cache');
 });
-script.runInThisContext()(mod.exports, Module.createRequire(file), mod, file, dir);
+// a module is not run: its cache holds what the compile made, every function (--no-lazy)
+if (!isModule) script.runInThisContext()(mod.exports, Module.createRequire(file), mod, file, dir);

@@ -213,53 +213,90 @@ function mapped(name, asText) {
     return null;
   }
 }
-let source = mapped(name, true);
-let src = null;
-if (source === null) {
-  try {
-    src = bundles.read(name);
-  } catch (err) {
-    // an installation with a file missing (or a damaged single executable): runc's form, exit 1
-    const msg = `${file}: cannot read the command's bundle ${name} (${err.code ?? err.message}): reinstall runts`;
-    process.stderr.write(`time="${new Date().toISOString().slice(0, 19)}Z" level=error msg="${msg.replace(/[\\"]/g, '\\$&')}"\n`);
-    process.exit(1);
-  }
-}
-/** latin1 text of the bundle from a to b (its tag: ASCII either way) */
-const text = (a, b) => (source !== null ? source.slice(a, b) : src.toString('latin1', a, b));
-const end = (source ?? src).length - 1; // the final newline
-let cachedData;
-let report = 'absent';
-if (text(end - 40 - TAG.length, end - 40) === TAG) {
-  // the build id, for what keys on runts's own code (@runts/seccomp's cache of compiled filters)
-  globalThis[Symbol.for('runts.build')] = text(end - 40, end);
-  try {
-    const cache = mapped(name + '.cache', false) ?? bundles.read(name + '.cache');
-    report = 'stale';
-    if (cache.length > HEADER && cache.toString('latin1', 0, 40) === text(end - 40, end)) {
-      const key = nodeKey();
-      report = 'other-node';
-      if (cache.toString('latin1', 40, 56) === checksum(key, 0)) report = 'corrupt';
-      if (report === 'corrupt' && cache.toString('latin1', 56, HEADER) === checksumLarge(cache, HEADER)) {
-        cachedData = cache.subarray(HEADER);
-        report = 'used';
+
+/** A bundle or module compiled with its code cache when the cache is this build's, this Node's and
+ *  whole: { script, report, mapped }. `wrapped`: the file is the CommonJS function already (a
+ *  command bundle); a module (a chunk, the D-Bus client) is a CommonJS file as Node would load it,
+ *  wrapped here. Throws what reading the file threw. */
+function compile(name, wrapped) {
+  const file = bundles.filename(name);
+  const source = mapped(name, true);
+  const src = source === null ? bundles.read(name) : null;
+  /** latin1 text of the file from a to b (its tag: ASCII either way) */
+  const text = (a, b) => (source !== null ? source.slice(a, b) : src.toString('latin1', a, b));
+  const end = (source ?? src).length - 1; // the final newline
+  let cachedData;
+  let report = 'absent';
+  if (text(end - 40 - TAG.length, end - 40) === TAG) {
+    // the build id, for what keys on runts's own code (@runts/seccomp's cache of compiled filters)
+    if (wrapped) globalThis[Symbol.for('runts.build')] = text(end - 40, end);
+    try {
+      const cache = mapped(name + '.cache', false) ?? bundles.read(name + '.cache');
+      report = 'stale';
+      if (cache.length > HEADER && cache.toString('latin1', 0, 40) === text(end - 40, end)) {
+        const key = nodeKey();
+        report = 'other-node';
+        if (cache.toString('latin1', 40, 56) === checksum(key, 0)) report = 'corrupt';
+        if (report === 'corrupt' && cache.toString('latin1', 56, HEADER) === checksumLarge(cache, HEADER)) {
+          cachedData = cache.subarray(HEADER);
+          report = 'used';
+        }
       }
+    } catch {
+      // no cache: compile from source
     }
-  } catch {
-    // no cache: compile from source
   }
-}
-const script = new Script(source ?? src.toString('utf8'), {
-  filename: file,
-  cachedData,
-  importModuleDynamically: constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
-});
-// RUNTS_CODE_CACHE=report: one line on stderr saying what became of the cache and, when its
-// checksum was taken, which one took it (for tests)
-if (process.env.RUNTS_CODE_CACHE === 'report') {
+  const code = source ?? src.toString('utf8');
+  const script = new Script(wrapped ? code : Module.wrap(code), {
+    filename: file,
+    cachedData,
+    importModuleDynamically: constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+  });
   if (report === 'used' && script.cachedDataRejected) report = 'rejected';
-  process.stderr.write(`runts: code cache ${report}${/^(used|rejected|corrupt)$/.test(report) ? ` (checksum: ${checker})` : ''}${source !== null ? ' (bundle mapped)' : ''}\n`);
+  return { script, report, mapped: source !== null };
+}
+
+/** The bundles' require: the files a bundle loads only on one path (./lazy-<name>.cjs, a chunk of
+ *  a workspace package, build.mjs; ./dbus-native.cjs, the systemd driver's D-Bus client) compiled
+ *  with their own code caches, as the bundle is (the D-Bus client, 400 KB, took ~5 ms to compile
+ *  without one); anything else, and a file not there, as the bundle's require would. */
+const modules = new Map();
+function moduleRequire(id) {
+  const m = /^\.\/((?:lazy-[a-z0-9-]+|dbus-native)\.cjs)$/.exec(id);
+  if (!m || !bundles.exists(m[1])) return bundles.require(file)(id);
+  const name = m[1];
+  if (!modules.has(name)) {
+    const c = compile(name, false);
+    if (process.env.RUNTS_CODE_CACHE === 'report') process.stderr.write(`runts: code cache of ${name}: ${c.report}\n`);
+    const f = bundles.filename(name);
+    const mod = new Module(f, bundles.parent);
+    mod.filename = f;
+    modules.set(name, mod);
+    try {
+      c.script.runInThisContext()(mod.exports, moduleRequire, mod, f, require('node:path').dirname(f));
+    } catch (err) {
+      modules.delete(name); // as Node's require forgets a module whose top level threw
+      throw err;
+    }
+  }
+  return modules.get(name).exports;
+}
+
+let main;
+try {
+  main = compile(name, true);
+} catch (err) {
+  // an installation with a file missing (or a damaged single executable): runc's form, exit 1
+  const msg = `${file}: cannot read the command's bundle ${name} (${err.code ?? err.message}): reinstall runts`;
+  process.stderr.write(`time="${new Date().toISOString().slice(0, 19)}Z" level=error msg="${msg.replace(/[\\"]/g, '\\$&')}"\n`);
+  process.exit(1);
+}
+// RUNTS_CODE_CACHE=report: one line on stderr saying what became of the cache and, when its
+// checksum was taken, which one took it, and whether the bundle was mapped (for tests)
+if (process.env.RUNTS_CODE_CACHE === 'report') {
+  const { report } = main;
+  process.stderr.write(`runts: code cache ${report}${/^(used|rejected|corrupt)$/.test(report) ? ` (checksum: ${checker})` : ''}${main.mapped ? ' (bundle mapped)' : ''}\n`);
 }
 const mod = new Module(file, bundles.parent);
 mod.filename = file;
-script.runInThisContext()(mod.exports, bundles.require(file), mod, file, require('node:path').dirname(file));
+main.script.runInThisContext()(mod.exports, moduleRequire, mod, file, require('node:path').dirname(file));

@@ -8,7 +8,6 @@
 // from differs, set here.
 import { getRawAsset } from 'node:sea';
 import type ModuleType from 'node:module';
-import { Script } from 'node:vm';
 import { installHooks } from './sea-hooks.ts';
 import { loadSpawner } from '../../native/nsenter/src/index.ts';
 
@@ -39,20 +38,11 @@ const asset = (name: string): Buffer => {
   return pack.subarray(at, at + length);
 };
 const base = Module.createRequire(process.execPath);
-const loaded = new Map<string, unknown>();
-/** The bundles' require: Node's builtins and koffi (sea-hooks), and what a bundle loads lazily,
- *  an asset compiled only when that path is taken: the D-Bus client of the systemd driver
- *  (`./dbus-native.cjs`) and the chunks (`./lazy-<name>.cjs`, build.mjs: start's destroy). */
+/** The bundles' require for Node's builtins and koffi (sea-hooks); what a bundle loads lazily (the
+ *  D-Bus client of the systemd driver, `./dbus-native.cjs`, and the chunks, `./lazy-<name>.cjs`)
+ *  launch.cjs's moduleRequire compiles from the assets, with their caches. */
 function bundleRequire(id: string): unknown {
-  const name = /^\.\/((?:lazy-[a-z0-9-]+|dbus-native)\.cjs)$/.exec(id)?.[1];
-  if (!name || !has(name)) return base(id);
-  if (!loaded.has(name)) {
-    const mod = { exports: {} as unknown };
-    const fn = new Script(Module.wrap(asset(name).toString('utf8')), { filename: `${process.execPath}/${name}` }).runInThisContext() as (...a: unknown[]) => void;
-    fn(mod.exports, bundleRequire, mod, process.execPath, process.execPath.replace(/\/[^/]*$/, ''));
-    loaded.set(name, mod.exports);
-  }
-  return loaded.get(name);
+  return base(id);
 }
 
 (globalThis as Record<symbol, unknown>)[Symbol.for('runts.bundles')] = {

@@ -102,10 +102,8 @@ const assets = { 'runts-init': exe, 'runts-spawn.node': spawner, 'koffi.node': k
 const packed = [];
 for (const b of bundles) {
   writeFileSync(join(work, b), readFileSync(join(dist, b), 'utf8').replace(/\/\/# runtsBuild=[0-9a-f]{40}\n$/, ''));
-  if (b === 'dbus-native.cjs' || b.startsWith('lazy-')) {
-    packed.push(b); // loaded only on one path (the systemd driver, a chunk's), and then compiled
-    continue;
-  }
+  // the modules loaded on one path only (the systemd driver's D-Bus client, a chunk) have caches
+  // of their own too (launch.cjs's moduleRequire)
   const name = b.slice(0, -'.cjs'.length);
   execFileSync(node, [...execArgv, codecache, work, work, name], { stdio: ['ignore', 'ignore', 'inherit'], env });
   packed.push(b, `${b}.cache`);
