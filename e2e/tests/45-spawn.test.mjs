@@ -5,7 +5,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync, writeFileSync, readFileSync, existsSync, openSync, closeSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync, writeFileSync, readFileSync, existsSync, openSync, closeSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { runtime, makeBundle, newId, RUN_DIR, RUNTS_COMMAND, REPO, NODE, cleanEnv } from '../lib/index.mjs';
 
@@ -199,5 +199,41 @@ describe('--preserve-fds', () => {
     // runc's exec exits 255 on an error of its own, as runts's does
     assert.equal(codes[rt.name], codes.runc);
     assert.notEqual(codes.runc, 0);
+  });
+});
+
+// launch.cjs ends a command with the addon's exit (_exit) once every 'exit' listener has run: no
+// teardown of Node's threads and heap. Its output and exit code are the command's; with a profile
+// asked for (Node options), Node ends it and writes the profile.
+describe('the end of a command', () => {
+  const bin = join(REPO, 'packages/runts/bin/runts.js');
+  test('with _exit: no thread of Node exits on its own; the output and the exit code are whole', () => {
+    const root = mkdtempSync(join(RUN_DIR, 'exit-'));
+    try {
+      for (const [args, code, out] of [[['list'], 0, /^ID +PID +STATUS/], [['state', 'nosuch'], 1, /^$/], [['--help'], 0, /^runts\n/]]) {
+        const trace = join(root, 'trace');
+        const r = spawnSync('strace', ['-f', '-qq', '-o', trace, '-e', 'trace=exit,exit_group', NODE, bin, '--root', root, ...args], { encoding: 'utf8', env: cleanEnv() });
+        assert.equal(r.status, code, `${args.join(' ')}: ${r.stderr}`);
+        assert.match(r.stdout, out, args.join(' '));
+        const calls = readFileSync(trace, 'utf8').split('\n').filter((l) => /\b(exit|exit_group)\(/.test(l));
+        assert.deepEqual(calls.map((l) => l.replace(/^\d+ +/, '').replace(/ += \?$/, '')), [`exit_group(${code})`], `${args.join(' ')}: one exit_group and no thread's exit\n${calls.join('\n')}`);
+      }
+      // through a pipe read late (cac's help goes through process.stdout): all of it arrives
+      const whole = spawnSync(NODE, [bin, '--help'], { encoding: 'utf8', env: cleanEnv() }).stdout;
+      const piped = spawnSync('sh', ['-c', `"$0" "$1" --help | (sleep 0.3; wc -c)`, NODE, bin], { encoding: 'utf8', env: cleanEnv() });
+      assert.equal(Number(piped.stdout.trim()), Buffer.byteLength(whole), 'the piped --help is whole');
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+  test('with a profile asked for, Node ends it (the profile is written)', () => {
+    const root = mkdtempSync(join(RUN_DIR, 'exitprof-'));
+    try {
+      const r = spawnSync(NODE, ['--cpu-prof', '--cpu-prof-dir', root, bin, '--root', root, 'list'], { encoding: 'utf8', env: cleanEnv() });
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(readdirSync(root).filter((f) => f.endsWith('.cpuprofile')).length, 1, 'the profile');
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });

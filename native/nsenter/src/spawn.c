@@ -41,6 +41,8 @@
  *                            ~350 page faults and ~0.9 ms fewer). Throws an Error with .errno.
  *                            The file must not shrink while mapped (a page past its end is SIGBUS):
  *                            the builds and npm's postinstall replace these files, by rename
+ *   exit(code)             _exit(2): the process ends at once, without Node's own teardown after its
+ *                            'exit' event (launch.cjs calls it from the last 'exit' listener)
  * The rest (reading the socket, the messages) is TypeScript: spawn.ts, with poll and recv on the
  * socket and wait: no libuv thread is started for either (fs.read and an async waitpid started
  * libuv's four, and handed each message between threads: ~1 ms of every create). */
@@ -626,12 +628,24 @@ static napi_value map_file(napi_env env, napi_callback_info info)
 	return result;
 }
 
+static napi_value exit_now(napi_env env, napi_callback_info info)
+{
+	size_t argc = 1;
+	napi_value argv[1];
+	int32_t code = 0;
+	if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 || napi_get_value_int32(env, argv[0], &code) != napi_ok) {
+		napi_throw_type_error(env, NULL, "exit(code)");
+		return NULL;
+	}
+	_exit(code & 0xff);
+}
+
 NAPI_MODULE_INIT()
 {
 	static const struct {
 		const char *name;
 		napi_callback fn;
-	} fns[] = { { "spawn", spawn }, { "wait", wait_pid }, { "poll", poll_fd }, { "unpoll", unpoll }, { "recv", recv_fd }, { "sealed", sealed }, { "checksum", checksum }, { "map", map_file } };
+	} fns[] = { { "spawn", spawn }, { "wait", wait_pid }, { "poll", poll_fd }, { "unpoll", unpoll }, { "recv", recv_fd }, { "sealed", sealed }, { "checksum", checksum }, { "map", map_file }, { "exit", exit_now } };
 	for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
 		napi_value f;
 		napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH, fns[i].fn, NULL, &f);

@@ -214,6 +214,20 @@ describe('runts-spawn', () => {
     assert.throws(() => m.exports.checksum('text' as unknown as Uint8Array, 0), TypeError);
   });
 
+  it('exits at once with the code (its low 8 bits), and only with a number', () => {
+    const addon = JSON.stringify(fileURLToPath(new URL('../build/runts-spawn.node', import.meta.url)));
+    const run = (call: string) =>
+      spawnSync(process.execPath, ['-e', `const m = { exports: {} }; process.dlopen(m, ${addon}); process.on('exit', () => process.stdout.write('exit event')); ${call}`], { encoding: 'utf8' });
+    for (const [code, want] of [[0, 0], [3, 3], [255, 255], [256 + 7, 7]]) {
+      const r = run(`m.exports.exit(${code})`);
+      assert.equal(r.status, want, r.stderr);
+      assert.equal(r.stdout, '', 'no exit event: the process ended in the call');
+    }
+    const bad = run(`try { m.exports.exit('3') } catch (e) { process.stdout.write(e.constructor.name + ' ') }`);
+    assert.equal(bad.status, 0);
+    assert.equal(bad.stdout, 'TypeError exit event');
+  });
+
   it('maps a file as launch.cjs reads a bundle and its cache: a Buffer, or an ASCII text as a string (null for any other byte); a missing file, a dir or an empty file throw with errno', () => {
     const m = { exports: {} as { map(path: string, text: boolean): Buffer | string | null } };
     process.dlopen(m, fileURLToPath(new URL('../build/runts-spawn.node', import.meta.url)));

@@ -30,6 +30,8 @@ interface Addon {
   /** A regular file mapped read-only: a Buffer, or (text) an external string, null if a byte is not
    *  ASCII. Only launch.cjs uses it (for the bundle and its code cache); absent before it. */
   map?(path: string, text: boolean): Buffer | string | null;
+  /** _exit(2) with code & 0xff: launch.cjs's end of the process (absent before it). */
+  exit?(code: number): never;
 }
 
 /** Set by the single executable (tools/build/sea-hooks.ts): the addon's bytes, carried inside it. */
