@@ -12,13 +12,14 @@
 import { spawnSync, spawn } from 'node:child_process';
 import {
   existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync, rmSync, openSync, closeSync,
-  readdirSync, statSync, copyFileSync, linkSync, lstatSync, chmodSync, readSync, writeSync,
+  readdirSync, statSync, copyFileSync, linkSync, lstatSync, chmodSync,
 } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createHash } from 'node:crypto';
 import { figManagers } from './managers.mjs';
+import { copyInPieces } from '../build/pieces.mjs';
 import { dockerLike } from '../../e2e/lib/seccomp-profile.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
@@ -287,26 +288,14 @@ if (OPTS.makeBundle) {
 // runtimes
 
 const WORK = mkdtempSync('/run/runts-bench-');
-/** The single executable as the bench runs it: installedCopy's copy of dist/runts. */
+// The single executable and its Node (its floor) are installed in WORK by copyInPieces (written in
+// 64 KiB pieces, as `install` or cp write a binary) and run from there. The page cache keeps a file
+// that something read whole (e2e 42 copies dist/runts; sea.mjs reads its Node) in large folios,
+// which every run of it then maps: ~2 ms more of each command of the single executable (`state`,
+// 150 alternating runs of the same build, read against freshly written), which says nothing about
+// runts. runts and its floor run the same node binary.
+/** The single executable as the bench runs it: its copy in WORK. */
 let seaRun = SEA;
-/** `file` copied to `to` in 64 KiB writes, as `install` or cp write an installed binary, and run
- *  from there. The page cache keeps a file that something read whole (e2e 42 copies dist/runts;
- *  sea.mjs reads its Node) in large folios, which every run of it then maps: ~2 ms more of each
- *  command of the single executable (`state`, 150 alternating runs of the same build, read
- *  against freshly written), which says nothing about runts. The single executable and its Node
- *  (its floor) are both run from such copies; runts and its floor run the same node binary. */
-function installedCopy(file, to) {
-  const from = openSync(file, 'r');
-  const out = openSync(to, 'w', 0o755);
-  const buf = Buffer.alloc(64 * 1024);
-  try {
-    for (let n; (n = readSync(from, buf)) > 0; ) writeSync(out, buf, 0, n);
-  } finally {
-    closeSync(from);
-    closeSync(out);
-  }
-  return to;
-}
 chmodSync(WORK, 0o711);
 const LOG = path.join(WORK, 'cmd.log');
 const TIMEFILE = path.join(WORK, 'time.out');
@@ -390,7 +379,7 @@ function makeRuntimes() {
   if (want('sea')) {
     if (!existsSync(SEA)) missing.sea = `${path.relative(REPO, SEA)} does not exist (pnpm build makes it)`;
     else {
-      seaRun = installedCopy(SEA, path.join(WORK, 'runts'));
+      seaRun = copyInPieces(SEA, path.join(WORK, 'runts'));
       const v = spawnSync(seaRun, ['--version'], { encoding: 'utf8', env: ENV, timeout: 20000 });
       if (v.status !== 0) missing.sea = `dist/runts --version failed (exit ${v.status})`;
       else out.push(mk('sea', seaRun, [], { version: firstLine(v.stdout), node: (/node: (\S+)/.exec(v.stdout) ?? [])[1], invocation: `${path.relative(REPO, SEA)}, installed as ${seaRun}` }));
@@ -593,14 +582,14 @@ function fmt(v, unit) {
   return v >= 1000 ? v.toFixed(0) : v >= 100 ? v.toFixed(1) : v.toFixed(2);
 }
 
-/** The Node binary inside the single executable, as tools/build/node.mjs fetched it (v26.12.1). */
-/** The single executable's Node, for its floor: installed the same way as the executable itself
- *  (installedCopy), so that the two binaries are in the page cache alike. */
+/** The Node binary inside the single executable, as tools/build/node.mjs fetched it (v26.12.1), for
+ *  its floor: installed the same way as the executable itself (copyInPieces), so that the two
+ *  binaries are in the page cache alike. */
 const seaNodes = new Map();
 const seaNodePath = (version) => {
   const cached = path.join(os.homedir(), '.cache/runts/node', version.slice(1), 'bin/node');
   if (!existsSync(cached)) return cached;
-  if (!seaNodes.has(version)) seaNodes.set(version, installedCopy(cached, path.join(WORK, `node-${version}`)));
+  if (!seaNodes.has(version)) seaNodes.set(version, copyInPieces(cached, path.join(WORK, `node-${version}`)));
   return seaNodes.get(version);
 };
 

@@ -228,12 +228,13 @@ function compile(name, wrapped) {
   let cachedData;
   let report = 'absent';
   if (text(end - 40 - TAG.length, end - 40) === TAG) {
+    const id = text(end - 40, end);
     // the build id, for what keys on runts's own code (@runts/seccomp's cache of compiled filters)
-    if (wrapped) globalThis[Symbol.for('runts.build')] = text(end - 40, end);
+    if (wrapped) globalThis[Symbol.for('runts.build')] = id;
     try {
       const cache = mapped(name + '.cache', false) ?? bundles.read(name + '.cache');
       report = 'stale';
-      if (cache.length > HEADER && cache.toString('latin1', 0, 40) === text(end - 40, end)) {
+      if (cache.length > HEADER && cache.toString('latin1', 0, 40) === id) {
         const key = nodeKey();
         report = 'other-node';
         if (cache.toString('latin1', 40, 56) === checksum(key, 0)) report = 'corrupt';
@@ -261,9 +262,10 @@ function compile(name, wrapped) {
  *  with their own code caches, as the bundle is (the D-Bus client, 400 KB, took ~5 ms to compile
  *  without one); anything else, and a file not there, as the bundle's require would. */
 const modules = new Map();
+const baseRequire = bundles.require(file);
 function moduleRequire(id) {
   const m = /^\.\/((?:lazy-[a-z0-9-]+|dbus-native)\.cjs)$/.exec(id);
-  if (!m || !bundles.exists(m[1])) return bundles.require(file)(id);
+  if (!m || !bundles.exists(m[1])) return baseRequire(id);
   const name = m[1];
   if (!modules.has(name)) {
     const c = compile(name, false);
@@ -307,20 +309,21 @@ if (process.env.RUNTS_CODE_CACHE === 'report') {
 // when anything that writes at Node's exit may have been asked for (a profile, coverage, a report:
 // Node options other than the single executable's own).
 const QUIET_FLAGS = /^--(single-threaded-gc|v8-pool-size=\d+|min-semi-space-size=\d+)$/;
-const touched = new Set();
-for (const name of ['stdout', 'stderr']) {
-  const d = Object.getOwnPropertyDescriptor(process, name);
-  if (d?.get && d.configurable)
-    Object.defineProperty(process, name, {
-      configurable: true,
-      enumerable: d.enumerable,
-      get() {
-        touched.add(name);
-        return d.get.call(this);
-      },
-    });
-}
 if (!process.env.NODE_V8_COVERAGE && !process.env.NODE_OPTIONS && process.execArgv.every((a) => QUIET_FLAGS.test(a))) {
+  // which of process.stdout and stderr the command made (each is made at its first use)
+  const touched = new Set();
+  for (const name of ['stdout', 'stderr']) {
+    const d = Object.getOwnPropertyDescriptor(process, name);
+    if (d?.get && d.configurable)
+      Object.defineProperty(process, name, {
+        configurable: true,
+        enumerable: d.enumerable,
+        get() {
+          touched.add(name);
+          return d.get.call(this);
+        },
+      });
+  }
   process.on('exit', function last(code) {
     const exit = globalThis[Symbol.for('runts.spawner.loaded')]?.exit;
     if (typeof exit !== 'function') return;

@@ -37,20 +37,17 @@ const asset = (name: string): Buffer => {
   const [at, length] = index[name]!;
   return pack.subarray(at, at + length);
 };
-const base = Module.createRequire(process.execPath);
 /** The bundles' require for Node's builtins and koffi (sea-hooks); what a bundle loads lazily (the
  *  D-Bus client of the systemd driver, `./dbus-native.cjs`, and the chunks, `./lazy-<name>.cjs`)
  *  launch.cjs's moduleRequire compiles from the assets, with their caches. */
-function bundleRequire(id: string): unknown {
-  return base(id);
-}
+const base = Module.createRequire(process.execPath);
 
 (globalThis as Record<symbol, unknown>)[Symbol.for('runts.bundles')] = {
   exists: has,
   read: asset,
   // import.meta.url of every bundle is the executable itself, as before
   filename: () => process.execPath,
-  require: () => Object.assign(bundleRequire, { resolve: base.resolve, cache: base.cache }),
+  require: () => base,
   parent: undefined,
   Module,
   // runts-spawn.node, for launch.cjs to check the cache with (its checksum); launch.cjs asks only

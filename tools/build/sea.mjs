@@ -12,10 +12,11 @@
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync, chmodSync, readFileSync, readdirSync, openSync, readSync, writeSync, closeSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync, readFileSync, readdirSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
 import { nodeBinary } from './node.mjs';
+import { copyInPieces } from './pieces.mjs';
 
 const REPO = resolve(import.meta.dirname, '../..');
 const outArg = process.argv.indexOf('--out');
@@ -154,17 +155,8 @@ if (major > 25 || (major === 25 && minor >= 5)) {
 // postject) write it at once, and Linux then keeps it in the page cache as 2 MB folios (ext4's large
 // folios) that a process maps whole: each run counted ~35 MB more of the binary in its peak RSS
 // (RssFile: `runts --version` 88 MB, the same file written in pieces 54 MB) until the cache is dropped.
-const pieces = `${out}.pieces`;
-{
-  const from = openSync(tmp, 'r');
-  const to = openSync(pieces, 'w', 0o755);
-  const buf = Buffer.alloc(64 * 1024);
-  for (let n; (n = readSync(from, buf)) > 0; ) writeSync(to, buf, 0, n);
-  closeSync(from);
-  closeSync(to);
-}
+const pieces = copyInPieces(tmp, `${out}.pieces`);
 rmSync(tmp);
-chmodSync(pieces, 0o755);
 renameSync(pieces, out);
 writeFileSync(stampFile, id);
 rmSync(work, { recursive: true, force: true });
