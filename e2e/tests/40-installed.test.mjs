@@ -74,6 +74,20 @@ describe('each command packed and installed alone with npm', () => {
     assert.ok(existsSync(join(installed('create'), 'node_modules/koffi')), 'koffi installed with @runts/create');
   });
 
+  test("each installed command is its package's dist/launch.cjs, started by its shebang (no bin/*.js loads it)", () => {
+    const path = `${join(process.execPath, '..')}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`;
+    for (const name of Object.keys(PACKAGES)) {
+      const bin = join(prefix(name), 'bin', name === 'runts' ? 'runts' : `oci-${name}`);
+      assert.equal(realpathSync(bin), join(installed(name), 'dist/launch.cjs'), `${bin}: links to`);
+      assert.equal(statSync(bin).mode & 0o111, 0o111, `${bin}: exec bits`);
+      // as a shell or a container manager runs it: the kernel reads its shebang, env finds node
+      const v = spawnSync(bin, ['--version'], { encoding: 'utf8', env: cleanEnv({ PATH: path, RUNTS_CODE_CACHE: 'report' }) });
+      assert.equal(v.status, 0, `${bin}: ${v.stderr}`);
+      assert.match(v.stdout, /^(runc|oci-[a-z]+) version /m, `${bin}: ${v.stdout}`);
+      assert.match(v.stderr, /^runts: code cache used /m, `${bin}: ${v.stderr}`);
+    }
+  });
+
   test('the installed commands start the executor with runts-spawn.node (dlopen needs no exec bit)', async (t) => {
     for (const name of ['runts', 'create', 'run', 'exec']) assert.ok(existsSync(join(installed(name), 'dist/runts-spawn.node')), `${name}: dist/runts-spawn.node`);
     const rt = runtime('runts', { command: [NODE, join(prefix('runts'), 'bin/runts'), '--debug'] });

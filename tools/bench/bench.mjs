@@ -25,7 +25,11 @@ import { dockerLike } from '../../e2e/lib/seccomp-profile.mjs';
 const SELF = fileURLToPath(import.meta.url);
 const HERE = path.dirname(SELF);
 const REPO = path.resolve(HERE, '../..');
-let RUNTS_BIN = path.join(REPO, 'packages/runts/bin/runts.js');
+// what `npm install -g runts` links as the runts command: the packed package's bin (publishConfig's,
+// which pnpm pack writes into the tarball: dist/launch.cjs itself), run as `node FILE` (its
+// shebang, `#!/usr/bin/env node`, adds env's exec); the workspace's bin/runts.js loads that same file
+const RUNTS_PKG = JSON.parse(readFileSync(path.join(REPO, 'packages/runts/package.json'), 'utf8'));
+let RUNTS_BIN = path.join(REPO, 'packages/runts', (RUNTS_PKG.publishConfig?.bin ?? RUNTS_PKG.bin).runts);
 let RUNTS_DIST = path.join(REPO, 'packages/runts/dist/cli.js');
 const MAKE_ROOTFS = path.join(REPO, 'tools/make-rootfs/make-rootfs.sh');
 const CGROUP2_UNIFIED = '/sys/fs/cgroup/unified';
@@ -47,7 +51,7 @@ const USAGE = `usage: node tools/bench/bench.mjs [options]
   --no-subreaper       don't run under the python3 child-subreaper (orphaned container inits are then
                        reaped by the host's pid 1, which on this VM takes ~1.4 s)
   --runts-bin FILE     benchmark another runts build (a JS entry run with node) instead of
-                       packages/runts/bin/runts.js
+                       packages/runts/dist/launch.cjs (the installed package's bin)
   --make-bundle DIR    only build the busybox bundles in DIR (DIR/rootfs, DIR/true, DIR/sleep) and exit
   --help
 

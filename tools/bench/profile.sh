@@ -31,7 +31,7 @@ fi
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
 OUT=$(realpath -m "${1:-$HERE/results/profile}")
-RUNTS=${RUNTS_BIN:-$REPO/packages/runts/bin/runts.js}
+RUNTS=${RUNTS_BIN:-$REPO/packages/runts/dist/launch.cjs}
 NODE=$(command -v node)
 
 if [ ! -e "$REPO/packages/runts/dist/cli.js" ] && [ -z "${RUNTS_BIN:-}" ]; then

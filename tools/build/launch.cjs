@@ -1,6 +1,7 @@
+#!/usr/bin/env node
 'use strict';
-// The start of every runts command (copied into each package's dist/ by build.mjs; a bin is
-// `require('../dist/launch.cjs')`). It runs ./cli.cjs (or, for `runts <verb>`, ./verb-<verb>.cjs), the command bundled as CommonJS (no ESM
+// The start of every runts command (copied into each package's dist/ by build.mjs, where it is the
+// package's bin: package.json's `bin` names ./dist/launch.cjs, which Node runs as its main script). It runs ./cli.cjs (or, for `runts <verb>`, ./verb-<verb>.cjs), the command bundled as CommonJS (no ESM
 // loader: ~4 ms), compiled with the V8 code cache made at build time (./cli.cjs.cache, see
 // codecache.cjs: ~3-7 ms less parsing and compiling). cli.cjs ends with `//# runtsBuild=<sha1 of
 // the rest>\n` and the cache starts with the same 40 hex digits: a cache made for another build is

@@ -20,6 +20,10 @@ const pkg = {
   engines: { node: '>=20.19' },
   exports: { '.': { source: './src/index.ts', types: './src/index.ts', default: './dist/index.js' } },
   ...(bin ? { bin: { [bin]: `./bin/${bin}.js` } } : {}),
+  // the packed package's bin is dist/launch.cjs itself (build.mjs gives it its shebang and exec
+  // bit): Node starts it as the main script, with no bin/*.js to resolve and load first; the
+  // workspace keeps bin/ (pnpm links a bin at install, before dist/ is built)
+  ...(bin ? { publishConfig: { bin: { [bin]: './dist/launch.cjs' } } } : {}),
   files: ['dist', 'bin', 'src', '!src/**/*.test.ts', 'README.md'],
   ...(native ? { runts: { native: true } } : {}),
   scripts: {
