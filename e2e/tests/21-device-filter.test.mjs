@@ -2,8 +2,10 @@
 // host (hybrid: cgroup2 at /sys/fs/cgroup/unified runs BPF cgroup programs).
 //  - A bare cgroup with the filter of runc's default rules: a process in it may make any node but
 //    opens only the allowed devices (EPERM for the disk); re-attaching replaces the old program.
-//  - A real runts container: its unified cgroup holds the filter (a host process moved into that
-//    cgroup, still in the root v1 devices cgroup, cannot open the disk), and a bad device rule
+//  - A real runts container: on a pure v2 host its cgroup holds the filter (a host process moved
+//    into that cgroup cannot open the disk); on a hybrid host, as with runc and crun, its v1 devices
+//    cgroup holds the rules (a host process moved there cannot open the disk) and its unified cgroup
+//    has no program (one moved there, still in the root v1 devices cgroup, can). A bad device rule
 //    fails create naming the field, with nothing left behind.
 import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,6 +16,8 @@ import { runtime, makeBundle, newId, show, spawnCapture, TAG, PREFIX, REPO } fro
 const UNIFIED = '/sys/fs/cgroup/unified';
 const haveUnified = existsSync(join(UNIFIED, 'cgroup.procs')) || existsSync('/sys/fs/cgroup/cgroup.controllers');
 const V2 = existsSync('/sys/fs/cgroup/cgroup.controllers') ? '/sys/fs/cgroup' : UNIFIED;
+// a hybrid host with the v1 devices controller: the rules are enforced there, not by a filter
+const V1_DEVICES = V2 === UNIFIED && existsSync('/sys/fs/cgroup/devices/devices.allow') ? '/sys/fs/cgroup/devices' : undefined;
 // the library bundle, with the repository's executor
 process.env.RUNTS_INIT ??= join(REPO, 'native/nsenter/build/runts-init');
 const cg = await import(join(REPO, 'packages/cgroups/dist/index.js'));
@@ -63,7 +67,7 @@ describe('cgroup v2 device filter', { skip: haveUnified ? false : 'no cgroup2 mo
   describe('a runts container', () => {
     let bundle;
     after(() => bundle?.cleanup());
-    test('its unified cgroup holds the filter of its rules', async (t) => {
+    test(V1_DEVICES ? 'hybrid: its v1 devices cgroup holds its rules, its unified cgroup no filter' : 'its cgroup holds the filter of its rules', async (t) => {
       const rt = runtime('runts');
       const id = newId('devf');
       const path = `/${id}`;
@@ -72,15 +76,21 @@ describe('cgroup v2 device filter', { skip: haveUnified ? false : 'no cgroup2 mo
       const r = await rt.create(id, { bundle: bundle.dir });
       assert.equal(r.code, 0, show(r));
       assert.doesNotMatch(r.stderr, /not enforced|eBPF/);
-      const dir = join(V2, path);
-      const p = await spawnCapture(['sh', '-c', probe(dir)]);
-      // the host shell is in the host's (allow-all) v1 devices cgroup: only the v2 filter refuses
-      assert.deepEqual(p.stdout.trim().split('\n'), ['mknod-ok', 'disk-refused', 'null-ok', 'fuse-refused'], show(p));
-      // update attaches the filter again (runc's fs2 Set), replacing it: the same answers after
+      const enforcing = join(V1_DEVICES ?? V2, path);
+      const refused = ['mknod-ok', 'disk-refused', 'null-ok', 'fuse-refused'];
+      // a host shell moved into the cgroup that enforces the rules (on pure v2, the filter)
+      const p = await spawnCapture(['sh', '-c', probe(enforcing)]);
+      assert.deepEqual(p.stdout.trim().split('\n'), refused, show(p));
+      if (V1_DEVICES) {
+        // in the container's unified cgroup but the host's (allow-all) v1 devices cgroup: no program refuses
+        const u = await spawnCapture(['sh', '-c', probe(join(V2, path))]);
+        assert.deepEqual(u.stdout.trim().split('\n'), ['mknod-ok', 'disk-allowed', 'null-ok', 'fuse-allowed'], show(u));
+      }
+      // update sets the rules again (runc's fs2 Set attaches the filter again, replacing it): the same answers after
       const u = await spawnCapture([...rt.argv('state').slice(0, -1), 'update', '--pids-limit', '50', id]);
       assert.equal(u.code, 0, show(u));
-      const p2 = await spawnCapture(['sh', '-c', probe(dir)]);
-      assert.deepEqual(p2.stdout.trim().split('\n'), ['mknod-ok', 'disk-refused', 'null-ok', 'fuse-refused'], show(p2));
+      const p2 = await spawnCapture(['sh', '-c', probe(enforcing)]);
+      assert.deepEqual(p2.stdout.trim().split('\n'), refused, show(p2));
     });
 
     test('a bad device rule: create fails naming the field, no state, no cgroup', async (t) => {

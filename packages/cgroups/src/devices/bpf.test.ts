@@ -117,3 +117,16 @@ test('majors and minors beyond 2^31 compare as u32', () => {
   assert.equal(run(p, DEV_CHAR, R, 0xfffffffe, 0x80000001), 1);
   assert.equal(run(p, DEV_CHAR, R, 0xfffffffe, 1), 0);
 });
+
+test('deviceFilterTarget: the unified cgroup on pure v2; on hybrid only without a v1 devices cgroup; never rootless or on v1', async () => {
+  const { deviceFilterTarget } = await import('../devices.ts');
+  const unified = '/sys/fs/cgroup/c1';
+  assert.deepEqual(deviceFilterTarget('v2', { unified }, false), { dir: unified, bestEffort: false });
+  // hybrid: the v1 devices cgroup enforces the rules (as runc's and crun's v1 managers do)
+  assert.equal(deviceFilterTarget('hybrid', { unified: '/sys/fs/cgroup/unified/c1', devices: '/sys/fs/cgroup/devices/c1', pids: '/sys/fs/cgroup/pids/c1' }, false), undefined);
+  // hybrid without the devices controller mounted: the filter, best effort, is all there is
+  assert.deepEqual(deviceFilterTarget('hybrid', { unified: '/sys/fs/cgroup/unified/c1', pids: '/sys/fs/cgroup/pids/c1' }, false), { dir: '/sys/fs/cgroup/unified/c1', bestEffort: true });
+  assert.equal(deviceFilterTarget('v1', { devices: '/sys/fs/cgroup/devices/c1' }, false), undefined);
+  assert.equal(deviceFilterTarget('v2', { unified }, true), undefined);
+  assert.equal(deviceFilterTarget('v2', {}, false), undefined);
+});
