@@ -83,8 +83,8 @@ describe('cgroup v2 device filter', { skip: haveUnified ? false : 'no cgroup2 mo
       assert.deepEqual(p.stdout.trim().split('\n'), refused, show(p));
       if (V1_DEVICES) {
         // in the container's unified cgroup but the host's (allow-all) v1 devices cgroup: no program refuses
-        const u = await spawnCapture(['sh', '-c', probe(join(V2, path))]);
-        assert.deepEqual(u.stdout.trim().split('\n'), ['mknod-ok', 'disk-allowed', 'null-ok', 'fuse-allowed'], show(u));
+        const free = await spawnCapture(['sh', '-c', probe(join(V2, path))]);
+        assert.deepEqual(free.stdout.trim().split('\n'), ['mknod-ok', 'disk-allowed', 'null-ok', 'fuse-allowed'], show(free));
       }
       // update sets the rules again (runc's fs2 Set attaches the filter again, replacing it): the same answers after
       const u = await spawnCapture([...rt.argv('state').slice(0, -1), 'update', '--pids-limit', '50', id]);

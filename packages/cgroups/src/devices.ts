@@ -75,9 +75,15 @@ export function formatRule(r: DeviceRule): string {
   return r.type === 'a' ? `a *:* ${r.access}` : `${r.type} ${r.major}:${r.minor} ${r.access}`;
 }
 
+/** The path of the container's v1 devices cgroup (its hierarchy's own, or one co-mounted with
+ *  other controllers), whether or not it exists yet. */
+function v1DevicesPath(paths: Record<string, string>): string | undefined {
+  return Object.entries(paths).find(([k]) => k.split(',').includes('devices'))?.[1];
+}
+
 /** The devices cgroup dir of a v1 hierarchy among the container's paths, if there is one. */
 export function v1DevicesDir(paths: Record<string, string>): string | undefined {
-  const dir = Object.entries(paths).find(([k]) => k.split(',').includes('devices'))?.[1];
+  const dir = v1DevicesPath(paths);
   return dir && existsSync(joinPath(dir, 'devices.deny')) ? dir : undefined;
 }
 
@@ -107,12 +113,13 @@ export function deviceFilterStep(dir: string, rules: DeviceRule[], opts: { bestE
  *  host (required, as runc), and on a hybrid host only where no v1 devices cgroup holds the rules
  *  (best effort). Where one does, it enforces them for every process of the container, and runc
  *  and crun attach nothing to the unified hierarchy there either: loading the program (the
- *  verifier, the JIT) was ~1.7 ms of CPU and ~0.7 ms of every create on this hybrid host, for a
- *  second answer the same as the first. None when rootless, in a user namespace or not root (runc
- *  skips it there: it cannot be loaded). */
+ *  verifier, the JIT) was ~1.6 ms of CPU and ~0.7 ms of every create on this hybrid host, for a
+ *  second answer the same as the first. (The systemd driver makes the v1 dirs only after this is
+ *  asked, so the question is whether the paths have one, as applyDeviceRules will write.) None
+ *  when rootless, in a user namespace or not root (runc skips it there: it cannot be loaded). */
 export function deviceFilterTarget(mode: 'v1' | 'v2' | 'hybrid', paths: Record<string, string>, rootless = rootlessCgroups()): { dir: string; bestEffort: boolean } | undefined {
   const dir = paths['unified'];
-  if (!dir || mode === 'v1' || (mode === 'hybrid' && paths['devices']) || rootless) return undefined;
+  if (!dir || mode === 'v1' || (mode === 'hybrid' && v1DevicesPath(paths) !== undefined) || rootless) return undefined;
   return { dir, bestEffort: mode === 'hybrid' };
 }
 

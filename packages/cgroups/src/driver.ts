@@ -83,8 +83,9 @@ export function driverOf(record: { systemd?: SystemdRecord | undefined }): Cgrou
 
 function writeLimits(layout: CgroupLayout, paths: Record<string, string>, spec: CgroupSpec, rootless: boolean, warn: (m: string) => void, deferPids = false): void {
   const res = spec.resources ?? {};
-  // v1: the devices cgroup's files; v2 (and hybrid's unified dir): the eBPF filter, attached by the
-  // executor (create: a stage-0 step, see deviceFilterTarget; the systemd driver: after its scope)
+  // v1 (and so a hybrid host's): the devices cgroup's files; pure v2 (and a hybrid host without a
+  // v1 devices cgroup): the eBPF filter, attached by the executor (create: a stage-0 step, see
+  // deviceFilterTarget; the systemd driver: after its scope)
   if (!rootless) applyDeviceRules(paths, deviceRules(res.devices, spec.devices));
   applyResources(layout, paths, res, { warn, ...(deferPids ? { files: (f: string) => f !== PIDS_MAX } : {}) });
 }

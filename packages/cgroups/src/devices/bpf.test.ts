@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { deviceFilter, decodeInsns, encodeInsns, deviceFilterInsns, BPF, DEV_BLOCK, DEV_CHAR, type Insn } from './bpf.ts';
 import { emulate, ACC_MKNOD, ACC_READ, ACC_WRITE, type DeviceRule } from './emulator.ts';
-import { deviceRules } from '../devices.ts';
+import { deviceRules, deviceFilterTarget } from '../devices.ts';
 
 /** A tiny eBPF interpreter for exactly the instructions the generator may emit; anything else
  *  fails the test. Returns R0 for a request (type, access, major, minor). */
@@ -118,12 +118,13 @@ test('majors and minors beyond 2^31 compare as u32', () => {
   assert.equal(run(p, DEV_CHAR, R, 0xfffffffe, 1), 0);
 });
 
-test('deviceFilterTarget: the unified cgroup on pure v2; on hybrid only without a v1 devices cgroup; never rootless or on v1', async () => {
-  const { deviceFilterTarget } = await import('../devices.ts');
+test('deviceFilterTarget: the unified cgroup on pure v2; on hybrid only without a v1 devices cgroup; never rootless or on v1', () => {
   const unified = '/sys/fs/cgroup/c1';
   assert.deepEqual(deviceFilterTarget('v2', { unified }, false), { dir: unified, bestEffort: false });
   // hybrid: the v1 devices cgroup enforces the rules (as runc's and crun's v1 managers do)
   assert.equal(deviceFilterTarget('hybrid', { unified: '/sys/fs/cgroup/unified/c1', devices: '/sys/fs/cgroup/devices/c1', pids: '/sys/fs/cgroup/pids/c1' }, false), undefined);
+  // ... also where devices is co-mounted with other controllers (the hierarchy's key names them all)
+  assert.equal(deviceFilterTarget('hybrid', { unified: '/sys/fs/cgroup/unified/c1', 'cpu,devices': '/sys/fs/cgroup/cpu,devices/c1' }, false), undefined);
   // hybrid without the devices controller mounted: the filter, best effort, is all there is
   assert.deepEqual(deviceFilterTarget('hybrid', { unified: '/sys/fs/cgroup/unified/c1', pids: '/sys/fs/cgroup/pids/c1' }, false), { dir: '/sys/fs/cgroup/unified/c1', bestEffort: true });
   assert.equal(deviceFilterTarget('v1', { devices: '/sys/fs/cgroup/devices/c1' }, false), undefined);
