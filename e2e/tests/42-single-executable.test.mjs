@@ -96,21 +96,24 @@ describe('the single executable, on a host without Node', () => {
     // stderr without the report line and the log's time
     const rest = (e) => e.replace(/.*code cache.*\n/, '').replace(/time="[^"]*"/g, 'time=T');
     const said = (r) => (/runts: code cache (\S+)/.exec(r.stderr) ?? [])[1];
-    // which checksum took the cache: runts-spawn.node's for the verbs that load it anyway
-    // (create, run, exec), WebAssembly for the others
+    // which checksum took the cache: runts-spawn.node's (its embedded copy), in every verb; and the
+    // bundle's text read in place from the executable (the addon's external string)
     const checker = (r) => (/runts: code cache \S+ \(checksum: (\w+)\)/.exec(r.stderr) ?? [])[1];
+    const inPlace = (r) => / \(bundle mapped\)$/m.test(r.stderr);
     const v = await withoutNode(['--version'], {}, { vars: report });
     assert.equal(said(v), 'used', show(v));
     const s = await withoutNode(['state', 'sea-nope'], {}, { vars: report });
     assert.equal(s.code, 1, show(s));
     assert.equal(said(s), 'used', show(s));
-    assert.equal(checker(s), 'wasm', show(s));
+    assert.equal(checker(s), 'native', show(s));
+    assert.ok(inPlace(s) && inPlace(v), `${show(v)}\n${show(s)}`);
     const id = newId('sea-cache');
     t.after(() => runtime('runts', { root }).forceDelete(id));
     const r = await withoutNode(['run', '--bundle', plain.dir, id], {}, { vars: report });
     assert.equal(r.code, 0, show(r));
     assert.equal(said(r), 'used', show(r));
     assert.equal(checker(r), 'native', show(r));
+    assert.ok(inPlace(r), show(r));
 
     // a copy with a byte of every cache flipped: each cache starts with its bundle's build id
     // (the bundle ends with `//# runtsBuild=<id>`), then 32 hex digits of checksums, then V8's data

@@ -84,17 +84,18 @@ const CHECKSUM_WASM = '0061736d0100000001060160027f7f00020801016d016d02000103090
  *  ms to load; create, run and exec load it anyway, and take it from here (@runts/nsenter's
  *  spawn.ts: globalThis[Symbol.for('runts.spawner.loaded')]). A file of another size is not
  *  loaded: dlopen maps a truncated one, and touching a page past its end kills the process
- *  (SIGBUS). The single executable offers its own copy (sea-main.ts: `spawner`) to the verbs
- *  that start the executor. */
+ *  (SIGBUS). The single executable offers its own copy (sea-main.ts: `spawner`). */
 const SPAWNER_SIZE = 0;
 const SPAWNER_FILE = __dirname + '/runts-spawn.node';
 /** The addon's exports, or null (not shipped, not whole, or not loadable here: then WebAssembly). */
 function spawner() {
   try {
     let lib = null;
-    // the single executable's copy costs more than the WebAssembly checksum of a small verb's
-    // cache (an unnamed file, then dlopen): only for the verbs that load it anyway
-    if (embedded) lib = startsExecutor ? (embedded.spawner?.() ?? null) : null;
+    // the single executable's own copy (an unnamed file, then dlopen: ~0.3 ms) for every verb,
+    // as for the npm packages: the checksum, the bundle's text read in place (`text`) and the
+    // fast end below; against the WebAssembly checksum and Node's teardown, `state` and `delete`
+    // within noise in time and 1.2 MB less peak RSS (tools/bench/README, 2026-12-05)
+    if (embedded) lib = embedded.spawner?.() ?? null;
     else if (SPAWNER_SIZE && statSync(SPAWNER_FILE).size === SPAWNER_SIZE) {
       const m = { exports: {} };
       process.dlopen(m, SPAWNER_FILE);
@@ -143,8 +144,6 @@ function checksumLarge(buf, start) {
 }
 
 const name = pick(process.argv.slice(2)) + '.cjs';
-/** The verbs that start the executor (and so load runts-spawn.node, and move a process into cgroups). */
-const startsExecutor = /^verb-(create|run|exec)\.cjs$/.test(name);
 const file = bundles.filename(name);
 
 /** `runts [global options] <verb> ...` starts the verb's own bundle (verb-<verb>.cjs) when the
@@ -204,11 +203,15 @@ if (/^verb-(create|run)\.cjs$/.test(name) && process.geteuid?.() === 0 && proces
 // text as an external string, read by V8 in place, and the cache's bytes as the page cache's own
 // pages; a create ~350 page faults and ~0.9 ms fewer than reading them into fresh memory), else
 // read. The bundle is already wrapped as a CommonJS module (codecache.cjs), so its text is the
-// script as it is, never copied again. The single executable's come from its assets.
-const lib = embedded ? null : spawner();
-/** The addon's map of a file of this dir (null: none, not ASCII, or an error: then read it). */
+// script as it is, never copied again. The single executable's come from its assets, which are
+// its own mapped image already: there the addon makes the bundle's text an external string over
+// the asset's bytes (`text`), and the cache is read in place (a subarray of the asset).
+const lib = spawner();
+/** The addon's map of a file of this dir, or in the single executable the text of an asset (null:
+ *  none, not ASCII, or an error: then read it). */
 function mapped(name, asText) {
   try {
+    if (embedded) return asText ? (lib?.text?.(bundles.read(name)) ?? null) : null;
     return lib?.map?.(__dirname + '/' + name, asText) ?? null;
   } catch {
     return null;

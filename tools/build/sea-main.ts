@@ -50,8 +50,8 @@ const base = Module.createRequire(process.execPath);
   require: () => base,
   parent: undefined,
   Module,
-  // runts-spawn.node, for launch.cjs to check the cache with (its checksum); launch.cjs asks only
-  // for the verbs that start the executor, which load it anyway
+  // runts-spawn.node, for launch.cjs: the caches' checksum, the bundles' text read in place and
+  // the fast end, in every verb
   spawner: loadSpawner,
 };
 

@@ -572,6 +572,52 @@ static void unmap(napi_env env, void *data, void *hint)
 	munmap(data, (size_t)hint);
 }
 
+/* p[0..len) as an external string read by V8 in place, when it is all ASCII (then latin1 is its
+ * UTF-8); false, and *result null, when it is not or this Node cannot (the caller still owns p) */
+static bool external_ascii(napi_env env, void *p, size_t len, napi_finalize finalize, void *hint, napi_value *result)
+{
+	const unsigned char *c = p;
+	size_t i = 0;
+	while (i < len && c[i] < 0x80)
+		i++;
+	bool copied = false;
+	if (i < len || !node_api_create_external_string_latin1 ||
+	    node_api_create_external_string_latin1(env, p, len, finalize, hint, result, &copied) != napi_ok) {
+		napi_get_null(env, result);
+		return false;
+	}
+	return true;
+}
+
+static void keep(napi_env env, void *data, void *hint)
+{
+	(void)env;
+	(void)data;
+	(void)hint;
+}
+
+/* text(buffer): the bytes of a Buffer that lives as long as this process (the single executable's
+ * raw assets: its own mapped image, never freed) as an external string, or null (not ASCII, or no
+ * external strings here): a bundle's text without the copy and UTF-8 decoding that toString makes */
+static napi_value static_text(napi_env env, napi_callback_info info)
+{
+	size_t argc = 1;
+	napi_value argv[1];
+	void *data = NULL;
+	size_t len = 0;
+	if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 ||
+	    napi_get_buffer_info(env, argv[0], &data, &len) != napi_ok) {
+		napi_throw_type_error(env, NULL, "text(buffer)");
+		return NULL;
+	}
+	napi_value result;
+	if (len == 0)
+		napi_get_null(env, &result);
+	else
+		external_ascii(env, data, len, keep, NULL, &result);
+	return result;
+}
+
 static napi_value map_file(napi_env env, napi_callback_info info)
 {
 	size_t argc = 2;
@@ -608,16 +654,8 @@ static napi_value map_file(napi_env env, napi_callback_info info)
 		return throw_errno(env, "mmap", e);
 	napi_value result;
 	if (text) {
-		const unsigned char *c = p;
-		size_t i = 0;
-		while (i < len && c[i] < 0x80)
-			i++;
-		bool copied = false;
-		if (i < len || !node_api_create_external_string_latin1 ||
-		    node_api_create_external_string_latin1(env, p, len, unmap, (void *)len, &result, &copied) != napi_ok) {
+		if (!external_ascii(env, p, len, unmap, (void *)len, &result))
 			munmap(p, len);
-			napi_get_null(env, &result);
-		}
 		/* copied: Node made a string of its own (a V8 sandbox) and has unmapped the file already */
 		return result;
 	}
@@ -645,7 +683,7 @@ NAPI_MODULE_INIT()
 	static const struct {
 		const char *name;
 		napi_callback fn;
-	} fns[] = { { "spawn", spawn }, { "wait", wait_pid }, { "poll", poll_fd }, { "unpoll", unpoll }, { "recv", recv_fd }, { "sealed", sealed }, { "checksum", checksum }, { "map", map_file }, { "exit", exit_now } };
+	} fns[] = { { "spawn", spawn }, { "wait", wait_pid }, { "poll", poll_fd }, { "unpoll", unpoll }, { "recv", recv_fd }, { "sealed", sealed }, { "checksum", checksum }, { "map", map_file }, { "text", static_text }, { "exit", exit_now } };
 	for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
 		napi_value f;
 		napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH, fns[i].fn, NULL, &f);

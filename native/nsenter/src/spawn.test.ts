@@ -42,6 +42,9 @@ if code < 0: os.kill(os.getpid(), -code)
 sys.exit(code)
 `;
 
+/** Buffers that external strings made in a test read: never freed while the process lives. */
+const keptAlive: Record<string, Buffer> = {};
+
 function collect(child: Stage0, sock: Channel): { lines: Promise<string>; exit: Promise<{ code: number | null; signal: string | null }>; closed: Promise<void> } {
   let text = '';
   sock.on('data', (d) => (text += d.toString()));
@@ -255,6 +258,27 @@ describe('runts-spawn', () => {
     }
     assert.throws(() => m.exports.map(7 as unknown as string, true), TypeError);
     assert.throws(() => m.exports.map(join(dir, 'ascii.cjs'), 'yes' as unknown as boolean), TypeError);
+  });
+
+  it('gives the text of a Buffer that outlives it (the single executable\'s assets) as a string read in place when it is ASCII, else null; anything but a Buffer throws', () => {
+    const m = { exports: {} as { text(b: Buffer): string | null } };
+    process.dlopen(m, fileURLToPath(new URL('../build/runts-spawn.node', import.meta.url)));
+    // kept for the whole process, as an asset is: the string reads these bytes
+    const ascii = (keptAlive.ascii = Buffer.alloc(300001));
+    for (let i = 0; i < ascii.length; i++) ascii[i] = 32 + ((i * 7) % 95);
+    const text = m.exports.text(ascii);
+    assert.equal(typeof text, 'string');
+    assert.equal(text, ascii.toString('latin1'));
+    // a view of part of a larger buffer (an asset is a subarray of the one pack)
+    assert.equal(m.exports.text(ascii.subarray(1000, 2000)), ascii.toString('latin1', 1000, 2000));
+    for (const at of [0, 150000, 300000]) {
+      const other = (keptAlive[`other${at}`] = Buffer.from(ascii));
+      other[at] = 0xc3;
+      assert.equal(m.exports.text(other), null, `a byte 0xc3 at ${at}`);
+    }
+    assert.equal(m.exports.text(Buffer.alloc(0)), null);
+    assert.throws(() => m.exports.text('text' as unknown as Buffer), TypeError);
+    assert.throws(() => (m.exports.text as () => string)(), TypeError);
   });
 
   it('reads the socket and waits for the exit on Node\'s own loop: no libuv thread is started, writes stay blocking, end-of-file and the exit status arrive; without pidfd_open, on a libuv thread', () => {
