@@ -87,14 +87,19 @@ const CHECKSUM_WASM = '0061736d0100000001060160027f7f00020801016d016d02000103090
  *  (SIGBUS). The single executable offers its own copy (sea-main.ts: `spawner`). */
 const SPAWNER_SIZE = 0;
 const SPAWNER_FILE = __dirname + '/runts-spawn.node';
-/** The addon's exports, or null (not shipped, not whole, or not loadable here: then WebAssembly). */
+/** The addon's exports, or null (not shipped, not whole, or not loadable here: then WebAssembly);
+ *  loaded once (asked for before the bundle is read, and again by checksumLarge). */
+let loadedSpawner;
 function spawner() {
+  if (loadedSpawner !== undefined) return loadedSpawner;
+  loadedSpawner = null;
   try {
     let lib = null;
     // the single executable's own copy (an unnamed file, then dlopen: ~0.3 ms) for every verb,
     // as for the npm packages: the checksum, the bundle's text read in place (`text`) and the
-    // fast end below; against the WebAssembly checksum and Node's teardown, `state` and `delete`
-    // within noise in time and 1.2 MB less peak RSS (tools/bench/README, 2026-12-05)
+    // fast end below; against the WebAssembly checksum, the text decoded and Node's teardown,
+    // `state` and `delete` 0.3-0.5 ms faster and 1.2-1.5 MB less peak RSS (tools/bench/README,
+    // 2026-12-05)
     if (embedded) lib = embedded.spawner?.() ?? null;
     else if (SPAWNER_SIZE && statSync(SPAWNER_FILE).size === SPAWNER_SIZE) {
       const m = { exports: {} };
@@ -103,7 +108,7 @@ function spawner() {
     }
     if (typeof lib?.checksum !== 'function') return null;
     globalThis[Symbol.for('runts.spawner.loaded')] = lib;
-    return lib;
+    return (loadedSpawner = lib);
   } catch {
     return null;
   }

@@ -589,13 +589,6 @@ static bool external_ascii(napi_env env, void *p, size_t len, napi_finalize fina
 	return true;
 }
 
-static void keep(napi_env env, void *data, void *hint)
-{
-	(void)env;
-	(void)data;
-	(void)hint;
-}
-
 /* text(buffer): the bytes of a Buffer that lives as long as this process (the single executable's
  * raw assets: its own mapped image, never freed) as an external string, or null (not ASCII, or no
  * external strings here): a bundle's text without the copy and UTF-8 decoding that toString makes */
@@ -614,7 +607,7 @@ static napi_value static_text(napi_env env, napi_callback_info info)
 	if (len == 0)
 		napi_get_null(env, &result);
 	else
-		external_ascii(env, data, len, keep, NULL, &result);
+		external_ascii(env, data, len, NULL, NULL, &result); /* nothing to free: no finalizer */
 	return result;
 }
 
